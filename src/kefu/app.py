@@ -1,0 +1,121 @@
+"""The application factory: ``create_app()`` builds the API, the web UI and the worker.
+
+Nothing is built at import time; tests pass their own engine and clock.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, func, select, text
+
+import kefu.worker  # noqa: F401  (timer handlers)
+from kefu import __version__
+from kefu.api import router as api_router
+from kefu.core.clock import Clock, SystemClock
+from kefu.core.db import make_engine, make_sessionmaker
+from kefu.core.errors import DomainError
+from kefu.core.metrics import Metrics
+from kefu.core.settings import Settings, get_settings
+from kefu.tickets.models import Ticket
+from kefu.timers.models import Timer
+from kefu.web.routes import router as web_router
+from kefu.web.routes import web_error_response
+
+STATIC = Path(__file__).parent / "web" / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def create_app(*, settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None,
+               sessionmaker=None, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    clock = clock or SystemClock()
+    factory = sessionmaker or make_sessionmaker(engine)
+    metrics = Metrics()
+    run_worker = settings.worker_in_serve if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = None
+        if run_worker:
+            from kefu.worker import start_thread
+
+            def count(n: int) -> None:
+                metrics.timers_fired += n
+
+            _thread, stop = start_thread(factory, clock, interval=settings.worker_interval_seconds,
+                                         batch=settings.worker_batch, on_fired=count)
+        yield
+        if stop is not None:
+            stop.set()
+
+    app = FastAPI(title="kefu 客服", version=__version__, lifespan=lifespan,
+                  description="Contact-center platform: tickets, escalation, SLA, callbacks, compensation.")
+    app.state.settings, app.state.engine, app.state.clock = settings, engine, clock
+    app.state.sessionmaker, app.state.metrics = factory, metrics
+
+    @app.middleware("http")
+    async def headers_and_metrics(request: Request, call_next):
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.observe(request.method, getattr(route, "path", "unmatched"), response.status_code,
+                        time.perf_counter() - start)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError):
+        if not request.url.path.startswith("/api/"):
+            return web_error_response(request, exc)
+        body = {"detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+            errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "loc": err.get("loc")})
+        fields = ", ".join(e["field"] for e in errors if e["field"]) or "request"
+        return JSONResponse({"detail": f"invalid {fields}: " + "; ".join(
+            f"{e['field']}: {e['message']}" for e in errors), "errors": errors}, status_code=422)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        """Liveness and store readiness."""
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    def prometheus() -> str:
+        with factory() as session:
+            by_status = session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
+            timers = session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all()
+            due = session.scalar(select(func.count()).where(Timer.status == "pending",
+                                                            Timer.due_at <= clock.now()))
+        return metrics.render({
+            "kefu_tickets": ("Tickets by status.", [({"status": s}, n) for s, n in by_status]),
+            "kefu_timers": ("Timers by status.", [({"status": s}, n) for s, n in timers]),
+            "kefu_timers_overdue": ("Pending timers already due (worker lag).", [({}, due or 0)]),
+        })
+
+    app.include_router(api_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,5 @@
+"""ASGI entry point for uvicorn/gunicorn: ``kefu.asgi:app``."""
+
+from kefu.app import create_app
+
+app = create_app()

@@ -1,0 +1,141 @@
+"""The ``kefu`` command line: serve, worker, db upgrade, demo, user create."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import typer
+from rich.console import Console
+
+from kefu.core.settings import get_settings
+
+app = typer.Typer(help="kefu 客服 — contact-center platform.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings():
+    try:
+        return get_settings()
+    except Exception as exc:  # pydantic's ValidationError: a bad KEFU_* variable
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from kefu.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]database at {revision}[/green] ({_redact(settings.database_url)})")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port to listen on."),
+          workers: int = typer.Option(1, help="Server processes (each runs the timer worker unless "
+                                              "KEFU_WORKER_IN_SERVE=false)."),
+          ) -> None:
+    """Serve the web UI and the API (and the timer worker)."""
+    import uvicorn
+
+    from kefu.core.logging import setup
+
+    settings = _settings()
+    setup(settings.log_level)
+    console.print(f"kefu on [bold]http://{host}:{port}[/bold]  (API docs: /docs)")
+    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level=settings.log_level.lower(),
+                proxy_headers=True)
+
+
+@app.command()
+def worker(once: bool = typer.Option(False, help="Fire what is due now and exit.")) -> None:
+    """Run the timer worker alone (SLA breaches, callback due times)."""
+    from kefu.core.clock import SystemClock
+    from kefu.core.db import make_engine, make_sessionmaker
+    from kefu.core.logging import setup
+    from kefu.timers.service import run_due
+    from kefu.worker import run_forever
+
+    settings = _settings()
+    setup(settings.log_level)
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    if once:
+        fired = run_due(factory, SystemClock(), batch=settings.worker_batch)
+        console.print(f"fired {fired} timer(s)")
+        return
+    stop = threading.Event()
+    try:
+        run_forever(factory, SystemClock(), interval=settings.worker_interval_seconds, batch=settings.worker_batch,
+                    stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when users already exist."),
+         days: int = typer.Option(30, help="Days of ticket history."),
+         customers: int = typer.Option(2000, help="How many customers."),
+         seed: int = typer.Option(7, help="Random seed (same seed, same center)."),
+         ) -> None:
+    """Load a believable demo center and print its logins."""
+    from kefu.demo import build_demo, demo_logins
+
+    settings = _settings()
+    result = build_demo(settings.database_url, days=days, customers=customers, seed=seed, if_empty=if_empty,
+                        console=console)
+    if result is None:
+        console.print("demo data already present; logins:")
+    for username, password, role in demo_logins():
+        console.print(f"  {username:<14} {password:<14} {role}")
+
+
+@user_app.command("create")
+def user_create(username: str = typer.Option(..., help="Login name."),
+                password: str = typer.Option(..., help="At least 8 characters."),
+                role: str = typer.Option(..., help="trainee, agent, team_lead, complaint_specialist, supervisor, "
+                                                   "analyst, qa, listener or admin."),
+                team: str | None = typer.Option(None, help="Team name."),
+                display_name: str | None = typer.Option(None, help="Name shown in the UI.")) -> None:
+    """Create a user account."""
+    from kefu.accounts.service import create_user
+    from kefu.core.clock import SystemClock
+    from kefu.core.context import Actor
+    from kefu.core.db import make_engine, make_sessionmaker, session_scope
+    from kefu.core.errors import DomainError
+
+    settings = _settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    try:
+        with session_scope(factory) as session:
+            user = create_user(session, actor=Actor.system(SystemClock().now()), username=username,
+                               password=password, role=role, team_name=team, display_name=display_name)
+            console.print(f"[green]created[/green] user #{user.id} {username} ({role})")
+    except DomainError as exc:
+        err.print(f"[red]cannot create user:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

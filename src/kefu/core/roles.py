@@ -1,0 +1,89 @@
+"""Roles (one per user) and what each may do.
+
+The table below is the single source of truth for authorization; routes ask
+``require(Perm.X)`` and the authorization-matrix test walks every role against
+every endpoint using the same table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    trainee = "trainee"  # 新员工
+    agent = "agent"  # 一线客服
+    team_lead = "team_lead"  # 组长
+    complaint_specialist = "complaint_specialist"  # 投诉处理专员
+    supervisor = "supervisor"  # 督导 / 经理
+    analyst = "analyst"  # 数据分析
+    qa = "qa"  # 质检
+    listener = "listener"  # 客服听音 (product teams)
+    admin = "admin"
+
+
+ROLE_LABELS_ZH = {
+    Role.trainee: "新员工",
+    Role.agent: "一线客服",
+    Role.team_lead: "组长",
+    Role.complaint_specialist: "投诉处理专员",
+    Role.supervisor: "督导",
+    Role.analyst: "数据分析",
+    Role.qa: "质检",
+    Role.listener: "客服听音",
+    Role.admin: "管理员",
+}
+
+
+class Perm(StrEnum):
+    tickets_read = "tickets.read"
+    tickets_write = "tickets.write"
+    tickets_escalate = "tickets.escalate"
+    tickets_assign = "tickets.assign"  # assign to anyone, merge
+    tickets_export = "tickets.export"
+    customers_read = "customers.read"
+    customers_write = "customers.write"
+    pii_reveal = "pii.reveal"
+    callbacks_read = "callbacks.read"
+    callbacks_write = "callbacks.write"
+    compensation_grant = "compensation.grant"
+    compensation_read = "compensation.read"
+    categories_write = "categories.write"
+    users_read = "users.read"
+    users_write = "users.write"
+    sla_read = "sla.read"
+    sla_write = "sla.write"
+    audit_read = "audit.read"
+    sessions_flags = "sessions.flags"
+
+
+R = Role
+_FRONT = {R.trainee, R.agent, R.team_lead, R.complaint_specialist, R.supervisor, R.admin}
+_LEADS = {R.team_lead, R.complaint_specialist, R.supervisor, R.admin}
+_ALL = set(Role)
+
+PERMISSIONS: dict[Perm, frozenset[Role]] = {
+    Perm.tickets_read: frozenset(_ALL),
+    Perm.tickets_write: frozenset(_FRONT),
+    Perm.tickets_escalate: frozenset(_FRONT),
+    Perm.tickets_assign: frozenset(_LEADS),
+    Perm.tickets_export: frozenset({R.supervisor, R.analyst, R.admin}),
+    Perm.customers_read: frozenset(_ALL),
+    Perm.customers_write: frozenset(_FRONT),
+    Perm.pii_reveal: frozenset(_LEADS),
+    Perm.callbacks_read: frozenset(_FRONT),
+    Perm.callbacks_write: frozenset(_FRONT),
+    Perm.compensation_grant: frozenset({R.agent, R.team_lead, R.complaint_specialist, R.supervisor, R.admin}),
+    Perm.compensation_read: frozenset(_FRONT | {R.analyst}),
+    Perm.categories_write: frozenset({R.admin}),
+    Perm.users_read: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.users_write: frozenset({R.admin}),
+    Perm.sla_read: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.sla_write: frozenset({R.admin}),
+    Perm.audit_read: frozenset({R.supervisor, R.admin}),
+    Perm.sessions_flags: frozenset({R.supervisor, R.admin}),
+}
+
+
+def can(role: str | Role, perm: Perm) -> bool:
+    return Role(role) in PERMISSIONS[perm]

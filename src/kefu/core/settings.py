@@ -1,0 +1,98 @@
+"""Every setting of kefu, read from environment variables ``KEFU_*``.
+
+This is the one place settings live. ``docs/settings.md`` and the README's
+table are checked against this class by a test, so a new field needs a
+description.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    env: str = Field(
+        "development",
+        description="`development` or `production`; production refuses the placeholder secret key.",
+    )
+    database_url: str = Field(
+        "sqlite:///kefu.db",
+        description="SQLAlchemy URL of the store. SQLite file in the working directory by default; "
+        "`postgresql+psycopg://user@host/db` in production.",
+    )
+    secret_key: str = Field(DEV_SECRET, description="Secret for signing survey links and CSRF; required in production.")
+    timezone: str = Field("Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'.")
+    redis_url: str | None = Field(None, description="Redis URL, only where several workers share realtime events.")
+    default_language: str = Field("zh-CN", description="UI language when the user has not chosen one: `zh-CN` or `en`.")
+    session_hours: int = Field(12, ge=1, description="How long a UI login or API token stays valid, in hours.")
+    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS).")
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest attachment accepted, in bytes.")
+    attachment_types: str = Field(
+        "image/png,image/jpeg,image/gif,application/pdf,text/plain,text/csv,"
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document,audio/mpeg,audio/wav",
+        description="Comma-separated content types an attachment may have.",
+    )
+    default_resolution_hours: float = Field(72, gt=0, description="Resolution target when no SLA policy matches (72 h).")
+    default_first_response_hours: float = Field(
+        4, gt=0, description="First-response target when no SLA policy matches."
+    )
+    worker_interval_seconds: float = Field(5, gt=0, description="How often the timer worker looks for due timers.")
+    worker_in_serve: bool = Field(True, description="Run the timer worker inside `kefu serve` as well.")
+    worker_batch: int = Field(200, ge=1, description="Timers a worker takes per round.")
+    compensation_limits: str = Field(
+        "trainee=0,agent=20,team_lead=100,complaint_specialist=500,supervisor=2000,admin=2000",
+        description="Largest single compensation (yuan) each role may grant; a role not named may grant none.",
+    )
+    log_level: str = Field("INFO", description="Log level of the server and worker.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh-CN", "en"):
+            raise ValueError("KEFU_DEFAULT_LANGUAGE must be zh-CN or en")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> Settings:
+        if self.env != "development" and self.secret_key == DEV_SECRET:
+            raise ValueError("KEFU_SECRET_KEY must be set to a real secret outside development")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def allowed_attachment_types(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.attachment_types.split(",") if t.strip())
+
+    def compensation_limit_for(self, role: str) -> int:
+        """Largest grant in fen (分) for ``role``."""
+        for part in self.compensation_limits.split(","):
+            name, _, amount = part.partition("=")
+            if name.strip() == role:
+                return round(float(amount) * 100)
+        return 0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CustomerRole = Literal["consumer", "merchant", "rider", "driver", "passenger"]
+
+
+class CustomerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: CustomerRole = "consumer"
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=200)
+    wechat_openid: str | None = Field(None, max_length=64)
+    address: str | None = Field(None, max_length=300)
+    id_number: str | None = Field(None, max_length=32)
+
+
+class CustomerUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    role: CustomerRole | None = None
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=200)
+    wechat_openid: str | None = Field(None, max_length=64)
+    address: str | None = Field(None, max_length=300)
+    id_number: str | None = Field(None, max_length=32)
+
+
+class CustomerPublic(BaseModel):
+    """A customer as staff see it: PII masked unless ``masked`` is false (an audited reveal)."""
+
+    id: int
+    name: str
+    role: str
+    phone: str | None
+    email: str | None
+    wechat_openid: str | None
+    address: str | None
+    id_number: str | None
+    masked: bool
+    created_at: datetime
+
+
+class RevealRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)

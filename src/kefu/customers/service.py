@@ -1,0 +1,99 @@
+"""Customers and how their PII is shown: masked unless revealed (an audited act)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from kefu.audit.service import record
+from kefu.core import pii
+from kefu.core.context import Actor
+from kefu.core.errors import Invalid, NotFound
+from kefu.customers.models import CUSTOMER_ROLES, Customer
+
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PII_FIELDS = ("phone", "email", "address", "id_number", "wechat_openid")
+
+
+def _check(data: dict) -> None:
+    if "role" in data and data["role"] not in CUSTOMER_ROLES:
+        raise Invalid(f"role must be one of {', '.join(CUSTOMER_ROLES)}", field="role")
+    if data.get("phone") and not PHONE_RE.match(data["phone"]):
+        raise Invalid("phone is not a phone number", field="phone")
+    if data.get("email") and not EMAIL_RE.match(data["email"]):
+        raise Invalid("email is not an email address", field="email")
+    if "name" in data and not (data["name"] or "").strip():
+        raise Invalid("name must not be empty", field="name")
+
+
+def create_customer(session: Session, *, actor: Actor, data: dict) -> Customer:
+    _check(data)
+    customer = Customer(**data, created_at=actor.now, updated_at=actor.now)
+    session.add(customer)
+    session.flush()
+    record(session, actor=actor, action="customer.create", target_type="customer", target_id=customer.id)
+    return customer
+
+
+def update_customer(session: Session, *, actor: Actor, customer: Customer, changes: dict) -> Customer:
+    _check(changes)
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    customer.updated_at = actor.now
+    # field names only: the audit log must not hold the PII itself
+    record(session, actor=actor, action="customer.update", target_type="customer", target_id=customer.id,
+           detail={"fields": sorted(changes)})
+    return customer
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer
+
+
+def search_customers(session: Session, *, q: str | None, role: str | None, limit: int, offset: int):
+    stmt = select(Customer)
+    if q:
+        digits = re.sub(r"\D", "", q)
+        conds = [Customer.name.contains(q)]
+        if len(digits) >= 4:
+            conds.append(Customer.phone.contains(digits))
+        if "@" in q:
+            conds.append(Customer.email == q)
+        stmt = stmt.where(or_(*conds))
+    if role:
+        stmt = stmt.where(Customer.role == role)
+    count = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(stmt.order_by(Customer.id.desc()).limit(limit).offset(offset)).all()
+    return rows, count
+
+
+def masked_view(customer: Customer) -> dict:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "role": customer.role,
+        "phone": pii.mask_phone(customer.phone),
+        "email": pii.mask_email(customer.email),
+        "wechat_openid": pii.mask_openid(customer.wechat_openid),
+        "address": pii.mask_address(customer.address),
+        "id_number": pii.mask_id_number(customer.id_number),
+        "masked": True,
+        "created_at": customer.created_at,
+    }
+
+
+def reveal(session: Session, *, actor: Actor, customer: Customer, reason: str) -> dict:
+    """The full record, for a role that may see it; written to the audit log."""
+    if not reason.strip():
+        raise Invalid("a reason is required to reveal customer details", field="reason")
+    record(session, actor=actor, action="pii.reveal", target_type="customer", target_id=customer.id,
+           detail={"reason": reason[:200], "fields": list(PII_FIELDS)})
+    view = masked_view(customer)
+    view.update({f: getattr(customer, f) for f in PII_FIELDS}, masked=False)
+    return view

@@ -1,0 +1,1 @@
+"""SLA: business calendars, the SLA clock and per-ticket SLA state."""

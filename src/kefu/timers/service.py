@@ -1,0 +1,99 @@
+"""Durable timers: schedule, cancel, and a worker round that fires due timers once.
+
+A round takes a batch of due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+several workers share the work without waiting on each other), claims each
+with a conditional UPDATE (so a timer fires once even where row locks do not
+exist, as on SQLite), and runs its handler in a SAVEPOINT together with the
+claim: the effect and the "done" mark commit together or not at all. A failing
+handler is retried with backoff and never stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu.core.clock import Clock
+from kefu.core.pii import scrub_text
+from kefu.timers.models import Timer
+
+log = logging.getLogger("kefu.timers")
+Handler = Callable[[Session, Timer, datetime], None]
+HANDLERS: dict[str, Handler] = {}
+MAX_ATTEMPTS = 5
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that fires timers of ``kind``."""
+
+    def wrap(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return wrap
+
+
+def schedule(session: Session, *, kind: str, ref_id: int, due_at: datetime) -> Timer:
+    timer = session.scalar(select(Timer).where(Timer.kind == kind, Timer.ref_id == ref_id))
+    if timer is None:
+        timer = Timer(kind=kind, ref_id=ref_id, due_at=due_at, status="pending", attempts=0)
+        session.add(timer)
+    else:
+        timer.due_at, timer.status, timer.attempts, timer.last_error = due_at, "pending", 0, None
+    return timer
+
+
+def cancel(session: Session, *, kind: str, ref_id: int) -> None:
+    session.execute(
+        update(Timer).where(Timer.kind == kind, Timer.ref_id == ref_id, Timer.status == "pending")
+        .values(status="cancelled")
+    )
+
+
+def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200) -> int:
+    """Fire the timers due now; returns how many fired."""
+    fired = 0
+    with factory() as session, session.begin():
+        now = clock.now()
+        due = session.scalars(
+            select(Timer)
+            .where(Timer.status == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for timer in due:
+            fired += _fire_one(session, timer, now)
+    return fired
+
+
+def _fire_one(session: Session, timer: Timer, now: datetime) -> int:
+    fn = HANDLERS.get(timer.kind)
+    try:
+        with session.begin_nested():
+            claimed = session.execute(
+                update(Timer).where(Timer.id == timer.id, Timer.status == "pending", Timer.due_at == timer.due_at)
+                .values(status="done", fired_at=now, attempts=Timer.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                return 0
+            session.expire(timer)  # the handler may reschedule this very timer
+            if fn is None:
+                raise LookupError(f"no handler for timer kind {timer.kind!r}")
+            fn(session, timer, now)
+        return 1
+    except Exception as exc:  # one bad timer must not stop the rest
+        session.refresh(timer)
+        timer.attempts += 1
+        timer.last_error = scrub_text(f"{type(exc).__name__}: {exc}")[:2000]
+        if timer.attempts >= MAX_ATTEMPTS:
+            timer.status = "failed"
+        else:
+            timer.due_at = now + timedelta(seconds=30 * 2 ** timer.attempts)
+        log.warning("timer %s #%s (ref %s) failed: %s", timer.kind, timer.id, timer.ref_id, timer.last_error)
+        return 0

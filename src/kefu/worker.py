@@ -1,0 +1,41 @@
+"""The timer worker loop, run inside ``kefu serve`` and as ``kefu worker``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import kefu.callbacks.service  # noqa: F401  (registers timer handlers)
+import kefu.sla.service  # noqa: F401
+from kefu.core.clock import Clock
+from kefu.timers.service import run_due
+
+log = logging.getLogger("kefu.worker")
+
+
+def run_forever(factory: sessionmaker[Session], clock: Clock, *, interval: float, batch: int,
+                stop: threading.Event, on_fired=None) -> None:
+    log.info("timer worker started (every %.1fs)", interval)
+    while not stop.is_set():
+        try:
+            while (fired := run_due(factory, clock, batch=batch)) > 0:
+                if on_fired:
+                    on_fired(fired)
+                if fired < batch or stop.is_set():
+                    break
+        except Exception:  # keep the loop alive through a database hiccup
+            log.exception("timer worker round failed")
+        stop.wait(interval)
+    log.info("timer worker stopped")
+
+
+def start_thread(factory, clock, *, interval: float, batch: int, on_fired=None) -> tuple[threading.Thread,
+                                                                                       threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, name="kefu-worker", daemon=True,
+                              kwargs={"factory": factory, "clock": clock, "interval": interval, "batch": batch,
+                                      "stop": stop, "on_fired": on_fired})
+    thread.start()
+    return thread, stop
