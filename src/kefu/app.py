@@ -33,6 +33,20 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
+def route_template(request: Request) -> str:
+    """'/api/v1/tickets/{ticket_id}' for '/api/v1/tickets/42' (routers nest, so rebuild the prefix)."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return "unmatched"
+    try:
+        relative = template.format(**request.scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return template
+    path = request.scope.get("path", "")
+    return path[: len(path) - len(relative)] + template if path.endswith(relative) else template
+
+
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None,
                sessionmaker=None, run_worker: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -66,8 +80,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     async def headers_and_metrics(request: Request, call_next):
         start = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.observe(request.method, getattr(route, "path", "unmatched"), response.status_code,
+        metrics.observe(request.method, route_template(request), response.status_code,
                         time.perf_counter() - start)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -104,6 +104,14 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing whe
         console.print(f"  {username:<14} {password:<14} {role}")
 
 
+@app.command("settings")
+def show_settings() -> None:
+    """Print every KEFU_* setting with its default and meaning (Markdown)."""
+    from kefu.core.settings import settings_table
+
+    print(settings_table())
+
+
 @user_app.command("create")
 def user_create(username: str = typer.Option(..., help="Login name."),
                 password: str = typer.Option(..., help="At least 8 characters."),

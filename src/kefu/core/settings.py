@@ -28,7 +28,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store. SQLite file in the working directory by default; "
         "`postgresql+psycopg://user@host/db` in production.",
     )
-    secret_key: str = Field(DEV_SECRET, description="Secret for signing survey links and CSRF; required in production.")
+    secret_key: str = Field(DEV_SECRET, description="Secret for signed links (survey and download links); must be set in production.")
     timezone: str = Field("Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'.")
     redis_url: str | None = Field(None, description="Redis URL, only where several workers share realtime events.")
     default_language: str = Field("zh-CN", description="UI language when the user has not chosen one: `zh-CN` or `en`.")
@@ -96,3 +96,15 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """The configuration table of the README and docs/settings.md, made from this class."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        default = info.default
+        shown = "—" if default is None else f"`{default}`"
+        if name == "attachment_types":
+            shown = "images, PDF, text, CSV, Office, audio"
+        rows.append(f"| `KEFU_{name.upper()}` | {shown} | {info.description} |")
+    return "\n".join(rows)
