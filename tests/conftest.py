@@ -54,11 +54,27 @@ def engine(request, tmp_path_factory):
 
 @pytest.fixture
 def connection(engine):
+    """One transaction per test, really rolled back on SQLite too.
+
+    pysqlite (Python 3.11) opens a transaction only before DML, so a session's first SAVEPOINT would
+    become the outer transaction and its RELEASE a real commit. Autocommit mode plus an explicit
+    BEGIN (SQLAlchemy's documented recipe) gives true nesting for the test's lifetime.
+    """
     conn = engine.connect()
+    sqlite = engine.dialect.name == "sqlite"
+    dbapi = conn.connection.driver_connection
+    if sqlite:
+        dbapi.isolation_level = None
     trans = conn.begin()
-    yield conn
-    trans.rollback()
-    conn.close()
+    if sqlite:
+        conn.exec_driver_sql("BEGIN")
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        if sqlite:
+            dbapi.isolation_level = ""
+        conn.close()
 
 
 @pytest.fixture

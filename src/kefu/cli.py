@@ -93,11 +93,16 @@ def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing whe
          seed: int = typer.Option(7, help="Random seed (same seed, same center)."),
          ) -> None:
     """Load a believable demo center and print its logins."""
+    from kefu.core.errors import DomainError
     from kefu.demo import build_demo, demo_logins
 
     settings = _settings()
-    result = build_demo(settings.database_url, days=days, customers=customers, seed=seed, if_empty=if_empty,
-                        console=console)
+    try:
+        result = build_demo(settings.database_url, days=days, customers=customers, seed=seed, if_empty=if_empty,
+                            console=console)
+    except DomainError as exc:
+        err.print(f"[red]cannot load the demo:[/red] {exc.message} (use --if-empty on a database that has data)")
+        raise typer.Exit(2) from None
     if result is None:
         console.print("demo data already present; logins:")
     for username, password, role in demo_logins():

@@ -54,6 +54,10 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # pysqlite keeps its default transaction control on purpose: reads run outside a transaction
+    # and a write transaction opens at the first INSERT/UPDATE/DELETE, so a writer waits on
+    # busy_timeout instead of failing to upgrade a stale read snapshot (SQLITE_BUSY) when
+    # requests overlap. Tests that need a real outer transaction set that up themselves.
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")

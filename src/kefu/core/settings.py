@@ -28,8 +28,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store. SQLite file in the working directory by default; "
         "`postgresql+psycopg://user@host/db` in production.",
     )
-    secret_key: str = Field(DEV_SECRET, description="Secret for signed links (survey and download links); must be set in production.")
-    timezone: str = Field("Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'.")
+    secret_key: str = Field(
+        DEV_SECRET, description="Secret for signed links (survey and download links); must be set in production."
+    )
+    timezone: str = Field(
+        "Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'."
+    )
     redis_url: str | None = Field(None, description="Redis URL, only where several workers share realtime events.")
     default_language: str = Field("zh-CN", description="UI language when the user has not chosen one: `zh-CN` or `en`.")
     session_hours: int = Field(12, ge=1, description="How long a UI login or API token stays valid, in hours.")
@@ -41,7 +45,9 @@ class Settings(BaseSettings):
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document,audio/mpeg,audio/wav",
         description="Comma-separated content types an attachment may have.",
     )
-    default_resolution_hours: float = Field(72, gt=0, description="Resolution target when no SLA policy matches (72 h).")
+    default_resolution_hours: float = Field(
+        72, gt=0, description="Resolution target when no SLA policy matches (72 h)."
+    )
     default_first_response_hours: float = Field(
         4, gt=0, description="First-response target when no SLA policy matches."
     )

@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from kefu.accounts import service as accounts
 from kefu.core.context import Actor
-from kefu.core.deps import (
-    SESSION_COOKIE, ClockDep, Principal, SessionDep, client_ip, optional_principal,
-)
+from kefu.core.deps import SESSION_COOKIE, ClockDep, Principal, SessionDep, client_ip, optional_principal
 from kefu.core.errors import DomainError
 from kefu.core.settings import get_settings
+from kefu.web import admin, callbacks, ticket_page, tickets
 from kefu.web.i18n import LANGUAGES, translate
+from kefu.web.pages import LANG_COOKIE, language, render
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-LANG_COOKIE = "kefu_lang"
+__all__ = ["render", "router", "web_error_response"]
 router = APIRouter(include_in_schema=False)
+for _module in (tickets, ticket_page, callbacks, admin):
+    router.include_router(_module.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
-
-
-def language(request: Request, principal: Principal | None = None) -> str:
-    lang = request.cookies.get(LANG_COOKIE)
-    if lang in LANGUAGES:
-        return lang
-    if principal and principal.user.language in LANGUAGES:
-        return principal.user.language
-    return get_settings().default_language
-
-
-def render(request: Request, template: str, principal: Principal | None, status_code: int = 200, **context):
-    lang = language(request, principal)
-    context.update(request=request, me=principal, lang=lang, t=lambda key: translate(key, lang),
-                   csrf=principal.auth.csrf_token if principal and principal.auth else "")
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 def web_error_response(request: Request, exc: DomainError):
@@ -45,7 +28,7 @@ def web_error_response(request: Request, exc: DomainError):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     principal = getattr(request.state, "principal", None)
     return render(request, "error.html", principal, status_code=exc.status_code, message=exc.message,
-                  field=exc.field)
+                  field=exc.field, status=exc.status_code)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -68,8 +51,9 @@ def login(request: Request, session: SessionDep, clock: ClockDep, username: Anno
     if old := request.cookies.get(SESSION_COOKIE):
         if prior := accounts.resolve_token(session, token=old, now=clock.now(), touch=False):
             accounts.logout(session, auth=prior, now=clock.now())
-    result = accounts.login(session, actor=Actor.system(clock.now()), user=user, kind="ui", ip=client_ip(request),
-                            user_agent=request.headers.get("user-agent"), hours=get_settings().session_hours)
+    result = accounts.login(session, actor=Actor.system(clock.now()), user=user, kind="ui",
+                            ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+                            hours=get_settings().session_hours)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="lax",
                         secure=get_settings().cookie_secure, max_age=get_settings().session_hours * 3600)

@@ -1,15 +1,15 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 19:29:27.449914
 """
-from alembic import op
 import sqlalchemy as sa
-import kefu.core.db
+from alembic import op
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects import postgresql
+
+import kefu.core.db
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,111 @@
+"""Formatting for the pages: local times, money, and the ticket history as readable lines.
+
+Plain functions over plain data (no web framework, no database), tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from kefu.core.settings import get_settings
+from kefu.web.i18n import translate
+
+
+def local_time(value: datetime | None, tz: tzinfo | None = None) -> str:
+    """``2026-11-23 10:00`` in the center's zone (Asia/Shanghai unless configured)."""
+    if value is None:
+        return "—"
+    return value.astimezone(tz or get_settings().tz).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_local(value: str, tz: tzinfo | None = None) -> datetime | None:
+    """A ``datetime-local`` input (``2026-11-23T14:30``) read in the center's zone; None if empty or bad."""
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=tz or get_settings().tz) if naive.tzinfo is None else naive
+
+
+def yuan(fen: int | None) -> str:
+    return f"{(fen or 0) / 100:.2f}"
+
+
+@dataclass
+class HistoryLine:
+    at: datetime
+    kind: str
+    text: str
+    body: str | None = None  # the reply or note text, shown under the line
+    internal: bool = False
+
+
+@dataclass
+class HistoryContext:
+    """What the lines need to name things: user names and message bodies by id."""
+
+    users: Mapping[int, str]
+    messages: Mapping[int, tuple[str, bool]]  # id -> (body, internal)
+    tz: tzinfo | None = None
+
+
+def _label(prefix: str, value, lang: str) -> str:
+    key = f"{prefix}.{value}"
+    text = translate(key, lang)
+    return str(value) if text == key else text
+
+
+def _reason(data: dict, lang: str) -> str:
+    reason = (data.get("reason") or "").strip()
+    return translate("ev.reason", lang).format(reason=reason) if reason and reason != "merged" else ""
+
+
+def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) -> str:
+    """One event as a sentence, e.g. ``李组长 升级 组长 → 投诉专员:原因 …``."""
+    t = lambda key, **kw: translate(key, lang).format(actor=actor, **kw)  # noqa: E731
+    if kind == "status":
+        return t("ev.status", old=_label("status", data.get("old"), lang),
+                 new=_label("status", data.get("new"), lang)) + _reason(data, lang)
+    if kind in ("escalated", "deescalated"):
+        return t(f"ev.{kind}", old=_label("tier", data.get("from_tier"), lang),
+                 new=_label("tier", data.get("to_tier"), lang)) + _reason(data, lang)
+    if kind in ("created", "reply", "note"):
+        return t(f"ev.{kind}")
+    if kind == "updated":
+        fields = "、".join(translate(f"field.{f.removesuffix('_id')}", lang) for f in data.get("changes", {}))
+        return t("ev.updated", fields=fields)
+    if kind == "merged_into":
+        return t("ev.merged_into", id=data.get("target_id")) + _reason(data, lang)
+    if kind == "merged_from":
+        return t("ev.merged_from", id=data.get("source_id")) + _reason(data, lang)
+    if kind == "attachment":
+        return t("ev.attachment", name=data.get("filename", ""))
+    if kind == "callback_created":
+        due = datetime.fromisoformat(data["due_at"]) if data.get("due_at") else None
+        owner = ctx.users.get(data.get("owner_id"), translate("field.unassigned", lang))
+        return t("ev.callback_created", id=data.get("callback_id"), due=local_time(due, ctx.tz), owner=owner)
+    if kind == "callback_done":
+        return t("ev.callback_done", id=data.get("callback_id"),
+                 outcome=_label("outcome", data.get("outcome"), lang))
+    if kind == "compensation":
+        return t("ev.compensation", kind=_label("comp", data.get("kind"), lang),
+                 amount=yuan(data.get("amount_fen")),
+                 reason=_label("reason", data.get("reason"), lang))
+    if kind == "sla_breached":
+        return t("ev.sla_breached", which=_label("sla", data.get("which"), lang))
+    return t("ev.other", kind=kind)
+
+
+def history(events, lang: str, ctx: HistoryContext) -> list[HistoryLine]:
+    """Readable lines for TicketEvent-like rows (``at``, ``kind``, ``data``, ``actor_name``), oldest first."""
+    lines = []
+    for event in sorted(events, key=lambda e: (e.at, e.id)):
+        data = event.data or {}
+        text = describe(event.kind, data, event.actor_name, lang, ctx)
+        line = HistoryLine(at=event.at, kind=event.kind, text=text)
+        if event.kind in ("reply", "note") and data.get("message_id") in ctx.messages:
+            line.body, line.internal = ctx.messages[data["message_id"]]
+        lines.append(line)
+    return lines

@@ -1,0 +1,190 @@
+"""/tickets/{id}: the ticket page and its actions (status, escalation, replies, notes, callbacks,
+compensation, merge, attachments). Each action posts a form, then redirects back (post/redirect/get);
+a refused action re-renders the page with the message next to its form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from kefu.accounts.models import User
+from kefu.callbacks import service as callbacks
+from kefu.catalog.service import category_paths
+from kefu.compensation import service as compensation
+from kefu.compensation.models import COMPENSATION_KINDS, REFUND_REASONS, Compensation
+from kefu.core.deps import ClockDep, Principal, SessionDep
+from kefu.core.errors import DomainError, Invalid, NotFound
+from kefu.core.roles import PERMISSIONS, Perm
+from kefu.core.settings import get_settings
+from kefu.customers.service import masked_view
+from kefu.tickets import queries, service, workflow
+from kefu.tickets.models import Attachment, Ticket, TicketEvent, TicketMessage
+from kefu.web import fmt
+from kefu.web.pages import Staff, language, render, web_user
+
+router = APIRouter(prefix="/tickets/{ticket_id}")
+Writer = Annotated[Principal, web_user(Perm.tickets_write)]
+Text = Annotated[str, Form()]
+
+
+def _names(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def _history(session, request, me, ticket_id: int) -> list[fmt.HistoryLine]:
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                             .order_by(TicketEvent.id)).all()
+    messages = {m.id: (m.body, m.internal) for m in session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id))}
+    users = _names(session, [e.data.get("owner_id") for e in events if e.data])
+    return fmt.history(events, language(request, me), fmt.HistoryContext(users=users, messages=messages))
+
+
+def _owners(session) -> list[User]:
+    roles = sorted(PERMISSIONS[Perm.callbacks_write])
+    return list(session.scalars(select(User).where(User.role.in_(roles), User.is_active.is_(True))
+                                .order_by(User.role, User.display_name)))
+
+
+def _page(request: Request, session, clock, me: Principal, ticket_id: int, *, errors: dict | None = None,
+          status_code: int = 200):
+    ticket = queries.load_ticket(session, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    now = clock.now()
+    active = ticket.status in workflow.ACTIVE
+    open_ = ticket.status != "closed"
+    comps = session.scalars(select(Compensation).where(Compensation.ticket_id == ticket_id)
+                            .order_by(Compensation.id)).all() if me.can(Perm.compensation_read) else []
+    due_default = (now + timedelta(hours=2)).astimezone(get_settings().tz).strftime("%Y-%m-%dT%H:%M")
+    return render(
+        request, "tickets/detail.html", me, status_code=status_code, ticket=ticket, errors=errors or {},
+        customer=masked_view(ticket.customer) if ticket.customer else None,
+        category_path=category_paths(session).get(ticket.category_id, "") if ticket.category_id else "",
+        overdue=queries.overdue(ticket, now), history=_history(session, request, me, ticket_id),
+        attachments=session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id)
+                                    .order_by(Attachment.id)).all(),
+        compensations=comps, targets=workflow.allowed_manual_targets(ticket.status) if open_ else [],
+        can_write=me.can(Perm.tickets_write) and open_,
+        can_escalate=me.can(Perm.tickets_escalate) and active and workflow.next_tier(ticket.tier) is not None,
+        can_deescalate=me.can(Perm.tickets_assign) and active and ticket.tier > 1,
+        can_merge=me.can(Perm.tickets_assign) and open_,
+        can_callback=me.can(Perm.callbacks_write) and open_,
+        can_compensate=me.can(Perm.compensation_grant) and open_,
+        next_tier=workflow.next_tier(ticket.tier), prev_tier=workflow.previous_tier(ticket.tier),
+        owners=_owners(session) if me.can(Perm.callbacks_write) else [], due_default=due_default,
+        kinds=COMPENSATION_KINDS, reasons=REFUND_REASONS)
+
+
+@router.get("")
+def ticket_page(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Staff):
+    return _page(request, session, clock, me, ticket_id)
+
+
+def _act(request, session, clock, me, ticket_id: int, form: str, action: Callable[[Ticket], object]):
+    """Run ``action`` on the ticket; on a refusal undo everything and show the message by the form."""
+    ticket = service.get_ticket(session, ticket_id)
+    try:
+        action(ticket)
+        session.flush()
+    except DomainError as exc:
+        session.rollback()
+        return _page(request, session, clock, me, ticket_id, errors={form: exc.message},
+                     status_code=exc.status_code)
+    return RedirectResponse(f"/tickets/{ticket_id}#{form}", status_code=303)
+
+
+@router.post("/status")
+def change_status(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer,
+                  status: Text = "", reason: Text = ""):
+    return _act(request, session, clock, me, ticket_id, "status", lambda t: service.change_status(
+        session, actor=me.actor, ticket=t, status=status, reason=reason.strip()))
+
+
+@router.post("/escalate")
+def escalate(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
+             me: Annotated[Principal, web_user(Perm.tickets_escalate)], reason: Text = ""):
+    return _act(request, session, clock, me, ticket_id, "escalate", lambda t: service.escalate(
+        session, actor=me.actor, ticket=t, reason=reason))
+
+
+@router.post("/deescalate")
+def deescalate(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
+               me: Annotated[Principal, web_user(Perm.tickets_assign)], reason: Text = ""):
+    return _act(request, session, clock, me, ticket_id, "escalate", lambda t: service.deescalate(
+        session, actor=me.actor, ticket=t, reason=reason))
+
+
+@router.post("/reply")
+def reply(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer,
+          body: Text = ""):
+    return _act(request, session, clock, me, ticket_id, "reply", lambda t: service.add_message(
+        session, actor=me.actor, ticket=t, body=body, internal=False))
+
+
+@router.post("/note")
+def note(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer, body: Text = ""):
+    return _act(request, session, clock, me, ticket_id, "note", lambda t: service.add_message(
+        session, actor=me.actor, ticket=t, body=body, internal=True))
+
+
+@router.post("/callback")
+def create_callback(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
+                    me: Annotated[Principal, web_user(Perm.callbacks_write)], due_at: Text = "",
+                    owner_id: Text = "", contact_phone: Text = "", preferred_time: Text = "",
+                    note: Text = ""):
+    def action(ticket: Ticket):
+        due = fmt.parse_local(due_at)
+        if due is None:
+            raise Invalid("the due time is missing or not a date and time", field="due_at")
+        return callbacks.create_callback(
+            session, actor=me.actor, ticket_id=ticket.id, customer_id=None, due_at=due,
+            owner_id=int(owner_id) if owner_id.isdigit() else None,
+            contact_phone=contact_phone.strip() or None,
+            preferred_time=preferred_time.strip()[:100] or None, note=note[:2000])
+
+    return _act(request, session, clock, me, ticket_id, "callback", action)
+
+
+@router.post("/compensation")
+def grant(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
+          me: Annotated[Principal, web_user(Perm.compensation_grant)], kind: Text = "", reason: Text = "",
+          amount: Text = "", note: Text = ""):
+    def action(ticket: Ticket):
+        try:
+            fen = round(float(amount) * 100)
+        except ValueError:
+            raise Invalid("the amount is not a number of yuan", field="amount") from None
+        return compensation.grant(session, actor=me.actor, ticket=ticket, kind=kind, reason=reason,
+                                  amount_fen=fen, note=note[:1000])
+
+    return _act(request, session, clock, me, ticket_id, "compensation", action)
+
+
+@router.post("/merge")
+def merge(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
+          me: Annotated[Principal, web_user(Perm.tickets_assign)], target_id: Text = "", reason: Text = ""):
+    def action(ticket: Ticket):
+        target = session.get(Ticket, int(target_id)) if target_id.strip().isdigit() else None
+        if target is None:
+            raise Invalid(f"no ticket #{target_id}", field="target_id")
+        return service.merge(session, actor=me.actor, source=ticket, target=target, reason=reason[:1000])
+
+    return _act(request, session, clock, me, ticket_id, "merge", action)
+
+
+@router.post("/attachments")
+async def upload(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer,
+                 file: UploadFile | None = None):
+    data = await file.read(get_settings().max_attachment_bytes + 1) if file else b""
+    return _act(request, session, clock, me, ticket_id, "attachments", lambda t: service.add_attachment(
+        session, actor=me.actor, ticket=t, filename=(file.filename if file else "") or "file",
+        content_type=(file.content_type if file else "") or "", data=data))

@@ -1,0 +1,279 @@
+"""The service desk in Debian's Chromium (Playwright) against a real uvicorn server on its own SQLite file.
+
+Never run ``playwright install``: the browser is /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+import uvicorn
+
+from kefu.accounts.service import create_team, create_user
+from kefu.app import create_app
+from kefu.catalog.service import create_category
+from kefu.core.context import Actor
+from kefu.core.db import make_engine, make_sessionmaker, session_scope
+from kefu.customers.service import create_customer
+from kefu.migrate import upgrade
+from kefu.sla.models import SlaCalendar
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "客服密码Passw0rd"
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>alert(2)</script>"
+XSS = f"{IMG}{SCRIPT}"
+
+
+@dataclass
+class Live:
+    base: str
+    factory: object
+    ids: dict = field(default_factory=dict)
+
+
+def _seed(session) -> dict:
+    actor = Actor.system(datetime.now(UTC))
+    front = create_team(session, actor=actor, name="一线客服一组")
+    complaints = create_team(session, actor=actor, name="投诉处理组", kind="complaints")
+    users = {}
+    for username, name, role, team in (
+        ("agent", "王小明", "agent", front),
+        ("lead", "李组长", "team_lead", front),
+        ("zhao", "赵专员", "complaint_specialist", complaints),
+        ("admin", "管理员", "admin", None),
+    ):
+        users[username] = create_user(
+            session,
+            actor=actor,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            display_name=name,
+            team_id=team.id if team else None,
+        )
+    front.leader_id, complaints.leader_id = users["lead"].id, users["zhao"].id
+    create_category(
+        session, actor=actor, data={"code": "delivery", "name": "配送问题", "severity_class": "general"}
+    )
+    create_customer(session, actor=actor, data={"name": "张伟", "phone": "13812345678", "role": "consumer"})
+    xss_customer = create_customer(session, actor=actor, data={"name": XSS, "phone": "13900001111"})
+    session.add(
+        SlaCalendar(
+            name="全天候",
+            timezone="Asia/Shanghai",
+            always_open=True,
+            hours={},
+            holidays=[],
+            extra_workdays=[],
+        )
+    )
+    session.flush()
+    return {"xss_customer": xss_customer.id}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'kefu.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_sessionmaker(engine)
+    with session_scope(factory) as session:
+        ids = _seed(session)
+    app = create_app(engine=engine, sessionmaker=factory, run_worker=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Dialogs (an alert means injected script ran), console errors and page errors of one page."""
+
+    def __init__(self, page):
+        self.dialogs: list[str] = []
+        self.console: list[str] = []
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.console.append(str(e)))
+
+    def assert_clean(self):
+        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
+        assert self.console == [], f"console errors: {self.console}"
+
+
+def sign_in(browser, live: Live, username: str):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{live.base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets$"))
+    return page, watch
+
+
+def escalate(page, reason: str):
+    page.fill("#escalate .escalate-form textarea[name=reason]", reason)
+    page.click("#escalate .escalate-form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_agent_and_team_lead_escalate_a_chinese_ticket_twice(browser, live):
+    page, watch = sign_in(browser, live, "agent")
+    page.click("text=新建工单")
+    page.fill("input[name=subject]", "外卖超时两小时未送达,顾客要求退款")
+    page.fill("textarea[name=description]", "顾客称订单显示已出餐,骑手电话无人接听。")
+    page.fill("input[name=cq]", "张伟")
+    expect(page.locator("#customer_id option")).to_have_count(2)  # htmx swapped in the search result
+    page.select_option("#customer_id", index=1)
+    page.select_option("select[name=category_id]", label="配送问题")
+    page.select_option("select[name=priority]", "high")
+    page.click("#new-ticket button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    ticket_url = page.url
+    expect(page.locator("#ticket-subject")).to_have_text("外卖超时两小时未送达,顾客要求退款")
+    expect(page.locator("#customer")).to_contain_text("138****5678")
+    escalate(page, "顾客情绪激动,要求组长处理")
+    expect(page.locator("#history")).to_contain_text("王小明 升级 一线 → 组长:原因 顾客情绪激动,要求组长处理")
+    expect(page.locator(".ticket-head")).to_contain_text("组长")
+    watch.assert_clean()
+
+    lead, lead_watch = sign_in(browser, live, "lead")
+    lead.goto(f"{live.base}/notifications")
+    expect(lead.locator("ul.notes")).to_contain_text("升级至组长")
+    lead.goto(ticket_url)
+    escalate(lead, "涉及退款赔付,转投诉处理")
+    history = lead.locator("#history")
+    expect(history).to_contain_text("李组长 升级 组长 → 投诉专员:原因 涉及退款赔付,转投诉处理")
+    text = history.inner_text()
+    assert text.index("王小明 升级 一线 → 组长") < text.index("李组长 升级 组长 → 投诉专员")
+    lead.screenshot(path="/tmp/kefu-ticket.png", full_page=True)
+    lead_watch.assert_clean()
+    page.context.close()
+    lead.context.close()
+
+
+def test_stored_markup_never_runs_on_any_page(browser, live):
+    admin, admin_watch = sign_in(browser, live, "admin")
+    admin.goto(f"{live.base}/admin/users")
+    admin.fill("#create-user input[name=username]", "xss_agent")
+    admin.fill("#create-user input[name=display_name]", XSS)
+    admin.fill("#create-user input[name=password]", PASSWORD)
+    admin.select_option("#create-user select[name=role]", "team_lead")
+    admin.select_option("#create-user select[name=team_id]", label="一线客服一组")
+    admin.click("#create-user button[type=submit]")
+    expect(admin.locator("#users")).to_contain_text(XSS)
+    admin.goto(f"{live.base}/admin/categories")
+    admin.fill("#create-category input[name=name]", XSS)
+    admin.fill("#create-category input[name=code]", "xss")
+    admin.click("#create-category button[type=submit]")
+    expect(admin.locator("#categories")).to_contain_text(XSS)
+    admin.goto(f"{live.base}/admin/sla")
+    admin.fill("#create-policy input[name=name]", XSS)
+    admin.fill("#create-policy input[name=first_response_hours]", "2")
+    admin.click("#create-policy button[type=submit]")
+    expect(admin.locator("#policies")).to_contain_text(XSS)
+
+    page, watch = sign_in(browser, live, "xss_agent")
+    page.goto(f"{live.base}/tickets/new")
+    page.fill("input[name=subject]", XSS)
+    page.fill("textarea[name=description]", XSS)
+    page.select_option("#customer_id", str(live.ids["xss_customer"]))
+    page.select_option("select[name=category_id]", label=XSS)
+    page.click("#new-ticket button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    ticket_url = page.url
+    for form in ("#reply", "#note"):
+        page.fill(f"{form} textarea[name=body]", XSS)
+        page.click(f"{form} button[type=submit]")
+        page.wait_for_load_state()
+    page.fill("#callback textarea[name=note]", XSS)
+    page.fill("#callback input[name=preferred_time]", XSS)
+    page.click("#callback button[type=submit]")
+    page.wait_for_load_state()
+    page.fill("#compensation input[name=amount]", "5")
+    page.fill("#compensation input[name=note]", XSS)
+    page.click("#compensation button[type=submit]")
+    page.wait_for_load_state()
+    page.select_option("#status select[name=status]", "pending")
+    page.fill("#status input[name=reason]", XSS)
+    page.click("#status button[type=submit]")
+    page.wait_for_load_state()
+    escalate(page, XSS)
+    expect(page.locator("#ticket-subject")).to_have_text(XSS)
+    expect(page.locator("#history .msg-note")).to_contain_text(XSS)
+    for stored in (
+        "创建回访任务",
+        "发放补偿:红包 ¥5.00",
+        f"改为「待反馈」:原因 {XSS}",
+        f"升级 一线 → 组长:原因 {XSS}",
+    ):
+        expect(page.locator("#history")).to_contain_text(stored)
+    page.goto(f"{live.base}/callbacks")
+    expect(page.locator("#my-callbacks")).to_contain_text(XSS)
+
+    pages = [
+        (
+            page,
+            watch,
+            [ticket_url, "/tickets", f"/tickets?q={XSS}", "/tickets/new", "/callbacks", "/notifications"],
+        ),
+        (
+            admin,
+            admin_watch,
+            [ticket_url, "/admin/users", "/admin/categories", "/admin/sla", "/notifications"],
+        ),
+    ]
+    lead, lead_watch = sign_in(browser, live, "zhao")
+    pages.append((lead, lead_watch, [ticket_url, "/notifications", "/tickets"]))
+    for p, w, paths in pages:
+        for path in paths:
+            p.goto(path if path.startswith("http") else f"{live.base}{path}")
+            p.wait_for_load_state("load")
+            injected = p.evaluate("document.querySelectorAll('img[src=x], main script').length")
+            assert injected == 0, path
+        w.assert_clean()
+    for p, _w, _paths in pages:
+        p.context.close()
