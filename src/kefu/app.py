@@ -33,18 +33,51 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-def route_template(request: Request) -> str:
+def route_template(scope) -> str:
     """'/api/v1/tickets/{ticket_id}' for '/api/v1/tickets/42' (routers nest, so rebuild the prefix)."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     template = getattr(route, "path", None)
     if template is None:
         return "unmatched"
     try:
-        relative = template.format(**request.scope.get("path_params", {}))
+        relative = template.format(**scope.get("path_params", {}))
     except (KeyError, IndexError, ValueError):
         return template
-    path = request.scope.get("path", "")
+    path = scope.get("path", "")
     return path[: len(path) - len(relative)] + template if path.endswith(relative) else template
+
+
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin")]
+
+
+class HeadersAndMetrics:
+    """Pure ASGI middleware (no per-request task or stream as with BaseHTTPMiddleware): security
+    headers on every response, and request counts and latency by route template."""
+
+    def __init__(self, app, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_headers(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in present]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            self.metrics.observe(scope["method"], route_template(scope), status, time.perf_counter() - start)
 
 
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None,
@@ -76,18 +109,6 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.state.settings, app.state.engine, app.state.clock = settings, engine, clock
     app.state.sessionmaker, app.state.metrics = factory, metrics
 
-    @app.middleware("http")
-    async def headers_and_metrics(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        metrics.observe(request.method, route_template(request), response.status_code,
-                        time.perf_counter() - start)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
         if not request.url.path.startswith("/api/"):
@@ -102,7 +123,10 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     async def invalid(request: Request, exc: RequestValidationError):
         errors = []
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+            loc = list(err.get("loc", ()))
+            if loc and loc[0] in ("body", "query", "path", "form", "header", "cookie"):
+                loc = loc[1:]  # only the location kind; a field may itself be called "body"
+            loc = [str(p) for p in loc]
             errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid"), "loc": err.get("loc")})
         fields = ", ".join(e["field"] for e in errors if e["field"]) or "request"
         return JSONResponse({"detail": f"invalid {fields}: " + "; ".join(
@@ -128,6 +152,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
             "kefu_timers_overdue": ("Pending timers already due (worker lag).", [({}, due or 0)]),
         })
 
+    app.add_middleware(HeadersAndMetrics, metrics=metrics)
     app.include_router(api_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import func, select
 
 from kefu.accounts import service
 from kefu.accounts.models import ApiKey, SessionFlag, Team, User
 from kefu.accounts.schemas import (
-    ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, SessionFlagPublic, TeamCreate, TeamPublic, Token, UserCreate,
-    UserPublic, UserUpdate,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    SessionFlagPublic,
+    TeamCreate,
+    TeamPublic,
+    Token,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
 )
 from kefu.core.context import Actor
 from kefu.core.deps import ClockDep, CurrentUser, Principal, SessionDep, client_ip, require
-from kefu.core.errors import NotFound
+from kefu.core.errors import Invalid, NotFound
 from kefu.core.roles import Perm
 from kefu.core.schemas import Page
 from kefu.core.settings import get_settings
@@ -53,7 +61,8 @@ def me(principal: CurrentUser) -> User:
 
 @users.get("", response_model=Page[UserPublic])
 def list_users(session: SessionDep, _: Annotated[Principal, require(Perm.users_read)], role: str | None = None,
-               team_id: int | None = None, limit: int = 100, offset: int = 0) -> dict:
+               team_id: int | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
     stmt = select(User)
     if role:
         stmt = stmt.where(User.role == role)
@@ -106,8 +115,10 @@ def create_team(body: TeamCreate, session: SessionDep, principal: Annotated[Prin
 
 @keys.post("", response_model=ApiKeyCreated, status_code=201)
 def create_key(body: ApiKeyCreate, session: SessionDep, principal: Annotated[Principal, require(Perm.users_write)]):
-    secret, key = service.create_api_key(session, actor=principal.actor, name=body.name,
-                                         user=_user(session, body.user_id))
+    user = session.get(User, body.user_id)
+    if user is None:
+        raise Invalid(f"no user with id {body.user_id}", field="user_id")
+    secret, key = service.create_api_key(session, actor=principal.actor, name=body.name, user=user)
     return ApiKeyCreated.model_validate({**ApiKeyPublic.model_validate(key).model_dump(), "secret": secret})
 
 
@@ -123,6 +134,7 @@ def revoke_key(key_id: int, session: SessionDep, principal: Annotated[Principal,
 
 
 @flags.get("", response_model=Page[SessionFlagPublic])
-def list_flags(session: SessionDep, _: Annotated[Principal, require(Perm.sessions_flags)], limit: int = 100) -> dict:
+def list_flags(session: SessionDep, _: Annotated[Principal, require(Perm.sessions_flags)],
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict:
     rows = session.scalars(select(SessionFlag).order_by(SessionFlag.id.desc()).limit(min(limit, 500))).all()
     return {"data": rows, "count": session.scalar(select(func.count(SessionFlag.id)))}

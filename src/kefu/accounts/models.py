@@ -51,7 +51,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id], lazy="joined")
-    skills: Mapped[list[Skill]] = relationship(secondary=user_skills, lazy="selectin")
+    skills: Mapped[list[Skill]] = relationship(secondary=user_skills, lazy="select")
 
 
 class AuthSession(Base):

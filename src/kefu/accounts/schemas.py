@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from kefu.core.roles import Role
-from kefu.core.schemas import Out
+from kefu.core.schemas import Out, not_null
 
 
 class Token(BaseModel):
@@ -53,6 +53,8 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
     password: str | None = Field(None, min_length=8, max_length=200)
     language: str | None = Field(None, pattern="^(zh-CN|en)$")
+
+    no_nulls = not_null("display_name", "role", "is_active", "password")
 
 
 class ApiKeyCreate(BaseModel):

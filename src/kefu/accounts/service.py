@@ -87,6 +87,8 @@ def create_team(session: Session, *, actor: Actor, name: str, kind: str = "front
         raise Invalid("team kind is frontline or complaints", field="kind")
     if session.scalar(select(Team.id).where(Team.name == name)):
         raise Conflict(f"team {name!r} exists", field="name")
+    if leader_id is not None and session.get(User, leader_id) is None:
+        raise Invalid(f"no user with id {leader_id}", field="leader_id")
     team = Team(name=name, kind=kind, leader_id=leader_id, created_at=actor.now)
     session.add(team)
     session.flush()

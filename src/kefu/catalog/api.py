@@ -12,7 +12,7 @@ from kefu.catalog import service
 from kefu.catalog.models import BusinessLine, Category
 from kefu.core.deps import CurrentUser, Principal, SessionDep, require
 from kefu.core.roles import Perm
-from kefu.core.schemas import Out, Page
+from kefu.core.schemas import Out, Page, not_null
 
 router = APIRouter(prefix="/categories", tags=["categories"])
 lines = APIRouter(prefix="/business-lines", tags=["categories"])
@@ -47,6 +47,8 @@ class CategoryUpdate(BaseModel):
     business_line_id: int | None = None
     sort_order: int | None = None
     is_active: bool | None = None
+
+    no_nulls = not_null("code", "name", "severity_class", "sort_order", "is_active")
 
 
 class BusinessLinePublic(Out):

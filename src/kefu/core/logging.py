@@ -13,6 +13,13 @@ class PiiScrubber(logging.Filter):
         clean = scrub_text(message)
         if clean != message:
             record.msg, record.args = clean, None
+        # tracebacks carry PII too (a failed INSERT's parameters, an exception message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub_text(record.stack_info)
         return True
 
 

@@ -5,11 +5,11 @@ from kefu.audit import models as _audit  # noqa: F401
 from kefu.callbacks import models as _callbacks  # noqa: F401
 from kefu.catalog import models as _catalog  # noqa: F401
 from kefu.compensation import models as _compensation  # noqa: F401
+from kefu.core.db import Base
 from kefu.customers import models as _customers  # noqa: F401
 from kefu.notifications import models as _notifications  # noqa: F401
 from kefu.sla import models as _sla  # noqa: F401
 from kefu.tickets import models as _tickets  # noqa: F401
 from kefu.timers import models as _timers  # noqa: F401
-from kefu.core.db import Base
 
 metadata = Base.metadata

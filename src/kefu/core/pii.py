@@ -50,11 +50,12 @@ def mask_openid(openid: str | None) -> str | None:
     return openid[:4] + "****"
 
 
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# a mobile number, also written +86 138 1234 5678 or 138-1234-5678
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)((?:\+?86[- ]?)?)(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{4})(\d{10})(\d{3}[\dXx])(?![0-9A-Za-z])")
 
 
 def scrub_text(text: str) -> str:
     """Mask mobile numbers and ID numbers inside free text (used for logs)."""
     text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(3), text)
-    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(4)}", text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 T = TypeVar("T")
 
@@ -22,3 +22,15 @@ class Out(BaseModel):
 
 class Message(BaseModel):
     detail: str
+
+
+def not_null(*fields: str):
+    """A validator for PATCH schemas: these fields may be left out, but not set to null (their columns
+    are NOT NULL, so a null would otherwise reach the store and fail there with a 500)."""
+
+    def check(cls, value):
+        if value is None:
+            raise ValueError("may be left out but not set to null")
+        return value
+
+    return field_validator(*fields, mode="before")(check)

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kefu.core.schemas import not_null
+
 CustomerRole = Literal["consumer", "merchant", "rider", "driver", "passenger"]
 
 
@@ -26,6 +28,8 @@ class CustomerUpdate(BaseModel):
     wechat_openid: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=300)
     id_number: str | None = Field(None, max_length=32)
+
+    no_nulls = not_null("name", "role")
 
 
 class CustomerPublic(BaseModel):

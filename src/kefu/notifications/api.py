@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
 from kefu.core.deps import ClockDep, CurrentUser, SessionDep
@@ -26,7 +27,8 @@ class NotificationPublic(Out):
 
 
 @router.get("", response_model=Page[NotificationPublic])
-def mine(session: SessionDep, principal: CurrentUser, unread: bool = False, limit: int = 50):
+def mine(session: SessionDep, principal: CurrentUser, unread: bool = False,
+         limit: Annotated[int, Query(ge=1, le=200)] = 50):
     stmt = select(Notification).where(Notification.user_id == principal.user.id)
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from kefu.audit.service import record
+from kefu.catalog.models import Category
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.roles import Perm
 from kefu.core.schemas import Out, Page
 from kefu.sla.models import SlaCalendar, SlaPolicy
 from kefu.sla.service import calendar_of
+from kefu.tickets.models import CHANNELS
 
 policies = APIRouter(prefix="/sla/policies", tags=["sla"])
 calendars = APIRouter(prefix="/sla/calendars", tags=["sla"])
@@ -39,6 +42,15 @@ class CalendarIn(BaseModel):
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
         return v
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v):
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
 
 class CalendarPublic(Out):
     id: int
@@ -53,7 +65,7 @@ class CalendarPublic(Out):
 class PolicyIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     category_id: int | None = None
-    channel: str | None = None
+    channel: str | None = Field(None, pattern=f"^({'|'.join(CHANNELS)})$")
     priority: str | None = Field(None, pattern="^(low|normal|high|urgent)$")
     complaint_type: str | None = Field(None, pattern="^(none|internal|external)$")
     first_response_hours: float = Field(gt=0, le=24 * 60)
@@ -114,9 +126,13 @@ def create_calendar(body: CalendarIn, session: SessionDep, principal: Writer):
     return row
 
 
-def _policy_fields(session, body: PolicyIn) -> dict:
+def _policy_fields(session, body: PolicyIn, *, policy_id: int | None = None) -> dict:
     if session.get(SlaCalendar, body.calendar_id) is None:
         raise Invalid(f"no calendar {body.calendar_id}", field="calendar_id")
+    if body.category_id is not None and session.get(Category, body.category_id) is None:
+        raise Invalid(f"no category {body.category_id}", field="category_id")
+    if session.scalar(select(SlaPolicy.id).where(SlaPolicy.name == body.name, SlaPolicy.id != policy_id)):
+        raise Conflict(f"policy {body.name!r} exists", field="name")
     data = body.model_dump()
     data["first_response_seconds"] = data.pop("first_response_hours") * 3600
     data["resolution_seconds"] = data.pop("resolution_hours") * 3600
@@ -131,8 +147,6 @@ def list_policies(session: SessionDep, _: Reader):
 
 @policies.post("", response_model=PolicyPublic, status_code=201)
 def create_policy(body: PolicyIn, session: SessionDep, principal: Writer):
-    if session.scalar(select(SlaPolicy.id).where(SlaPolicy.name == body.name)):
-        raise Conflict(f"policy {body.name!r} exists", field="name")
     policy = SlaPolicy(**_policy_fields(session, body))
     session.add(policy)
     session.flush()
@@ -147,7 +161,7 @@ def replace_policy(policy_id: int, body: PolicyIn, session: SessionDep, principa
     policy = session.get(SlaPolicy, policy_id)
     if policy is None:
         raise NotFound(f"no SLA policy {policy_id}")
-    for key, value in _policy_fields(session, body).items():
+    for key, value in _policy_fields(session, body, policy_id=policy.id).items():
         setattr(policy, key, value)
     record(session, actor=principal.actor, action="sla.policy.update", target_type="sla_policy",
            target_id=policy.id, detail={"name": policy.name})

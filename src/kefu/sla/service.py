@@ -18,8 +18,8 @@ from kefu.core.settings import get_settings
 from kefu.notifications.service import notify
 from kefu.sla.clock import BusinessCalendar, add_business_seconds, business_seconds_between
 from kefu.sla.models import SlaCalendar, SlaPolicy
-from kefu.timers import service as timers
 from kefu.tickets.models import Ticket, TicketEvent
+from kefu.timers import service as timers
 
 FIRST_RESPONSE = "sla_first_response"
 RESOLUTION = "sla_resolution"
@@ -40,19 +40,25 @@ def calendar_of(row: SlaCalendar | None) -> BusinessCalendar:
 
 
 def _category_chain(session: Session, category_id: int | None) -> list[int]:
+    """The category and its ancestors, nearest first (one query: the tree is small)."""
+    if category_id is None:
+        return []
+    parents = dict(session.execute(select(Category.id, Category.parent_id)).tuples())
     chain: list[int] = []
     while category_id is not None and category_id not in chain and len(chain) < 20:
         chain.append(category_id)
-        category_id = session.scalar(select(Category.parent_id).where(Category.id == category_id))
+        category_id = parents.get(category_id)
     return chain
 
 
 def pick_policy(session: Session, ticket: Ticket) -> SlaPolicy | None:
     """The most specific active policy matching the ticket (category matches its ancestors too)."""
-    chain = _category_chain(session, ticket.category_id)
+    policies = session.scalars(select(SlaPolicy).where(SlaPolicy.is_active.is_(True))).all()
+    needs_chain = any(p.category_id is not None for p in policies)
+    chain = _category_chain(session, ticket.category_id) if needs_chain else []
     best: tuple | None = None
     chosen = None
-    for policy in session.scalars(select(SlaPolicy).where(SlaPolicy.is_active.is_(True))):
+    for policy in policies:
         if policy.category_id is not None and policy.category_id not in chain:
             continue
         if policy.channel not in (None, ticket.channel):
@@ -79,7 +85,8 @@ def _targets(policy: SlaPolicy | None) -> tuple[float, float]:
 
 def apply(session: Session, *, ticket: Ticket, now: datetime) -> None:
     """(Re)compute due times from the matching policy and keep the timers in step."""
-    policy = pick_policy(session, ticket)
+    with session.no_autoflush:  # a new ticket is inserted once, with its due times
+        policy = pick_policy(session, ticket)
     ticket.sla_policy_id = policy.id if policy else None
     calendar = calendar_of(policy.calendar if policy else None)
     first_target, resolution_target = _targets(policy)

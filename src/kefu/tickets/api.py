@@ -21,8 +21,18 @@ from kefu.core.settings import get_settings
 from kefu.tickets import queries, service
 from kefu.tickets.models import Attachment, Ticket, TicketEvent, TicketMessage
 from kefu.tickets.schemas import (
-    AttachmentPublic, CompensationCreate, CompensationPublic, EventPublic, MergeRequest, MessageCreate,
-    MessagePublic, Reason, TicketCreate, TicketPublic, TicketUpdate, ticket_public,
+    AttachmentPublic,
+    CompensationCreate,
+    CompensationPublic,
+    EventPublic,
+    MergeRequest,
+    MessageCreate,
+    MessagePublic,
+    Reason,
+    TicketCreate,
+    TicketPublic,
+    TicketUpdate,
+    ticket_public,
 )
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -98,13 +108,19 @@ def export_csv(session: SessionDep, clock: ClockDep, _: Annotated[Principal, req
     writer.writerow(EXPORT_FIELDS)
     for t in rows:
         p = ticket_public(t, now=now, today_start=today)
-        writer.writerow([p.id, p.subject, p.status, p.tier, p.priority, p.channel, p.complaint_type,
-                         p.category.name if p.category else "", p.customer.name if p.customer else "",
-                         p.assignee.name if p.assignee else "", p.created_at.isoformat(),
+        writer.writerow([p.id, _cell(p.subject), p.status, p.tier, p.priority, p.channel, p.complaint_type,
+                         _cell(p.category.name if p.category else ""),
+                         _cell(p.customer.name if p.customer else ""),
+                         _cell(p.assignee.name if p.assignee else ""), p.created_at.isoformat(),
                          p.resolved_at.isoformat() if p.resolved_at else "",
                          p.resolution_due_at.isoformat() if p.resolution_due_at else "", p.sla_status])
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="tickets.csv"'})
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.post("", response_model=TicketPublic, status_code=201)
@@ -197,6 +213,7 @@ async def upload(ticket_id: int, file: UploadFile, session: SessionDep, principa
 @router.get("/{ticket_id}/compensations", response_model=Page[CompensationPublic])
 def list_compensations(ticket_id: int, session: SessionDep,
                        _: Annotated[Principal, require(Perm.compensation_read)]):
+    service.get_ticket(session, ticket_id)
     rows = session.scalars(select(Compensation).where(Compensation.ticket_id == ticket_id)
                            .order_by(Compensation.id)).all()
     return {"data": [_comp(c) for c in rows], "count": len(rows)}

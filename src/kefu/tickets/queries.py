@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from sqlalchemy import DDL, Select, case, event, func, literal_column, or_, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import DDL, Select, and_, case, event, func, literal_column, or_, select, text
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kefu.catalog.models import Category
 from kefu.tickets import search, workflow
@@ -53,7 +53,12 @@ def search_condition(session: Session, query: str):
         ids = select(literal_column("rowid")).select_from(text("tickets_fts")).where(
             text("tickets_fts MATCH :fts_query").bindparams(fts_query=match))
         return Ticket.id.in_(ids)
-    return func.to_tsvector("simple", Ticket.search_text).op("@@")(func.plainto_tsquery("simple", " ".join(toks)))
+    # PostgreSQL's parser splits a token such as c8d85_65f6 (超时) at "_", so the GIN match alone would also
+    # take 超过…及时; the whole-token LIKE keeps the answer exactly that of SQLite FTS5.
+    padded = func.concat(" ", Ticket.search_text, " ")
+    query = func.plainto_tsquery("simple", " ".join(toks))
+    matched = func.to_tsvector("simple", Ticket.search_text).op("@@")(query)
+    return and_(matched, *[padded.contains(f" {t} ", autoescape=True) for t in toks])
 
 
 def _substring_condition(words: list[str]):
@@ -127,7 +132,8 @@ def ordered(stmt: Select, f: TicketFilter, *, today_start: datetime) -> Select:
     if f.order == "due":
         return stmt.order_by(Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at, Ticket.id)
     # queue: yesterday's unfinished work first (carry-over), then priority, then the nearest due time
-    carried = case((Ticket.created_at < today_start, 0), else_=1)
+    unfinished = Ticket.status.in_(sorted(workflow.ACTIVE))
+    carried = case((and_(Ticket.created_at < today_start, unfinished), 0), else_=1)
     rank = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
     return stmt.order_by(carried, rank.desc(), Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at,
                          Ticket.id)
@@ -164,7 +170,11 @@ EAGER = (selectinload(Ticket.customer), selectinload(Ticket.category), selectinl
          selectinload(Ticket.business_line), selectinload(Ticket.team))
 
 
+EAGER_ONE = (joinedload(Ticket.customer), joinedload(Ticket.category), joinedload(Ticket.assignee),
+             joinedload(Ticket.business_line), joinedload(Ticket.team))
+
+
 def load_ticket(session: Session, ticket_id: int) -> Ticket | None:
-    """One ticket with what its page shows, refreshed from the store."""
-    return session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(*EAGER)
+    """One ticket with what its page shows, refreshed from the store, in one query."""
+    return session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(*EAGER_ONE)
                           .execution_options(populate_existing=True))

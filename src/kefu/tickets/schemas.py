@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from kefu.core import pii
+from kefu.core.schemas import not_null
 from kefu.tickets.models import Ticket
 
 Channel = Literal["phone", "chat", "email", "wechat", "weibo", "self_service", "regulator", "internal"]
@@ -39,6 +40,8 @@ class TicketUpdate(BaseModel):
     assignee_id: int | None = None
     team_id: int | None = None
     status: Status | None = None
+
+    no_nulls = not_null("subject", "description", "channel", "priority", "complaint_type")
 
 
 class Reason(BaseModel):

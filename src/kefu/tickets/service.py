@@ -24,7 +24,13 @@ from kefu.notifications.service import notify
 from kefu.sla import service as sla
 from kefu.tickets import search, workflow
 from kefu.tickets.models import (
-    CHANNELS, COMPLAINT_TYPES, PRIORITIES, Attachment, Ticket, TicketEvent, TicketMessage,
+    CHANNELS,
+    COMPLAINT_TYPES,
+    PRIORITIES,
+    Attachment,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
 )
 
 EDITABLE = ("subject", "description", "customer_id", "business_line_id", "category_id", "channel",
@@ -75,15 +81,15 @@ def create_ticket(session: Session, *, actor: Actor, data: dict) -> Ticket:
         data["business_line_id"] = session.scalar(
             select(Category.business_line_id).where(Category.id == data["category_id"]))
     ticket = Ticket(**data, status="open" if data.get("assignee_id") else "new", tier=1,
-                    origin_team_id=data.get("team_id"), created_by_id=actor.user_id,
+                    origin_team_id=data.get("team_id"), created_by_id=actor.user_id, sla_paused_seconds=0.0,
+                    first_response_breached=False, resolution_breached=False,
                     created_at=actor.now, updated_at=actor.now)
     _reindex(ticket)
     session.add(ticket)
-    session.flush()
+    sla.apply(session, ticket=ticket, now=actor.now)  # due times go in with the INSERT
     _event(session, actor=actor, ticket=ticket, kind="created", subject=ticket.subject, status=ticket.status,
            priority=ticket.priority, channel=ticket.channel, category_id=ticket.category_id,
            assignee_id=ticket.assignee_id)
-    sla.apply(session, ticket=ticket, now=actor.now)
     return ticket
 
 

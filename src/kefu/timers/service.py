@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.core.clock import Clock
@@ -37,20 +39,21 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return wrap
 
 
-def schedule(session: Session, *, kind: str, ref_id: int, due_at: datetime) -> Timer:
-    timer = session.scalar(select(Timer).where(Timer.kind == kind, Timer.ref_id == ref_id))
-    if timer is None:
-        timer = Timer(kind=kind, ref_id=ref_id, due_at=due_at, status="pending", attempts=0)
-        session.add(timer)
-    else:
-        timer.due_at, timer.status, timer.attempts, timer.last_error = due_at, "pending", 0, None
-    return timer
+def schedule(session: Session, *, kind: str, ref_id: int, due_at: datetime) -> None:
+    """Set the (kind, ref) timer to fire at ``due_at``: one upsert statement."""
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    stmt = insert(Timer).values(kind=kind, ref_id=ref_id, due_at=due_at, status="pending", attempts=0)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[Timer.kind, Timer.ref_id],
+        set_={"due_at": stmt.excluded.due_at, "status": "pending", "attempts": 0, "last_error": None},
+    ))
 
 
 def cancel(session: Session, *, kind: str, ref_id: int) -> None:
     session.execute(
         update(Timer).where(Timer.kind == kind, Timer.ref_id == ref_id, Timer.status == "pending")
-        .values(status="cancelled")
+        .values(status="cancelled").execution_options(synchronize_session=False)
     )
 
 

@@ -1,0 +1,601 @@
+"""The authorization matrix: every role × every /api/v1 endpoint, derived from kefu.core.roles.PERMISSIONS.
+
+Each endpoint row says which permission guards it (or that any signed-in user, or anyone, may call it) and
+builds a request that succeeds for a permitted role. Walking the table checks 2xx vs 403 for every role and
+401 without credentials, and that no response outside the audited reveal endpoints carries a customer's
+raw phone, email, address or ID number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import func, select
+
+from kefu.accounts import service as accounts
+from kefu.audit.models import AuditEntry
+from kefu.callbacks import service as callbacks
+from kefu.core.context import Actor
+from kefu.core.roles import PERMISSIONS, Perm
+from kefu.notifications.service import notify
+from kefu.sla.models import SlaCalendar, SlaPolicy
+from kefu.tickets import service as tickets
+
+API = "/api/v1"
+PASSWORD = "客服密码Passw0rd"  # the world's password (tests/conftest.py)
+ANON = "anonymous"
+USER = "any signed-in user"
+PUBLIC = "anyone"
+ROLES = ["trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "analyst", "qa", "listener", "admin"]
+_seq = count(1)
+
+
+@dataclass
+class Ctx:
+    client: object
+    world: object
+    db: object
+    clock: object
+    who: str  # a username, or ANON
+
+    @property
+    def user(self):
+        return self.world.users["agent" if self.who == ANON else self.who]
+
+    def actor(self, username: str = "agent") -> Actor:
+        u = self.world.users[username]
+        return Actor(
+            user_id=u.id,
+            username=u.username,
+            role=u.role,
+            team_id=u.team_id,
+            now=self.clock.now(),
+            display_name=u.display_name,
+        )
+
+    def ticket(self, **fields):
+        data = {
+            "subject": "骑手态度恶劣,要求投诉",
+            "description": "顾客反映骑手辱骂",
+            "customer_id": self.world.customers[0].id,
+            "category_id": self.world.categories["delivery"].id,
+            **fields,
+        }
+        t = tickets.create_ticket(self.db, actor=self.actor(), data=data)
+        self.db.commit()
+        return t
+
+    def callback(self, owner: str):
+        t = self.ticket()
+        cb = callbacks.create_callback(
+            self.db,
+            actor=self.actor(),
+            ticket_id=t.id,
+            customer_id=None,
+            due_at=self.clock.now() + timedelta(hours=2),
+            owner_id=self.world.users[owner].id,
+            note="顾客希望下午回电",
+        )
+        self.db.commit()
+        return cb
+
+
+@dataclass
+class Req:
+    method: str
+    url: str
+    kw: dict = field(default_factory=dict)
+    headers: dict | None = None  # replaces the role's bearer header (e.g. a throwaway token for logout)
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str  # the route template, as FastAPI lists it
+    guard: Perm | str
+    build: object  # Ctx -> Req
+    ok: int = 200
+    reveals_pii: bool = False
+
+    def allowed(self, who: str) -> bool:
+        if self.guard == PUBLIC:
+            return True
+        if who == ANON:
+            return False
+        if self.guard == USER:
+            return True
+        return who in PERMISSIONS[self.guard]
+
+
+def _t(c: Ctx) -> int:
+    return c.ticket().id
+
+
+def _escalated(c: Ctx) -> int:
+    t = c.ticket()
+    tickets.escalate(c.db, actor=c.actor(), ticket=t, reason="顾客要求组长处理")
+    c.db.commit()
+    return t.id
+
+
+def _attachment(c: Ctx) -> int:
+    t = c.ticket()
+    a = tickets.add_attachment(
+        c.db,
+        actor=c.actor(),
+        ticket=t,
+        filename="聊天截图.png",
+        content_type="image/png",
+        data=b"\x89PNG\r\n\x1a\n-fake-",
+    )
+    c.db.commit()
+    return a.id
+
+
+def _api_key(c: Ctx) -> int:
+    _secret, key = accounts.create_api_key(
+        c.db, actor=c.actor("admin"), name="呼叫中心CDR", user=c.world.users["agent2"]
+    )
+    c.db.commit()
+    return key.id
+
+
+def _own_notification(c: Ctx) -> int:
+    (note,) = notify(
+        c.db, actor=c.actor(), user_ids=[c.user.id], kind="test", title="测试通知", dedupe=f"authz:{next(_seq)}"
+    )
+    c.db.commit()
+    return note.id
+
+
+def _logout(c: Ctx) -> Req:
+    if c.who == ANON:
+        return Req("POST", f"{API}/auth/logout")
+    result = accounts.login(c.db, actor=c.actor(), user=c.user, kind="api", ip="10.0.0.1", user_agent="pytest", hours=1)
+    c.db.commit()
+    return Req("POST", f"{API}/auth/logout", headers={"Authorization": f"Bearer {result.token}"})
+
+
+def _policy(c: Ctx, name: str) -> dict:
+    cal = c.db.scalar(select(SlaCalendar.id))
+    return {"name": name, "first_response_hours": 4, "resolution_hours": 72, "calendar_id": cal}
+
+
+def _due(c: Ctx) -> str:
+    return (c.clock.now() + timedelta(hours=3)).isoformat()
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+E = Endpoint
+ENDPOINTS: list[Endpoint] = [
+    E(
+        "POST",
+        "/auth/token",
+        PUBLIC,
+        lambda c: Req("POST", f"{API}/auth/token", {"data": {"username": c.user.username, "password": PASSWORD}}),
+    ),
+    E("POST", "/auth/logout", USER, _logout, ok=204),
+    E("GET", "/auth/me", USER, lambda c: Req("GET", f"{API}/auth/me")),
+    E("GET", "/users", Perm.users_read, lambda c: Req("GET", f"{API}/users")),
+    E(
+        "POST",
+        "/users",
+        Perm.users_write,
+        lambda c: Req(
+            "POST",
+            f"{API}/users",
+            {
+                "json": {
+                    "username": f"newbie{_n()}",
+                    "password": "新人密码Passw0rd",
+                    "role": "agent",
+                    "display_name": "新同事",
+                }
+            },
+        ),
+        ok=201,
+    ),
+    E("GET", "/users/{user_id}", Perm.users_read, lambda c: Req("GET", f"{API}/users/{c.world.users['agent2'].id}")),
+    E(
+        "PATCH",
+        "/users/{user_id}",
+        Perm.users_write,
+        lambda c: Req("PATCH", f"{API}/users/{c.world.users['agent2'].id}", {"json": {"display_name": "刘二(夜班)"}}),
+    ),
+    E("GET", "/teams", USER, lambda c: Req("GET", f"{API}/teams")),
+    E(
+        "POST",
+        "/teams",
+        Perm.users_write,
+        lambda c: Req("POST", f"{API}/teams", {"json": {"name": f"夜班{_n()}组"}}),
+        ok=201,
+    ),
+    E(
+        "POST",
+        "/api-keys",
+        Perm.users_write,
+        lambda c: Req("POST", f"{API}/api-keys", {"json": {"name": "工单同步", "user_id": c.world.users["agent2"].id}}),
+        ok=201,
+    ),
+    E("GET", "/api-keys", Perm.users_write, lambda c: Req("GET", f"{API}/api-keys")),
+    E("DELETE", "/api-keys/{key_id}", Perm.users_write, lambda c: Req("DELETE", f"{API}/api-keys/{_api_key(c)}")),
+    E("GET", "/session-flags", Perm.sessions_flags, lambda c: Req("GET", f"{API}/session-flags")),
+    E("GET", "/customers", Perm.customers_read, lambda c: Req("GET", f"{API}/customers")),
+    E("GET", "/customers", Perm.customers_read, lambda c: Req("GET", f"{API}/customers", {"params": {"q": "1381234"}})),
+    E(
+        "POST",
+        "/customers",
+        Perm.customers_write,
+        lambda c: Req("POST", f"{API}/customers", {"json": {"name": "赵六", "phone": "13700001111", "role": "driver"}}),
+        ok=201,
+    ),
+    E(
+        "GET",
+        "/customers/{customer_id}",
+        Perm.customers_read,
+        lambda c: Req("GET", f"{API}/customers/{c.world.customers[0].id}"),
+    ),
+    E(
+        "PATCH",
+        "/customers/{customer_id}",
+        Perm.customers_write,
+        lambda c: Req("PATCH", f"{API}/customers/{c.world.customers[1].id}", {"json": {"name": "王芳(商家)"}}),
+    ),
+    E(
+        "POST",
+        "/customers/{customer_id}/reveal",
+        Perm.pii_reveal,
+        lambda c: Req(
+            "POST", f"{API}/customers/{c.world.customers[0].id}/reveal", {"json": {"reason": "核实退款账户"}}
+        ),
+        reveals_pii=True,
+    ),
+    E("GET", "/categories", USER, lambda c: Req("GET", f"{API}/categories")),
+    E(
+        "POST",
+        "/categories",
+        Perm.categories_write,
+        lambda c: Req("POST", f"{API}/categories", {"json": {"code": f"coupon{_n()}", "name": "优惠券问题"}}),
+        ok=201,
+    ),
+    E(
+        "GET",
+        "/categories/{category_id}",
+        USER,
+        lambda c: Req("GET", f"{API}/categories/{c.world.categories['delivery.late'].id}"),
+    ),
+    E(
+        "PATCH",
+        "/categories/{category_id}",
+        Perm.categories_write,
+        lambda c: Req("PATCH", f"{API}/categories/{c.world.categories['misc'].id}", {"json": {"name": "陆续反馈"}}),
+    ),
+    E("GET", "/business-lines", USER, lambda c: Req("GET", f"{API}/business-lines")),
+    E(
+        "POST",
+        "/business-lines",
+        Perm.categories_write,
+        lambda c: Req("POST", f"{API}/business-lines", {"json": {"code": f"travel{_n()}", "name": "旅行"}}),
+        ok=201,
+    ),
+    E("GET", "/tickets", Perm.tickets_read, lambda c: (_t(c), Req("GET", f"{API}/tickets"))[1]),
+    E(
+        "GET",
+        "/tickets",
+        Perm.tickets_read,
+        lambda c: (_t(c), Req("GET", f"{API}/tickets", {"params": {"q": "骑手态度"}}))[1],
+    ),
+    E("GET", "/tickets", Perm.tickets_read, lambda c: Req("GET", f"{API}/tickets", {"params": {"q": "骑"}})),
+    E("GET", "/tickets/export.csv", Perm.tickets_export, lambda c: (_t(c), Req("GET", f"{API}/tickets/export.csv"))[1]),
+    E(
+        "POST",
+        "/tickets",
+        Perm.tickets_write,
+        lambda c: Req(
+            "POST", f"{API}/tickets", {"json": {"subject": "红包未到账", "customer_id": c.world.customers[0].id}}
+        ),
+        ok=201,
+    ),
+    E("GET", "/tickets/{ticket_id}", Perm.tickets_read, lambda c: Req("GET", f"{API}/tickets/{_t(c)}")),
+    E(
+        "PATCH",
+        "/tickets/{ticket_id}",
+        Perm.tickets_write,
+        lambda c: Req("PATCH", f"{API}/tickets/{_t(c)}", {"json": {"priority": "high"}}),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/escalate",
+        Perm.tickets_escalate,
+        lambda c: Req("POST", f"{API}/tickets/{_t(c)}/escalate", {"json": {"reason": "顾客要求组长回电"}}),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/deescalate",
+        Perm.tickets_assign,
+        lambda c: Req("POST", f"{API}/tickets/{_escalated(c)}/deescalate", {"json": {"reason": "一线可处理"}}),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/merge",
+        Perm.tickets_assign,
+        lambda c: Req("POST", f"{API}/tickets/{_t(c)}/merge", {"json": {"target_id": _t(c), "reason": "重复工单"}}),
+    ),
+    E("GET", "/tickets/{ticket_id}/events", Perm.tickets_read, lambda c: Req("GET", f"{API}/tickets/{_t(c)}/events")),
+    E(
+        "GET",
+        "/tickets/{ticket_id}/messages",
+        Perm.tickets_read,
+        lambda c: Req("GET", f"{API}/tickets/{_t(c)}/messages"),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/messages",
+        Perm.tickets_write,
+        lambda c: Req("POST", f"{API}/tickets/{_t(c)}/messages", {"json": {"body": "您好,已为您催促骑手,请稍候"}}),
+        ok=201,
+    ),
+    E(
+        "GET",
+        "/tickets/{ticket_id}/attachments",
+        Perm.tickets_read,
+        lambda c: Req("GET", f"{API}/tickets/{_t(c)}/attachments"),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/attachments",
+        Perm.tickets_write,
+        lambda c: Req(
+            "POST",
+            f"{API}/tickets/{_t(c)}/attachments",
+            {"files": {"file": ("订单截图.png", b"\x89PNG-x", "image/png")}},
+        ),
+        ok=201,
+    ),
+    E(
+        "GET",
+        "/tickets/{ticket_id}/compensations",
+        Perm.compensation_read,
+        lambda c: Req("GET", f"{API}/tickets/{_t(c)}/compensations"),
+    ),
+    E(
+        "POST",
+        "/tickets/{ticket_id}/compensations",
+        Perm.compensation_grant,
+        lambda c: Req(
+            "POST",
+            f"{API}/tickets/{_t(c)}/compensations",
+            {"json": {"kind": "red_packet", "reason": "service_failure", "amount": 10, "note": "超时补偿红包"}},
+        ),
+        ok=201,
+    ),
+    E(
+        "GET",
+        "/attachments/{attachment_id}",
+        Perm.tickets_read,
+        lambda c: Req("GET", f"{API}/attachments/{_attachment(c)}"),
+    ),
+    E("GET", "/callbacks", Perm.callbacks_read, lambda c: (c.callback("agent"), Req("GET", f"{API}/callbacks"))[1]),
+    E(
+        "POST",
+        "/callbacks",
+        Perm.callbacks_write,
+        lambda c: Req(
+            "POST",
+            f"{API}/callbacks",
+            {
+                "json": {
+                    "ticket_id": _t(c),
+                    "due_at": _due(c),
+                    "owner_id": c.world.users["complaint_specialist"].id,
+                    "preferred_time": "下午三点后",
+                }
+            },
+        ),
+        ok=201,
+    ),
+    E(
+        "POST",
+        "/callbacks/{callback_id}/complete",
+        Perm.callbacks_write,
+        lambda c: Req(
+            "POST",
+            f"{API}/callbacks/{c.callback(c.user.username).id}/complete",
+            {"json": {"outcome": "resolved", "note": "顾客表示满意"}},
+        ),
+    ),
+    E(
+        "PATCH",
+        "/callbacks/{callback_id}",
+        Perm.tickets_assign,
+        lambda c: Req(
+            "PATCH",
+            f"{API}/callbacks/{c.callback('agent').id}",
+            {"json": {"owner_id": c.world.users["complaint_specialist"].id}},
+        ),
+    ),
+    E(
+        "POST",
+        "/callbacks/{callback_id}/reveal",
+        Perm.pii_reveal,
+        lambda c: Req("POST", f"{API}/callbacks/{c.callback('agent').id}/reveal", {"json": {"reason": "回拨顾客"}}),
+        reveals_pii=True,
+    ),
+    E("GET", "/sla/policies", Perm.sla_read, lambda c: Req("GET", f"{API}/sla/policies")),
+    E(
+        "POST",
+        "/sla/policies",
+        Perm.sla_write,
+        lambda c: Req("POST", f"{API}/sla/policies", {"json": _policy(c, f"到家{_n()}")}),
+        ok=201,
+    ),
+    E(
+        "PUT",
+        "/sla/policies/{policy_id}",
+        Perm.sla_write,
+        lambda c: Req(
+            "PUT",
+            f"{API}/sla/policies/{c.db.scalar(select(SlaPolicy.id).where(SlaPolicy.name == '默认72小时'))}",
+            {"json": _policy(c, "默认72小时")},
+        ),
+    ),
+    E("GET", "/sla/calendars", Perm.sla_read, lambda c: Req("GET", f"{API}/sla/calendars")),
+    E(
+        "POST",
+        "/sla/calendars",
+        Perm.sla_write,
+        lambda c: Req(
+            "POST",
+            f"{API}/sla/calendars",
+            {"json": {"name": f"工作日{_n()}", "always_open": False, "hours": {"0": [[540, 1080]]}}},
+        ),
+        ok=201,
+    ),
+    E("GET", "/audit", Perm.audit_read, lambda c: Req("GET", f"{API}/audit")),
+    E("GET", "/notifications", USER, lambda c: Req("GET", f"{API}/notifications")),
+    E(
+        "POST",
+        "/notifications/{notification_id}/read",
+        USER,
+        lambda c: Req("POST", f"{API}/notifications/{_own_notification(c)}/read"),
+    ),
+]
+
+
+def _raw_pii(world) -> list[str]:
+    values = []
+    for c in world.customers:
+        values += [c.phone, c.email, c.address, c.id_number]
+    return values
+
+
+def _body_text(r) -> str:
+    text = r.text
+    if r.content and "json" in r.headers.get("content-type", ""):
+        text += json.dumps(r.json(), ensure_ascii=False)
+    return text
+
+
+def _call(client, world, who: str, req: Req):
+    headers = req.headers if req.headers is not None else ({} if who == ANON else world.headers(who))
+    return client.request(req.method, req.url, headers=headers, **req.kw)
+
+
+def test_every_api_route_is_in_the_matrix(app):
+    routes = {
+        (m, r.path.removeprefix(API))
+        for r in iter_route_contexts(app.routes)
+        if (r.path or "").startswith(API + "/")
+        for m in (r.methods or ())
+        if m != "HEAD"
+    }
+    table = {(e.method, e.path) for e in ENDPOINTS}
+    assert routes, "no /api/v1 routes found"
+    assert routes - table == set(), "endpoints missing from the authorization matrix"
+    assert table - routes == set(), "the matrix names endpoints that do not exist"
+
+
+def test_every_permission_guards_some_endpoint():
+    assert set(Perm) - {e.guard for e in ENDPOINTS} == set()
+
+
+@pytest.mark.parametrize("who", ROLES + [ANON])
+def test_role_gets_exactly_what_its_permissions_allow(who, client, world, db, clock):
+    raw = _raw_pii(world)
+    wrong, leaks = [], []
+    for e in ENDPOINTS:
+        ctx = Ctx(client=client, world=world, db=db, clock=clock, who=who)
+        req = e.build(ctx)
+        before = db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "pii.reveal"))
+        r = _call(client, world, who, req)
+        if not e.allowed(who):
+            expected = 401 if who == ANON else 403
+        else:
+            expected = e.ok
+        if r.status_code != expected:
+            wrong.append(f"{e.method} {e.path} as {who}: {r.status_code} (want {expected}) {r.text[:200]}")
+            continue
+        body = _body_text(r)
+        if e.reveals_pii and r.status_code == 200:
+            assert any(v in body for v in raw), f"{e.path} revealed nothing"
+            after = db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "pii.reveal"))
+            assert after == before + 1, f"{e.path} by {who} did not write a pii.reveal audit entry"
+            entry = db.scalar(
+                select(AuditEntry).where(AuditEntry.action == "pii.reveal").order_by(AuditEntry.id.desc())
+            )
+            assert entry.actor_id == world.users[who].id and entry.detail["reason"]
+            assert not any(v in json.dumps(entry.detail, ensure_ascii=False) for v in raw)
+            continue
+        leaks += [f"{e.method} {e.path} as {who} shows {v}" for v in raw if v in body]
+    assert wrong == []
+    assert leaks == []
+
+
+def test_without_credentials_even_a_bad_token_is_401(client, world):
+    r = client.get(f"{API}/tickets", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    r = client.get(f"{API}/tickets", headers={"Authorization": "Bearer kefu_not-a-key"})
+    assert r.status_code == 401
+
+
+def test_api_key_acts_as_its_user(client, world, db, clock):
+    ctx = Ctx(client=client, world=world, db=db, clock=clock, who="admin")
+    secret, _key = accounts.create_api_key(db, actor=ctx.actor("admin"), name="CRM", user=world.users["analyst"])
+    db.commit()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get(f"{API}/tickets/export.csv", headers=headers).status_code == 200
+    assert client.post(f"{API}/tickets", headers=headers, json={"subject": "分析员不能建单"}).status_code == 403
+
+
+def test_revoked_api_key_is_refused(client, world, db, clock):
+    ctx = Ctx(client=client, world=world, db=db, clock=clock, who="admin")
+    secret, key = accounts.create_api_key(db, actor=ctx.actor("admin"), name="CRM", user=world.users["agent"])
+    db.commit()
+    assert client.delete(f"{API}/api-keys/{key.id}", headers=world.headers("admin")).status_code == 200
+    assert client.get(f"{API}/tickets", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_someone_elses_notification_cannot_be_read(client, world, db, clock):
+    ctx = Ctx(client=client, world=world, db=db, clock=clock, who="agent2")
+    note_id = _own_notification(ctx)
+    r = client.post(f"{API}/notifications/{note_id}/read", headers=world.headers("agent"))
+    assert r.status_code == 404
+    mine = client.get(f"{API}/notifications", headers=world.headers("agent2")).json()
+    assert [n["read_at"] for n in mine["data"] if n["id"] == note_id] == [None]
+    assert client.get(f"{API}/notifications", headers=world.headers("agent")).json()["count"] == 0
+
+
+# Facts from SPEC (M2, M11) that the permission table must keep, written out by hand so that a change to
+# PERMISSIONS which would also change the matrix above still fails here.
+EXPECTED = {
+    Perm.tickets_write: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.tickets_assign: {"team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.tickets_export: {"supervisor", "analyst", "admin"},
+    Perm.pii_reveal: {"team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.compensation_grant: {"agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.categories_write: {"admin"},
+    Perm.users_write: {"admin"},
+    Perm.sla_write: {"admin"},
+    Perm.audit_read: {"supervisor", "admin"},
+    Perm.sessions_flags: {"supervisor", "admin"},
+}
+
+
+@pytest.mark.parametrize("perm", list(EXPECTED), ids=str)
+def test_permission_table_keeps_the_spec(perm):
+    assert set(PERMISSIONS[perm]) == EXPECTED[perm]
+
+
+def test_read_only_roles_never_write():
+    writes = [p for p in Perm if not p.value.endswith(".read")]
+    for role in ("qa", "listener"):
+        assert [p.value for p in writes if role in PERMISSIONS[p]] == []
+    assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]
