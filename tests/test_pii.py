@@ -117,3 +117,31 @@ def test_setup_installs_the_scrubber_once():
         for h in [h for h in root.handlers if h not in before]:
             root.removeHandler(h)
         root.setLevel(level)
+
+
+def test_server_access_log_is_scrubbed():
+    """uvicorn's access log line for a search by phone number goes out masked."""
+    import logging.config
+
+    from kefu.core.logging import uvicorn_log_config
+
+    config = uvicorn_log_config("INFO")
+    logging.config.dictConfig(config)
+    access = logging.getLogger("uvicorn.access")
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    keep = Keep()
+    keep.setFormatter(access.handlers[0].formatter)  # uvicorn's access formatter reads record.args
+    for f in access.handlers[0].filters:
+        keep.addFilter(f)
+    access.addHandler(keep)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/api/v1/customers?q=13812345678", "1.1",
+                    200)
+    finally:
+        access.removeHandler(keep)
+    assert records and "13812345678" not in records[0] and "138****5678" in records[0]

@@ -53,13 +53,13 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Serve the web UI and the API (and the timer worker)."""
     import uvicorn
 
-    from kefu.core.logging import setup
+    from kefu.core.logging import setup, uvicorn_log_config
 
     settings = _settings()
     setup(settings.log_level)
     console.print(f"kefu on [bold]http://{host}:{port}[/bold]  (API docs: /docs)")
-    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, log_level=settings.log_level.lower(),
-                proxy_headers=True)
+    uvicorn.run("kefu.asgi:app", host=host, port=port, workers=workers, proxy_headers=True,
+                log_config=uvicorn_log_config(settings.log_level.upper()))
 
 
 @app.command()

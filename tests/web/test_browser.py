@@ -149,15 +149,15 @@ def sign_in(browser, live: Live, username: str):
     page.goto(f"{live.base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(re.compile(r"/tickets$"))
+    with page.expect_navigation(url=re.compile(r"/tickets$")):
+        page.click("form[action='/login'] button[type=submit]")
     return page, watch
 
 
 def escalate(page, reason: str):
     page.fill("#escalate .escalate-form textarea[name=reason]", reason)
-    page.click("#escalate .escalate-form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#escalate .escalate-form button[type=submit]")
 
 
 def test_agent_and_team_lead_escalate_a_chinese_ticket_twice(browser, live):
@@ -170,8 +170,8 @@ def test_agent_and_team_lead_escalate_a_chinese_ticket_twice(browser, live):
     page.select_option("#customer_id", index=1)
     page.select_option("select[name=category_id]", label="配送问题")
     page.select_option("select[name=priority]", "high")
-    page.click("#new-ticket button[type=submit]")
-    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    with page.expect_navigation(url=re.compile(r"/tickets/\d+$")):
+        page.click("#new-ticket button[type=submit]")
     ticket_url = page.url
     expect(page.locator("#ticket-subject")).to_have_text("外卖超时两小时未送达,顾客要求退款")
     expect(page.locator("#customer")).to_contain_text("138****5678")
@@ -222,25 +222,25 @@ def test_stored_markup_never_runs_on_any_page(browser, live):
     page.fill("textarea[name=description]", XSS)
     page.select_option("#customer_id", str(live.ids["xss_customer"]))
     page.select_option("select[name=category_id]", label=XSS)
-    page.click("#new-ticket button[type=submit]")
-    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    with page.expect_navigation(url=re.compile(r"/tickets/\d+$")):
+        page.click("#new-ticket button[type=submit]")
     ticket_url = page.url
     for form in ("#reply", "#note"):
         page.fill(f"{form} textarea[name=body]", XSS)
-        page.click(f"{form} button[type=submit]")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click(f"{form} button[type=submit]")
     page.fill("#callback textarea[name=note]", XSS)
     page.fill("#callback input[name=preferred_time]", XSS)
-    page.click("#callback button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#callback button[type=submit]")
     page.fill("#compensation input[name=amount]", "5")
     page.fill("#compensation input[name=note]", XSS)
-    page.click("#compensation button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#compensation button[type=submit]")
     page.select_option("#status select[name=status]", "pending")
     page.fill("#status input[name=reason]", XSS)
-    page.click("#status button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#status button[type=submit]")
     escalate(page, XSS)
     expect(page.locator("#ticket-subject")).to_have_text(XSS)
     expect(page.locator("#history .msg-note")).to_contain_text(XSS)

@@ -43,7 +43,7 @@ def _category_chain(session: Session, category_id: int | None) -> list[int]:
     """The category and its ancestors, nearest first (one query: the tree is small)."""
     if category_id is None:
         return []
-    parents = dict(session.execute(select(Category.id, Category.parent_id)).tuples())
+    parents = dict(session.execute(select(Category.id, Category.parent_id)).all())
     chain: list[int] = []
     while category_id is not None and category_id not in chain and len(chain) < 20:
         chain.append(category_id)
