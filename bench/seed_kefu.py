@@ -138,6 +138,7 @@ def seed_world(conn, rnd: random.Random, now: datetime) -> dict:
 
 
 def ticket_rows(rnd: random.Random, world: dict, n: int, now: datetime, start_index: int):
+    from kefu.tickets.models import queue_keys
     from kefu.tickets.search import index_text
 
     year = 365 * 86400
@@ -174,20 +175,23 @@ def ticket_rows(rnd: random.Random, world: dict, n: int, now: datetime, start_in
         res_breached = (resolved_at > res_due) if done else now > res_due
         sla = ("missed" if res_breached else "met") if done else (
             "paused" if status == "pending" else "breached" if (res_breached or fr_breached) else "on_track")
+        priority = rnd.choice(PRIORITIES)
+        res_due_at = None if status == "pending" else res_due
         yield dict(
             subject=subject, description=description, customer_id=rnd.randint(lo, hi),
             business_line_id=world["cat_line"][code], category_id=world["cat_ids"][code],
-            channel=rnd.choice(CHANNELS), priority=rnd.choice(PRIORITIES), status=status, tier=tier,
+            channel=rnd.choice(CHANNELS), priority=priority, status=status, tier=tier,
             complaint_type=complaint, assignee_id=agent_id, team_id=team_id, origin_team_id=team_id,
             merged_into_id=None, created_by_id=agent_id, created_at=created,
             updated_at=resolved_at or created, resolved_at=resolved_at,
             closed_at=resolved_at + timedelta(days=3) if status == "closed" else None,
             sla_policy_id=None, first_response_due_at=fr_due, first_response_at=fr_at,
             first_response_seconds=(fr_at - created).total_seconds() if fr_at else None,
-            resolution_due_at=None if status == "pending" else res_due,
+            resolution_due_at=res_due_at,
             sla_paused_since=created + timedelta(hours=2) if status == "pending" else None,
             sla_paused_seconds=0.0, sla_status=sla, first_response_breached=fr_breached,
             resolution_breached=res_breached, search_text=index_text(subject, description),
+            **queue_keys(status, priority, res_due_at),  # the stored queue columns (migration 0002)
         )
 
 

@@ -30,6 +30,7 @@ from kefu.tickets.schemas import (
     MessagePublic,
     Reason,
     TicketCreate,
+    TicketPage,
     TicketPublic,
     TicketUpdate,
     ticket_public,
@@ -63,7 +64,7 @@ def _filter(principal: Principal, status: list[str] | None, tier: int | None, ca
         q=q, created_from=created_from, created_to=created_to, order=order)
 
 
-@router.get("", response_model=Page[TicketPublic])
+@router.get("", response_model=TicketPage)
 def list_tickets(
     session: SessionDep, clock: ClockDep, principal: Reader,
     status: Annotated[list[str] | None, Query(description="one or more of new, open, pending, escalated, "
@@ -75,16 +76,26 @@ def list_tickets(
     mine: bool = False, overdue: bool = False, active: bool = False,
     q: Annotated[str | None, Query(max_length=100, description="Chinese search in subject and description")] = None,
     created_from: datetime | None = None, created_to: datetime | None = None,
-    order: Annotated[str, Query(pattern="^(queue|newest|due)$")] = "queue",
+    order: Annotated[str | None, Query(pattern="^(queue|newest|due)$", description=(
+        "queue: yesterday's unfinished work first (carry-over), then priority, then the nearest resolution "
+        "due time; newest: created_at, latest first; due: nearest resolution due time first. "
+        "Default: queue, but with ``q`` the latest tickets first (highest ticket number); pass "
+        "order=queue with q for the queue order of the matches (slower on large result sets)."))] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ):
-    """Tickets matching every filter. ``order=queue`` puts yesterday's unfinished work first (carry-over)."""
+    """Tickets matching every filter. ``order=queue`` puts yesterday's unfinished work first (carry-over).
+
+    ``count`` is exact up to 10,000 matches (or ``offset + limit`` if larger); beyond that it stops
+    there and ``count_capped`` is true."""
+    searching = bool(q and q.strip())
     f = _filter(principal, status, tier, category_id, priority, channel, assignee_id, team_id, customer_id,
-                complaint_type, mine, overdue, active, q, created_from, created_to, order)
+                complaint_type, mine, overdue, active, q, created_from, created_to,
+                order or ("number" if searching else "queue"))
     now = clock.now()
     today = queries.start_of_local_day(now, get_settings().tz)
-    rows, count = queries.list_tickets(session, f, now=now, today_start=today, limit=limit, offset=offset)
-    return {"data": [ticket_public(t, now=now, today_start=today) for t in rows], "count": count}
+    page = queries.page_tickets(session, f, now=now, today_start=today, limit=limit, offset=offset)
+    return {"data": [ticket_public(t, now=now, today_start=today) for t in page.rows], "count": page.count,
+            "count_capped": page.capped}
 
 
 EXPORT_FIELDS = ("id", "subject", "status", "tier", "priority", "channel", "complaint_type", "category",

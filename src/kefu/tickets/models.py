@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kefu.accounts.models import Team, User
 from kefu.catalog.models import BusinessLine, Category
 from kefu.core.db import Base, JSONType, UTCDateTime
 from kefu.customers.models import Customer
+from kefu.tickets.workflow import ACTIVE as ACTIVE_STATUSES
 
 STATUSES = ("new", "open", "pending", "escalated", "resolved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -19,6 +20,13 @@ CHANNELS = ("phone", "chat", "email", "wechat", "weibo", "self_service", "regula
 COMPLAINT_TYPES = ("none", "internal", "external")
 TIERS = (1, 2, 3)
 SLA_STATES = ("on_track", "paused", "breached", "met", "missed")
+# queue_due of a ticket without a resolution due time: after every real one (the queue puts those last)
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def queue_rank(priority: str | None) -> int:
+    """Position of a priority in the queue: 0 urgent, 1 high, 2 normal, 3 low (unknown counts as normal)."""
+    return 3 - PRIORITY_RANK.get(priority or "normal", 1)
 
 
 class Ticket(Base):
@@ -56,6 +64,11 @@ class Ticket(Base):
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     # pre-segmented Chinese text for full-text search (see kefu.tickets.search)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # what the queue order needs, stored so that indexes can serve it; derived from status, priority and
+    # resolution_due_at and kept in step on every flush (sync_queue_keys below; bulk loaders set them too)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)  # status in ACTIVE_STATUSES
+    queue_rank: Mapped[int] = mapped_column(SmallInteger, default=2)  # queue_rank(priority)
+    queue_due: Mapped[datetime] = mapped_column(UTCDateTime, default=NO_DUE)  # resolution_due_at or NO_DUE
 
     customer: Mapped[Customer | None] = relationship(lazy="raise")
     category: Mapped[Category | None] = relationship(lazy="raise")
@@ -65,14 +78,34 @@ class Ticket(Base):
 
     __table_args__ = (
         Index("ix_tickets_status_created", "status", "created_at"),
-        Index("ix_tickets_assignee_status", "assignee_id", "status"),
-        Index("ix_tickets_team_status", "team_id", "status"),
         Index("ix_tickets_category_created", "category_id", "created_at"),
-        Index("ix_tickets_tier_status", "tier", "status"),
         Index("ix_tickets_customer", "customer_id"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
-        Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_created_id", "created_at", "id"),  # order=newest
+        # the queue order (queue_rank, queue_due, id) of the common views, active tickets first
+        Index("ix_tickets_queue", "is_active", "queue_rank", "queue_due", "id"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "is_active", "queue_rank", "queue_due", "id"),
+        Index("ix_tickets_team_queue", "team_id", "is_active", "queue_rank", "queue_due", "id"),
+        Index("ix_tickets_tier_queue", "tier", "is_active", "queue_rank", "queue_due", "id"),
     )
+
+    def sync_queue_keys(self) -> None:
+        self.is_active = (self.status or "new") in ACTIVE_STATUSES  # None: the column default, new
+        self.queue_rank = queue_rank(self.priority)
+        self.queue_due = self.resolution_due_at or NO_DUE
+
+
+def queue_keys(status: str, priority: str, resolution_due_at: datetime | None) -> dict:
+    """The stored queue columns of a ticket, for loaders that insert rows without the ORM."""
+    return {"is_active": status in ACTIVE_STATUSES, "queue_rank": queue_rank(priority),
+            "queue_due": resolution_due_at or NO_DUE}
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def _sync_queue_keys(mapper, connection, target: Ticket) -> None:
+    # every ORM write of a ticket (create, status change, priority edit, SLA due time) goes through here
+    target.sync_queue_keys()
 
 
 class TicketEvent(Base):

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from sqlalchemy import DDL, Select, and_, case, event, func, literal_column, or_, select, text
+from sqlalchemy import DDL, Select, event, false, func, literal, literal_column, or_, select, table, text, true
+from sqlalchemy import column as sa_column
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kefu.catalog.models import Category
 from kefu.tickets import search, workflow
-from kefu.tickets.models import PRIORITY_RANK, Ticket
+from kefu.tickets.models import Ticket
 
 # -- full-text index objects ------------------------------------------------
 SQLITE_FTS = [
@@ -42,6 +43,16 @@ for _stmt in POSTGRES_FTS:
     event.listen(Ticket.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
 
 
+_FTS = table("tickets_fts", sa_column("rowid"))
+
+
+def _fts_match(query: str) -> str | None:
+    """The FTS5 MATCH expression of ``query``, or None when it is answered by substring (LIKE)."""
+    if search.needs_substring_fallback(query) or not search.query_tokens(query):
+        return None
+    return " ".join(f'"{t}"' for t in search.query_tokens(query))
+
+
 def search_condition(session: Session, query: str):
     """A WHERE clause matching tickets whose subject or description contain every word of ``query``."""
     words = query.split()
@@ -49,16 +60,15 @@ def search_condition(session: Session, query: str):
         return _substring_condition(words or [query])
     toks = search.query_tokens(query)
     if session.get_bind().dialect.name == "sqlite":
-        match = " ".join(f'"{t}"' for t in toks)
         ids = select(literal_column("rowid")).select_from(text("tickets_fts")).where(
-            text("tickets_fts MATCH :fts_query").bindparams(fts_query=match))
+            text("tickets_fts MATCH :fts_query").bindparams(fts_query=_fts_match(query)))
         return Ticket.id.in_(ids)
-    # PostgreSQL's parser splits a token such as c8d85_65f6 (超时) at "_", so the GIN match alone would also
-    # take 超过…及时; the whole-token LIKE keeps the answer exactly that of SQLite FTS5.
-    padded = func.concat(" ", Ticket.search_text, " ")
-    query = func.plainto_tsquery("simple", " ".join(toks))
-    matched = func.to_tsvector("simple", Ticket.search_text).op("@@")(query)
-    return and_(matched, *[padded.contains(f" {t} ", autoescape=True) for t in toks])
+    # the tokens (c8d8565f6 for 超时) are whole words to PostgreSQL's parser, so the GIN match is exact:
+    # the same tickets as SQLite FTS5 (超过…及时 does not match 超时). The query goes in as a constant
+    # (tokens are [0-9a-z] only): a prepared statement's generic plan cannot tell a rare word from a common
+    # one and may filter the whole table through to_tsvector.
+    return func.to_tsvector("simple", Ticket.search_text).op("@@")(
+        func.plainto_tsquery("simple", literal(" ".join(toks), literal_execute=True)))
 
 
 def _substring_condition(words: list[str]):
@@ -84,7 +94,7 @@ class TicketFilter:
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
-    order: str = "queue"  # queue | newest | due
+    order: str = "queue"  # queue | newest | due | number (ticket id, highest first: the default with q)
 
 
 def descendants(session: Session, category_id: int) -> list[int]:
@@ -101,11 +111,17 @@ def descendants(session: Session, category_id: int) -> list[int]:
 
 
 def build_query(session: Session, f: TicketFilter, *, now: datetime, today_start: datetime) -> Select:
-    stmt = select(Ticket)
+    """``SELECT tickets.id`` with every filter (the stored ``is_active`` stands for status in ACTIVE, and is
+    added where a status filter implies it, so that the queue indexes apply)."""
+    stmt = select(Ticket.id)
     if f.status:
         stmt = stmt.where(Ticket.status.in_(f.status))
-    if f.active:
-        stmt = stmt.where(Ticket.status.in_(sorted(workflow.ACTIVE)))
+        if set(f.status) <= workflow.ACTIVE:
+            stmt = stmt.where(Ticket.is_active == true())
+        elif not set(f.status) & workflow.ACTIVE:
+            stmt = stmt.where(Ticket.is_active == false())
+    if f.active or f.overdue:
+        stmt = stmt.where(Ticket.is_active == true())
     for column, value in ((Ticket.tier, f.tier), (Ticket.priority, f.priority), (Ticket.channel, f.channel),
                           (Ticket.assignee_id, f.assignee_id), (Ticket.team_id, f.team_id),
                           (Ticket.customer_id, f.customer_id), (Ticket.complaint_type, f.complaint_type)):
@@ -114,39 +130,97 @@ def build_query(session: Session, f: TicketFilter, *, now: datetime, today_start
     if f.category_id is not None:
         stmt = stmt.where(Ticket.category_id.in_(descendants(session, f.category_id)))
     if f.overdue:
-        stmt = stmt.where(Ticket.status.in_(sorted(workflow.ACTIVE)),
-                          or_(Ticket.resolution_due_at < now, Ticket.resolution_breached.is_(True),
+        stmt = stmt.where(or_(Ticket.resolution_due_at < now, Ticket.resolution_breached.is_(True),
                               Ticket.first_response_breached.is_(True)))
     if f.created_from is not None:
         stmt = stmt.where(Ticket.created_at >= f.created_from)
     if f.created_to is not None:
         stmt = stmt.where(Ticket.created_at < f.created_to)
     if f.q and f.q.strip():
-        stmt = stmt.where(search_condition(session, f.q.strip()))
+        if _uses_fts(session, f):  # the FTS5 table drives the join, in its rowid order (order=number)
+            stmt = stmt.join(_FTS, _FTS.c.rowid == Ticket.id).where(
+                text("tickets_fts MATCH :fts_query").bindparams(fts_query=_fts_match(f.q.strip())))
+        else:
+            stmt = stmt.where(search_condition(session, f.q.strip()))
     return stmt
 
 
-def ordered(stmt: Select, f: TicketFilter, *, today_start: datetime) -> Select:
+# the queue order inside each part (carry-over, then the rest): priority, nearest resolution due time
+# (none last), id; queue_rank / queue_due are priority / resolution_due_at stored so indexes serve them
+QUEUE_KEYS = (Ticket.queue_rank, Ticket.queue_due, Ticket.id)
+COUNT_CAP = 10_000  # counts stop here (count_capped); an exact count of a million matches costs every page
+
+
+def ordered(stmt: Select, f: TicketFilter, *, searching_fts: bool = False) -> Select:
     if f.order == "newest":
         return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    if f.order == "due":
-        return stmt.order_by(Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at, Ticket.id)
-    # queue: yesterday's unfinished work first (carry-over), then priority, then the nearest due time
-    unfinished = Ticket.status.in_(sorted(workflow.ACTIVE))
-    carried = case((and_(Ticket.created_at < today_start, unfinished), 0), else_=1)
-    rank = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
-    return stmt.order_by(carried, rank.desc(), Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at,
-                         Ticket.id)
+    if f.order == "due":  # queue_due is resolution_due_at, none last
+        return stmt.order_by(Ticket.queue_due, Ticket.id)
+    if f.order == "number":
+        return stmt.order_by(_FTS.c.rowid.desc() if searching_fts else Ticket.id.desc())
+    return stmt.order_by(*QUEUE_KEYS)
+
+
+def _carried(today_start: datetime):
+    """Carry-over: unfinished work created before today's local midnight."""
+    return Ticket.is_active == true(), Ticket.created_at < today_start
+
+
+def _page_ids(session: Session, stmt: Select, f: TicketFilter, *, today_start: datetime, limit: int,
+              offset: int, searching_fts: bool) -> list[int]:
+    if f.order != "queue":
+        return list(session.scalars(ordered(stmt, f, searching_fts=searching_fts).limit(limit).offset(offset)))
+    # queue: carry-over first, then the rest, each in index order (no sort of every match)
+    carried = stmt.where(*_carried(today_start))
+    ids = list(session.scalars(carried.order_by(*QUEUE_KEYS).limit(limit).offset(offset)))
+    if len(ids) == limit:
+        return ids
+    rest_offset = 0
+    if not ids and offset:
+        n_carried = session.scalar(select(func.count()).select_from(carried.limit(offset).subquery())) or 0
+        rest_offset = offset - n_carried
+    rest = stmt.where(or_(Ticket.is_active == false(), Ticket.created_at >= today_start))
+    return ids + list(session.scalars(rest.order_by(*QUEUE_KEYS).limit(limit - len(ids)).offset(rest_offset)))
+
+
+@dataclass
+class TicketPage:
+    rows: list[Ticket]
+    count: int  # exact unless capped
+    capped: bool  # more than ``count`` match (count stopped at COUNT_CAP, or offset + limit if larger)
+
+
+def page_tickets(session: Session, f: TicketFilter, *, now: datetime, today_start: datetime, limit: int,
+                 offset: int) -> TicketPage:
+    """One page of the list: ids by the order's index, then the rows with what the list shows, in a
+    fixed number of queries (at most six) whatever the page size."""
+    stmt = build_query(session, f, now=now, today_start=today_start)
+    searching_fts = _uses_fts(session, f)
+    if f.q and f.q.strip() and session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run 5 times and the server may then keep a generic plan, which does
+        # not see the LIMIT nor how common the words are, and can run to_tsvector over the whole table
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    ids = _page_ids(session, stmt, f, today_start=today_start, limit=limit, offset=offset,
+                    searching_fts=searching_fts)
+    if len(ids) < limit and (ids or offset == 0):
+        count, capped = offset + len(ids), False  # the last page: nothing to count
+    else:
+        cap = max(COUNT_CAP, offset + limit)
+        n = session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
+        count, capped = min(n, cap), n > cap
+    by_id = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(*EAGER_ONE))}
+    return TicketPage(rows=[by_id[i] for i in ids if i in by_id], count=count, capped=capped)
+
+
+def _uses_fts(session: Session, f: TicketFilter) -> bool:
+    return bool(f.q and f.q.strip()) and session.get_bind().dialect.name == "sqlite" \
+        and _fts_match(f.q.strip()) is not None
 
 
 def list_tickets(session: Session, f: TicketFilter, *, now: datetime, today_start: datetime, limit: int,
                  offset: int) -> tuple[list[Ticket], int]:
-    stmt = build_query(session, f, now=now, today_start=today_start)
-    count = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(
-        ordered(stmt, f, today_start=today_start).limit(limit).offset(offset).options(*EAGER)
-    ).all()
-    return list(rows), count or 0
+    page = page_tickets(session, f, now=now, today_start=today_start, limit=limit, offset=offset)
+    return page.rows, page.count
 
 
 def start_of_local_day(now: datetime, tz) -> datetime:

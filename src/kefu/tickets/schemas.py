@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_serializer
 
 from kefu.core import pii
-from kefu.core.schemas import not_null
+from kefu.core.schemas import Page, not_null
 from kefu.tickets.models import Ticket
 
 Channel = Literal["phone", "chat", "email", "wechat", "weibo", "self_service", "regulator", "internal"]
@@ -103,6 +103,22 @@ class TicketPublic(BaseModel):
     sla_status: str
     overdue: bool
     carry_over: bool
+
+
+class TicketPage(Page[TicketPublic]):
+    """A page of tickets. ``count`` is exact up to 10,000 matches (or offset + limit if larger); past that
+    it stops there and ``count_capped: true`` is added: more tickets match than ``count`` says. An exact
+    count leaves the field out, so the response stays ``{data, count}``."""
+
+    count_capped: bool = Field(False, description="present (true) only when more tickets match than count "
+                                                  "says: the count stopped at 10,000, or at offset + limit")
+
+    @model_serializer(mode="wrap")
+    def _only_when_capped(self, handler):
+        out = handler(self)
+        if not self.count_capped:
+            out.pop("count_capped", None)
+        return out
 
 
 class EventPublic(BaseModel):

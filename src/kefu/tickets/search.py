@@ -2,10 +2,12 @@
 
 Text is pre-segmented into character bigrams for runs of CJK characters and
 lower-cased words for Latin letters and digits, each written as an ASCII token
-(``c9000_6b3e`` for 退款), so the same ``search_text`` column is indexed by
-SQLite FTS5 and by PostgreSQL's ``to_tsvector('simple', …)`` whatever the
-server's locale, and both return the same tickets. A query matches a ticket
-when every token of the query occurs in it.
+(``c90006b3e`` for 退款: ``c`` and four hex digits per character, no separator,
+so PostgreSQL's parser keeps it whole as one ``numword``; every CJK range below
+is in the BMP and above U+3400, so four digits are exact), so the same
+``search_text`` column is indexed by SQLite FTS5 and by PostgreSQL's
+``to_tsvector('simple', …)`` whatever the server's locale, and both return the
+same tickets. A query matches a ticket when every token of the query occurs in it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def _is_cjk(ch: str) -> bool:
 
 
 def _cjk_token(chars: str) -> str:
-    return "c" + "_".join(f"{ord(c):x}" for c in chars)
+    return "c" + "".join(f"{ord(c):04x}" for c in chars)
 
 
 def tokens(text: str) -> list[str]:
@@ -60,4 +62,4 @@ def query_tokens(query: str) -> list[str]:
 def needs_substring_fallback(query: str) -> bool:
     """A single CJK character has no bigram: such a query is answered by LIKE."""
     toks = query_tokens(query)
-    return any(t.startswith("c") and "_" not in t for t in toks)
+    return any(t.startswith("c") and len(t) == 5 for t in toks)
