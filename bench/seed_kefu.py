@@ -215,7 +215,8 @@ def drop_search_objects(conn, backend: str) -> None:
     if backend == "sqlite":
         conn.execute(text("DROP TRIGGER IF EXISTS tickets_fts_ai"))
     else:
-        conn.execute(text("DROP INDEX IF EXISTS ix_tickets_search"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_tickets_search_vector"))  # the GIN index (the stored
+        # search_vector column itself stays: it is computed per inserted row, as in production)
 
 
 def rebuild_search_objects(conn, backend: str) -> None:
@@ -226,7 +227,8 @@ def rebuild_search_objects(conn, backend: str) -> None:
         conn.exec_driver_sql(SQLITE_FTS[1])
     else:
         conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
-        conn.exec_driver_sql(POSTGRES_FTS[0])
+        for statement in POSTGRES_FTS:  # the column exists already (IF NOT EXISTS); builds the GIN index
+            conn.exec_driver_sql(statement)
 
 
 def main() -> None:

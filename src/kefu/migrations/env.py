@@ -22,7 +22,11 @@ def run_migrations_online() -> None:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    # the full-text index objects are managed by kefu.tickets.queries.create_search_objects
+    # the full-text objects are managed by kefu.tickets.queries.create_search_objects: the FTS5 table
+    # (SQLite); the stored search_vector column and its GIN index ix_tickets_search_vector (PostgreSQL)
+    if type_ == "column" and name == "search_vector" and getattr(obj, "table", None) is not None \
+            and obj.table.name == "tickets":
+        return False
     return not (name or "").startswith(("tickets_fts", "ix_tickets_search"))
 
 

@@ -403,9 +403,12 @@ def upgrade() -> None:
     if not _sqlite():
         op.create_foreign_key(op.f('fk_teams_leader_id_users'), 'teams', 'users', ['leader_id'], ['id'],
                               ondelete='SET NULL')
-    from kefu.tickets.queries import create_search_objects
+    from kefu.tickets.queries import POSTGRES_FTS_0001, create_search_objects
 
-    create_search_objects(op.get_bind())
+    if _sqlite():
+        create_search_objects(op.get_bind())
+    else:  # this revision's expression index; 0003 replaces it by the search_vector column
+        op.execute(POSTGRES_FTS_0001)
 
 
 def downgrade() -> None:

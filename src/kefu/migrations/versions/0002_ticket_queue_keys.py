@@ -50,11 +50,13 @@ def _drop_search_objects() -> None:
 
 
 def _rebuild_search_objects() -> None:
-    from kefu.tickets.queries import create_search_objects
+    from kefu.tickets.queries import POSTGRES_FTS_0001, create_search_objects
 
     if _sqlite():
         op.execute("INSERT INTO tickets_fts(tickets_fts) VALUES ('rebuild')")
-    create_search_objects(op.get_bind())
+        create_search_objects(op.get_bind())
+    else:  # this revision's expression index; 0003 replaces it by the search_vector column
+        op.execute(POSTGRES_FTS_0001)
 
 
 def upgrade() -> None:
