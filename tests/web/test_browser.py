@@ -27,6 +27,9 @@ from kefu.sla.models import SlaCalendar
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+# generous waits: a busy 2-core CI machine can take seconds per page; nothing here measures speed
+expect.set_options(timeout=30_000)
+PAGE_TIMEOUT_MS = 90_000
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -144,6 +147,7 @@ class Watch:
 
 def sign_in(browser, live: Live, username: str):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
     watch = Watch(page)
     page.goto(f"{live.base}/login")
