@@ -8,7 +8,7 @@ from datetime import datetime, time
 
 from sqlalchemy import DDL, Select, event, false, func, literal, literal_column, or_, select, table, text, true
 from sqlalchemy import column as sa_column
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from kefu.catalog.models import Category
 from kefu.tickets import search, workflow
@@ -246,10 +246,6 @@ def overdue(ticket: Ticket, now: datetime) -> bool:
         or (ticket.resolution_due_at is not None and ticket.resolution_due_at < now))
 
 
-
-
-EAGER = (selectinload(Ticket.customer), selectinload(Ticket.category), selectinload(Ticket.assignee),
-         selectinload(Ticket.business_line), selectinload(Ticket.team))
 
 
 EAGER_ONE = (joinedload(Ticket.customer), joinedload(Ticket.category), joinedload(Ticket.assignee),

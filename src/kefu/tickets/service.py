@@ -251,7 +251,6 @@ def add_message(session: Session, *, actor: Actor, ticket: Ticket, body: str, in
         sla.record_first_response(session, ticket=ticket, now=actor.now)
         if ticket.status == "new":
             change_status(session, actor=actor, ticket=ticket, status="open")
-        sla.apply(session, ticket=ticket, now=actor.now)
     return message
 
 
