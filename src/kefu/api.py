@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from kefu.accounts import api as accounts
 from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
+from kefu.core.routing import Router
 from kefu.customers import api as customers
 from kefu.notifications import api as notifications
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
 
-router = APIRouter(prefix="/api/v1")
+router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
           catalog.router, catalog.lines, tickets.router, tickets.attachments, callbacks.router, sla.policies,
           sla.calendars, audit.router, notifications.router):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import func, select
 
@@ -26,14 +26,15 @@ from kefu.core.context import Actor
 from kefu.core.deps import ClockDep, CurrentUser, Principal, SessionDep, client_ip, require
 from kefu.core.errors import Invalid, NotFound
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Page
 from kefu.core.settings import get_settings
 
-auth = APIRouter(prefix="/auth", tags=["auth"])
-users = APIRouter(prefix="/users", tags=["users"])
-teams = APIRouter(prefix="/teams", tags=["users"])
-keys = APIRouter(prefix="/api-keys", tags=["users"])
-flags = APIRouter(prefix="/session-flags", tags=["users"])
+auth = Router(prefix="/auth", tags=["auth"])
+users = Router(prefix="/users", tags=["users"])
+teams = Router(prefix="/teams", tags=["users"])
+keys = Router(prefix="/api-keys", tags=["users"])
+flags = Router(prefix="/session-flags", tags=["users"])
 
 
 @auth.post("/token", response_model=Token)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import func, select
 
 from kefu.audit.models import AuditEntry
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Out, Page
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = Router(prefix="/audit", tags=["audit"])
 
 
 class AuditPublic(Out):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select
 
@@ -15,9 +15,10 @@ from kefu.callbacks.models import Callback
 from kefu.core import pii
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Page
 
-router = APIRouter(prefix="/callbacks", tags=["callbacks"])
+router = Router(prefix="/callbacks", tags=["callbacks"])
 Reader = Annotated[Principal, require(Perm.callbacks_read)]
 Writer = Annotated[Principal, require(Perm.callbacks_write)]
 

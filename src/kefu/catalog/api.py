@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -12,10 +11,11 @@ from kefu.catalog import service
 from kefu.catalog.models import BusinessLine, Category
 from kefu.core.deps import CurrentUser, Principal, SessionDep, require
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Out, Page, not_null
 
-router = APIRouter(prefix="/categories", tags=["categories"])
-lines = APIRouter(prefix="/business-lines", tags=["categories"])
+router = Router(prefix="/categories", tags=["categories"])
+lines = Router(prefix="/business-lines", tags=["categories"])
 
 
 class CategoryPublic(Out):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Page
 from kefu.customers import service
 from kefu.customers.schemas import CustomerCreate, CustomerPublic, CustomerUpdate, RevealRequest
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = Router(prefix="/customers", tags=["customers"])
 
 
 @router.get("", response_model=Page[CustomerPublic])

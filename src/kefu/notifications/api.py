@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import func, select
 
 from kefu.core.deps import ClockDep, CurrentUser, SessionDep
 from kefu.core.errors import NotFound
+from kefu.core.routing import Router
 from kefu.core.schemas import Out, Page
 from kefu.notifications.models import Notification
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = Router(prefix="/notifications", tags=["notifications"])
 
 
 class NotificationPublic(Out):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response, UploadFile
+from fastapi import Query, Response, UploadFile
 from sqlalchemy import select
 
 from kefu.compensation import service as compensation
@@ -16,6 +16,7 @@ from kefu.compensation.models import Compensation
 from kefu.core.deps import ClockDep, Principal, SessionDep, require
 from kefu.core.errors import Invalid, NotFound
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Page
 from kefu.core.settings import get_settings
 from kefu.tickets import queries, service
@@ -36,8 +37,8 @@ from kefu.tickets.schemas import (
     ticket_public,
 )
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
-attachments = APIRouter(prefix="/attachments", tags=["tickets"])
+router = Router(prefix="/tickets", tags=["tickets"])
+attachments = Router(prefix="/attachments", tags=["tickets"])
 Reader = Annotated[Principal, require(Perm.tickets_read)]
 Writer = Annotated[Principal, require(Perm.tickets_write)]
 
@@ -137,7 +138,11 @@ def _cell(text: str) -> str:
 @router.post("", response_model=TicketPublic, status_code=201)
 def create_ticket(body: TicketCreate, session: SessionDep, clock: ClockDep, principal: Writer):
     ticket = service.create_ticket(session, actor=principal.actor, data=body.model_dump())
-    return _out(session, ticket.id, clock.now())
+    session.flush()
+    now = clock.now()
+    # a new ticket needs no reload: its columns are all set here and the rows it refers to were
+    # loaded while checking them, so the relationships come from the session's identity map
+    return ticket_public(ticket, now=now, today_start=queries.start_of_local_day(now, get_settings().tz))
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kefu.accounts.models import Team, User
 from kefu.audit.service import record
@@ -69,6 +70,10 @@ def _reindex(ticket: Ticket) -> None:
     ticket.search_text = search.index_text(ticket.subject, ticket.description or "")
 
 
+_REFS = (("customer", Customer), ("category", Category), ("assignee", User), ("team", Team),
+         ("business_line", BusinessLine))
+
+
 def create_ticket(session: Session, *, actor: Actor, data: dict) -> Ticket:
     data = {k: v for k, v in data.items() if v is not None}
     _check_refs(session, data)
@@ -78,12 +83,14 @@ def create_ticket(session: Session, *, actor: Actor, data: dict) -> Ticket:
         data["assignee_id"] = actor.user_id
     data.setdefault("team_id", actor.team_id)
     if data.get("business_line_id") is None and data.get("category_id"):
-        data["business_line_id"] = session.scalar(
-            select(Category.business_line_id).where(Category.id == data["category_id"]))
+        data["business_line_id"] = session.get(Category, data["category_id"]).business_line_id  # checked above
     ticket = Ticket(**data, status="open" if data.get("assignee_id") else "new", tier=1,
                     origin_team_id=data.get("team_id"), created_by_id=actor.user_id, sla_paused_seconds=0.0,
                     first_response_breached=False, resolution_breached=False,
                     created_at=actor.now, updated_at=actor.now)
+    for relation, model in _REFS:  # rows just checked come from the identity map: the answer needs no reload
+        ref_id = data.get(f"{relation}_id")
+        set_committed_value(ticket, relation, session.get(model, ref_id) if ref_id is not None else None)
     _reindex(ticket)
     session.add(ticket)
     sla.apply(session, ticket=ticket, now=actor.now)  # due times go in with the INSERT

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,22 +39,33 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return wrap
 
 
+def _upsert(dialect: str):
+    """The schedule statement, built once per dialect (building it costs more than running it)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        base = insert(Timer)  # values come with the parameters
+        stmt = _UPSERTS[dialect] = base.on_conflict_do_update(
+            index_elements=[Timer.kind, Timer.ref_id],
+            set_={"due_at": base.excluded.due_at, "status": "pending", "attempts": 0, "last_error": None},
+        )
+    return stmt
+
+
+_UPSERTS: dict[str, object] = {}
+_CANCEL = (update(Timer).where(Timer.kind == bindparam("t_kind"), Timer.ref_id == bindparam("t_ref"),
+                               Timer.status == "pending")
+           .values(status="cancelled").execution_options(synchronize_session=False))
+
+
 def schedule(session: Session, *, kind: str, ref_id: int, due_at: datetime) -> None:
     """Set the (kind, ref) timer to fire at ``due_at``: one upsert statement."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    stmt = insert(Timer).values(kind=kind, ref_id=ref_id, due_at=due_at, status="pending", attempts=0)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=[Timer.kind, Timer.ref_id],
-        set_={"due_at": stmt.excluded.due_at, "status": "pending", "attempts": 0, "last_error": None},
-    ))
+    session.execute(_upsert(session.get_bind().dialect.name),
+                    {"kind": kind, "ref_id": ref_id, "due_at": due_at, "status": "pending", "attempts": 0})
 
 
 def cancel(session: Session, *, kind: str, ref_id: int) -> None:
-    session.execute(
-        update(Timer).where(Timer.kind == kind, Timer.ref_id == ref_id, Timer.status == "pending")
-        .values(status="cancelled").execution_options(synchronize_session=False)
-    )
+    session.execute(_CANCEL, {"t_kind": kind, "t_ref": ref_id})
 
 
 def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200) -> int:
