@@ -16,8 +16,8 @@ from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.roles import Perm
 from kefu.core.schemas import Out, Page
+from kefu.sla import calendars as calendar_service
 from kefu.sla.models import SlaCalendar, SlaPolicy
-from kefu.sla.service import calendar_of
 from kefu.tickets.models import CHANNELS
 
 policies = APIRouter(prefix="/sla/policies", tags=["sla"])
@@ -96,18 +96,6 @@ def _policy_out(p: SlaPolicy) -> PolicyPublic:
                         is_active=p.is_active)
 
 
-def calendar_row(body: CalendarIn) -> SlaCalendar:
-    row = SlaCalendar(name=body.name, timezone=body.timezone, always_open=body.always_open,
-                      hours={str(k): [list(w) for w in v] for k, v in body.hours.items()},
-                      holidays=[d.isoformat() for d in body.holidays],
-                      extra_workdays=[d.isoformat() for d in body.extra_workdays])
-    try:
-        calendar_of(row).validate()
-    except ValueError as exc:
-        raise Invalid(str(exc), field="hours") from exc
-    return row
-
-
 @calendars.get("", response_model=Page[CalendarPublic])
 def list_calendars(session: SessionDep, _: Reader):
     rows = session.scalars(select(SlaCalendar).order_by(SlaCalendar.id)).all()
@@ -116,14 +104,7 @@ def list_calendars(session: SessionDep, _: Reader):
 
 @calendars.post("", response_model=CalendarPublic, status_code=201)
 def create_calendar(body: CalendarIn, session: SessionDep, principal: Writer):
-    if session.scalar(select(SlaCalendar.id).where(SlaCalendar.name == body.name)):
-        raise Conflict(f"calendar {body.name!r} exists", field="name")
-    row = calendar_row(body)
-    session.add(row)
-    session.flush()
-    record(session, actor=principal.actor, action="sla.calendar.create", target_type="sla_calendar",
-           target_id=row.id)
-    return row
+    return calendar_service.create_calendar(session, actor=principal.actor, **body.model_dump())
 
 
 def _policy_fields(session, body: PolicyIn, *, policy_id: int | None = None) -> dict:
