@@ -351,6 +351,7 @@ CASES = {
                 "hours",
                 422,
             ),
+            ("no working hours", lambda r: {"name": "空日历", "always_open": False, "hours": {}}, "hours", 422),
             ("bad zone", lambda r: {"name": "火星时间", "timezone": "Mars/Olympus"}, "timezone", 422),
             ("bad date", lambda r: {"name": "假日", "holidays": ["国庆节"]}, "holidays", 422),
             ("missing name", lambda r: {"always_open": True}, "name", 422),
