@@ -88,16 +88,27 @@ def complete(session: Session, *, actor: Actor, callback: Callback, outcome: str
 
 
 def reassign(session: Session, *, actor: Actor, callback: Callback, owner_id: int, due_at: datetime | None) -> Callback:
-    if session.get(User, owner_id) is None:
+    """A new owner (and due time); the ticket's history and the audit log say who moved it."""
+    owner = session.get(User, owner_id)
+    if owner is None:
         raise Invalid(f"no user with id {owner_id}", field="owner_id")
     if callback.status != "pending":
         raise Conflict(f"callback #{callback.id} is already {callback.status}", field="status")
+    if due_at is not None and due_at <= actor.now:
+        raise Invalid("the due time must be in the future", field="due_at")
+    before = {"owner_id": callback.owner_id, "due_at": callback.due_at.isoformat()}
     callback.owner_id = owner_id
+    callback.team_id = owner.team_id or callback.team_id  # overdue alerts go to the new owner's leader
     if due_at is not None:
-        if due_at <= actor.now:
-            raise Invalid("the due time must be in the future", field="due_at")
         callback.due_at, callback.overdue = due_at, False
         timers.schedule(session, kind=DUE, ref_id=callback.id, due_at=due_at)
+    if callback.ticket_id:
+        session.add(TicketEvent(ticket_id=callback.ticket_id, at=actor.now, actor_id=actor.user_id,
+                                actor_name=actor.display_name or actor.username, kind="callback_reassigned",
+                                data={"callback_id": callback.id, "owner_id": owner_id,
+                                      "due_at": callback.due_at.isoformat(), "before": before}))
+    record(session, actor=actor, action="callback.reassign", target_type="callback", target_id=callback.id,
+           detail={"before": before, "owner_id": owner_id, "due_at": callback.due_at.isoformat()})
     notify(session, actor=actor, user_ids=[owner_id], kind="callback.assigned", title=f"回访任务 #{callback.id}",
            body=callback.contact_name, ticket_id=callback.ticket_id,
            dedupe=f"callback:assigned:{callback.id}:{owner_id}")
