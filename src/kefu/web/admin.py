@@ -19,7 +19,8 @@ from kefu.core.errors import Conflict, DomainError, Invalid, NotFound
 from kefu.core.roles import Perm, Role
 from kefu.sla.models import SlaCalendar, SlaPolicy
 from kefu.tickets.models import CHANNELS, COMPLAINT_TYPES, PRIORITIES
-from kefu.web.pages import render, web_user
+from kefu.web.errors import error_text
+from kefu.web.pages import language, render, web_user
 
 router = APIRouter(prefix="/admin")
 UserAdmin = Annotated[Principal, web_user(Perm.users_write)]
@@ -32,13 +33,15 @@ def _id(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
 
-def _run(session, redirect: str, action: Callable[[], object], page: Callable[[dict, int], object]):
+def _run(request, session, redirect: str, action: Callable[[], object], page: Callable[[dict, int], object]):
+    """Run ``action``; on a refusal undo it and re-render the page with the message in the user's language."""
     try:
         action()
         session.flush()
     except DomainError as exc:
         session.rollback()
-        return page({"form": exc.message, "field": exc.field}, exc.status_code)
+        message = error_text(exc, language(request, getattr(request.state, "principal", None)))
+        return page({"form": message, "field": exc.field}, exc.status_code)
     return RedirectResponse(redirect, status_code=303)
 
 
@@ -58,7 +61,7 @@ def users_page(request: Request, session: SessionDep, me: UserAdmin):
 @router.post("/users")
 def create_user(request: Request, session: SessionDep, me: UserAdmin, username: Text = "",
                 password: Text = "", display_name: Text = "", role: Text = "agent", team_id: Text = ""):
-    return _run(session, "/admin/users", lambda: accounts.create_user(
+    return _run(request, session, "/admin/users", lambda: accounts.create_user(
         session, actor=me.actor, username=username.strip(), password=password, role=role,
         display_name=display_name.strip()[:100] or None, team_id=_id(team_id)),
         lambda errors, code: _users_page(request, session, me, errors, code))
@@ -116,7 +119,7 @@ def create_category(request: Request, session: SessionDep, me: CategoryAdmin, co
             "code": code.strip()[:60], "name": name.strip()[:100], "parent_id": _id(parent_id),
             "severity_class": severity_class})
 
-    return _run(session, "/admin/categories", action,
+    return _run(request, session, "/admin/categories", action,
                 lambda errors, code_: _categories_page(request, session, me, errors, code_))
 
 
@@ -125,7 +128,7 @@ def update_category(category_id: int, request: Request, session: SessionDep, me:
                     name: Text = "", parent_id: Text = "", severity_class: Text = "none"):
     category = catalog.get_category(session, category_id)
     changes = {"name": name.strip()[:100], "parent_id": _id(parent_id), "severity_class": severity_class}
-    return _run(session, "/admin/categories",
+    return _run(request, session, "/admin/categories",
                 lambda: catalog.update_category(session, actor=me.actor, category=category, changes=changes),
                 lambda errors, code: _categories_page(request, session, me, errors, code))
 
@@ -191,5 +194,5 @@ def create_policy(request: Request, session: SessionDep, me: SlaAdmin, name: Tex
         record(session, actor=me.actor, action="sla.policy.create", target_type="sla_policy",
                target_id=policy.id, detail={"name": policy.name})
 
-    return _run(session, "/admin/sla", action,
+    return _run(request, session, "/admin/sla", action,
                 lambda errors, code: _sla_page(request, session, me, errors, code))

@@ -13,6 +13,7 @@ from kefu.core.deps import SESSION_COOKIE, ClockDep, Principal, SessionDep, clie
 from kefu.core.errors import DomainError
 from kefu.core.settings import get_settings
 from kefu.web import admin, callbacks, ticket_page, tickets
+from kefu.web.errors import error_text
 from kefu.web.i18n import LANGUAGES, translate
 from kefu.web.pages import LANG_COOKIE, language, render
 
@@ -27,8 +28,8 @@ def web_error_response(request: Request, exc: DomainError):
     if exc.status_code == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     principal = getattr(request.state, "principal", None)
-    return render(request, "error.html", principal, status_code=exc.status_code, message=exc.message,
-                  field=exc.field, status=exc.status_code)
+    return render(request, "error.html", principal, status_code=exc.status_code,
+                  message=error_text(exc, language(request, principal)), field=exc.field, status=exc.status_code)
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -25,6 +25,7 @@ from kefu.customers.service import masked_view
 from kefu.tickets import queries, service, workflow
 from kefu.tickets.models import Attachment, Ticket, TicketEvent, TicketMessage
 from kefu.web import fmt
+from kefu.web.errors import error_text
 from kefu.web.pages import Staff, language, render, web_user
 
 router = APIRouter(prefix="/tickets/{ticket_id}")
@@ -90,14 +91,15 @@ def ticket_page(ticket_id: int, request: Request, session: SessionDep, clock: Cl
 
 
 def _act(request, session, clock, me, ticket_id: int, form: str, action: Callable[[Ticket], object]):
-    """Run ``action`` on the ticket; on a refusal undo everything and show the message by the form."""
+    """Run ``action`` on the ticket; on a refusal undo everything and show the message, in the user's
+    language, by the form."""
     ticket = service.get_ticket(session, ticket_id)
     try:
         action(ticket)
         session.flush()
     except DomainError as exc:
         session.rollback()
-        return _page(request, session, clock, me, ticket_id, errors={form: exc.message},
+        return _page(request, session, clock, me, ticket_id, errors={form: error_text(exc, language(request, me))},
                      status_code=exc.status_code)
     return RedirectResponse(f"/tickets/{ticket_id}#{form}", status_code=303)
 
@@ -173,6 +175,8 @@ def grant(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep
 def merge(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep,
           me: Annotated[Principal, web_user(Perm.tickets_assign)], target_id: Text = "", reason: Text = ""):
     def action(ticket: Ticket):
+        if not target_id.strip():
+            raise Invalid("target_id must not be empty", field="target_id")
         target = session.get(Ticket, int(target_id)) if target_id.strip().isdigit() else None
         if target is None:
             raise Invalid(f"no ticket #{target_id}", field="target_id")

@@ -19,7 +19,8 @@ from kefu.customers.models import Customer
 from kefu.customers.service import search_customers
 from kefu.tickets import queries, service
 from kefu.tickets.models import CHANNELS, COMPLAINT_TYPES, PRIORITIES, STATUSES
-from kefu.web.pages import Staff, render, web_user
+from kefu.web.errors import error_text
+from kefu.web.pages import Staff, language, render, web_user
 
 router = APIRouter(prefix="/tickets")
 PAGE_SIZE = 25
@@ -117,6 +118,7 @@ def create(request: Request, session: SessionDep, me: Writer, subject: Annotated
         ticket = service.create_ticket(session, actor=me.actor, data=data)
     except DomainError as exc:
         session.rollback()
-        return _form_page(request, session, me, values=values, errors={exc.field or "form": exc.message},
+        return _form_page(request, session, me, values=values,
+                          errors={exc.field or "form": error_text(exc, language(request, me))},
                           status_code=exc.status_code)
     return RedirectResponse(f"/tickets/{ticket.id}", status_code=303)
