@@ -77,7 +77,7 @@ def _seed(session) -> dict:
     create_category(
         session, actor=actor, data={"code": "delivery", "name": "配送问题", "severity_class": "general"}
     )
-    create_customer(session, actor=actor, data={"name": "张伟", "phone": "13812345678", "role": "consumer"})
+    zhang = create_customer(session, actor=actor, data={"name": "张伟", "phone": "13812345678", "role": "consumer"})
     xss_customer = create_customer(session, actor=actor, data={"name": XSS, "phone": "13900001111"})
     session.add(
         SlaCalendar(
@@ -90,7 +90,7 @@ def _seed(session) -> dict:
         )
     )
     session.flush()
-    return {"xss_customer": xss_customer.id}
+    return {"xss_customer": xss_customer.id, "zhang": zhang.id}
 
 
 def _free_port() -> int:
@@ -281,3 +281,31 @@ def test_stored_markup_never_runs_on_any_page(browser, live):
         w.assert_clean()
     for p, _w, _paths in pages:
         p.context.close()
+
+
+def test_team_lead_edits_a_customer_then_reveals_the_full_details_with_a_reason(browser, live):
+    lead, watch = sign_in(browser, live, "lead")
+    customer_url = f"{live.base}/customers/{live.ids['zhang']}"
+    lead.goto(customer_url)
+    expect(lead.locator("#customer-phone")).to_have_text("138****5678")
+    lead.fill("#edit input[name=name]", "张伟(外卖老客户)")
+    lead.fill("#edit input[name=email]", "zhangwei@example.cn")
+    lead.fill("#edit input[name=address]", "上海市浦东新区世纪大道100号")
+    with lead.expect_navigation(url=re.compile(r"/customers/\d+$")):
+        lead.click("#edit button[type=submit]")
+    expect(lead.locator("#customer-name")).to_have_text("张伟(外卖老客户)")
+    expect(lead.locator("#customer-email")).to_have_text("z***@example.cn")
+    expect(lead.locator("#details")).not_to_contain_text("世纪大道100号")
+    expect(lead.locator("#customer-phone")).to_have_text("138****5678")  # left empty: kept as stored
+
+    lead.fill("#reveal input[name=reason]", "顾客来电核实收货地址")
+    with lead.expect_navigation():
+        lead.click("#reveal button[type=submit]")
+    expect(lead.locator("#revealed-note")).to_contain_text("已记入审计日志")
+    expect(lead.locator("#customer-phone")).to_have_text("13812345678")
+    expect(lead.locator("#customer-address")).to_have_text("上海市浦东新区世纪大道100号")
+    expect(lead.locator("#customer-email")).to_have_text("zhangwei@example.cn")
+    lead.goto(customer_url)  # shown once: the page is masked again
+    expect(lead.locator("#customer-phone")).to_have_text("138****5678")
+    watch.assert_clean()
+    lead.context.close()

@@ -296,6 +296,28 @@ _S: dict[str, tuple[str, str]] = {
     "weekday.Friday": ("周五", "Friday"),
     "weekday.Saturday": ("周六", "Saturday"),
     "weekday.Sunday": ("周日", "Sunday"),
+    # customer page
+    "customer.title": ("客户详情", "Customer"),
+    "customer.view": ("查看客户详情", "Customer details"),
+    "customer.wechat_openid": ("微信 OpenID", "WeChat OpenID"),
+    "customer.address": ("地址", "Address"),
+    "customer.id_number": ("身份证号", "ID number"),
+    "customer.created": ("建档时间", "On file since"),
+    "customer.masked_note": ("电话、邮箱、地址等敏感信息已脱敏显示", "Phone, e-mail, address and IDs are masked"),
+    "customer.tickets": ("该客户的工单", "This customer's tickets"),
+    "customer.tickets_none": ("该客户暂无工单", "No tickets for this customer"),
+    "customer.tickets_more": ("显示最近 {n} 条,共 {count} 条", "The latest {n} of {count}"),
+    "customer.edit": ("修改客户信息", "Edit customer"),
+    "customer.keep_hint": ("留空则保留原值", "Leave empty to keep the current value"),
+    "customer.current": ("当前:{value}", "Now: {value}"),
+    "customer.clear": ("清除此项", "Clear it"),
+    "customer.reveal": ("查看完整信息", "Reveal full details"),
+    "customer.reveal_reason": ("查看原因(记入审计日志)", "Reason (written to the audit log)"),
+    "customer.revealed": ("以下为完整信息,本次查看已记入审计日志;刷新页面后恢复脱敏显示。",
+                          "Full details, shown once: this view is in the audit log and is masked again on reload."),
+    "customer.saved": ("客户信息已保存", "Customer saved"),
+    "action.save_customer": ("保存修改", "Save changes"),
+    "action.reveal": ("查看", "Reveal"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}
