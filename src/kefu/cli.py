@@ -38,6 +38,18 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to 
     console.print(f"[green]database at {revision}[/green] ({_redact(settings.database_url)})")
 
 
+@db_app.command("analyze")
+def db_analyze() -> None:
+    """Refresh the query planner's statistics (SQLite; the worker also does it every few hours).
+
+    Worth running after a bulk import."""
+    from kefu.migrate import analyze
+
+    settings = _settings()
+    analyze(settings.database_url)
+    console.print(f"[green]statistics refreshed[/green] ({_redact(settings.database_url)})")
+
+
 def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -19,6 +19,18 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+    analyze(url)
+
+
+def analyze(url: str) -> None:
+    """Refresh the query planner's statistics (SQLite; PostgreSQL's autovacuum does its own)."""
+    from kefu.core.db import make_engine, refresh_planner_statistics
+
+    engine = make_engine(url)
+    try:
+        refresh_planner_statistics(engine)
+    finally:
+        engine.dispose()
 
 
 def revision(url: str, message: str) -> None:

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
 import kefu.callbacks.service  # noqa: F401  (registers timer handlers)
 import kefu.sla.service  # noqa: F401
 from kefu.core.clock import Clock
+from kefu.core.db import refresh_planner_statistics
 from kefu.timers.service import run_due
 
 log = logging.getLogger("kefu.worker")
+STATISTICS_EVERY = 6 * 3600.0  # seconds between planner-statistics refreshes (real time, not the clock)
 
 
 def run_forever(factory: sessionmaker[Session], clock: Clock, *, interval: float, batch: int,
                 stop: threading.Event, on_fired=None) -> None:
     log.info("timer worker started (every %.1fs)", interval)
+    statistics_due = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() >= statistics_due:
+            statistics_due = time.monotonic() + STATISTICS_EVERY
+            try:
+                refresh_planner_statistics(factory.kw["bind"])
+            except Exception:  # a busy database: try again next time
+                log.warning("refreshing planner statistics failed", exc_info=True)
         try:
             while (fired := run_due(factory, clock, batch=batch)) > 0:
                 if on_fired:

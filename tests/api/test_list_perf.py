@@ -81,7 +81,7 @@ def test_capped_count_says_so(desk, monkeypatch):
     assert body["count"] == 3 and body["count_capped"] is True
     assert [t["id"] for t in body["data"]] == [made[5]["id"], made[4]["id"]]  # search: latest first
     schema = desk.client.get("/openapi.json").json()["components"]["schemas"]["TicketPage"]
-    assert "count_capped" in schema["properties"] and "10,000" in schema["properties"]["count_capped"][
+    assert "count_capped" in schema["properties"] and "1,000" in schema["properties"]["count_capped"][
         "description"]
 
 

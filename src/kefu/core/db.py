@@ -66,6 +66,25 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+SQLITE_ANALYSIS_LIMIT = 1000  # rows sampled per index: ~1 s at a million tickets, plenty for plan choice
+
+
+def refresh_planner_statistics(engine: Engine) -> None:
+    """Let SQLite's planner know how rows spread over the indexes (``ANALYZE``, sampled).
+
+    Without statistics SQLite picks the index with the most constrained terms, e.g. (status, created_at)
+    for "open tickets created before today in queue order", and sorts every open ticket; with them it walks
+    the queue index and stops after a page. PostgreSQL's autovacuum keeps its own statistics: no-op there.
+    Run by ``kefu db upgrade``, ``kefu db analyze`` and the timer worker (at start, then every few hours).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False})

@@ -86,7 +86,7 @@ def list_tickets(
 ):
     """Tickets matching every filter. ``order=queue`` puts yesterday's unfinished work first (carry-over).
 
-    ``count`` is exact up to 10,000 matches (or ``offset + limit`` if larger); beyond that it stops
+    ``count`` is exact up to 1,000 matches (or ``offset + limit`` if larger); beyond that it stops
     there and ``count_capped`` is true."""
     searching = bool(q and q.strip())
     f = _filter(principal, status, tier, category_id, priority, channel, assignee_id, team_id, customer_id,

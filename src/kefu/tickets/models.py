@@ -87,6 +87,8 @@ class Ticket(Base):
         Index("ix_tickets_assignee_queue", "assignee_id", "is_active", "queue_rank", "queue_due", "id"),
         Index("ix_tickets_team_queue", "team_id", "is_active", "queue_rank", "queue_due", "id"),
         Index("ix_tickets_tier_queue", "tier", "is_active", "queue_rank", "queue_due", "id"),
+        Index("ix_tickets_status_queue", "status", "queue_rank", "queue_due", "id"),  # e.g. all open
+        Index("ix_tickets_category_queue", "category_id", "is_active", "queue_rank", "queue_due", "id"),
     )
 
     def sync_queue_keys(self) -> None:

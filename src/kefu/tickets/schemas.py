@@ -106,12 +106,12 @@ class TicketPublic(BaseModel):
 
 
 class TicketPage(Page[TicketPublic]):
-    """A page of tickets. ``count`` is exact up to 10,000 matches (or offset + limit if larger); past that
+    """A page of tickets. ``count`` is exact up to 1,000 matches (or offset + limit if larger); past that
     it stops there and ``count_capped: true`` is added: more tickets match than ``count`` says. An exact
     count leaves the field out, so the response stays ``{data, count}``."""
 
     count_capped: bool = Field(False, description="present (true) only when more tickets match than count "
-                                                  "says: the count stopped at 10,000, or at offset + limit")
+                                                  "says: the count stopped at 1,000, or at offset + limit")
 
     @model_serializer(mode="wrap")
     def _only_when_capped(self, handler):
