@@ -99,3 +99,22 @@ def test_history_is_oldest_first_and_carries_reply_and_note_bodies():
     assert (lines[1].body, lines[1].internal) == ("您好,已为您催单", False)
     assert (lines[2].body, lines[2].internal) == ("客户情绪激动", True)
     assert lines[0].text == "王小明 创建工单"
+
+
+def test_field_changes_say_what_they_were_and_became():
+    ctx = fmt.HistoryContext(users={7: "李组长", 8: "刘二"}, messages={}, tz=SH,
+                             categories={5: "外卖 / 配送问题 / 超时未送达"}, teams={2: "一线客服二组"})
+    data = {"changes": {"priority": ["normal", "urgent"], "assignee_id": [7, 8], "category_id": [None, 5],
+                        "team_id": [1, 2], "description": ["旧的描述", "新的描述"], "subject": ["短", "长" * 70]}}
+    line = fmt.describe("updated", data, "李组长", "zh-CN", ctx)
+    assert line.startswith("李组长 修改了 优先级「普通」→「紧急」、处理人「李组长」→「刘二」、"
+                           "分类「无」→「外卖 / 配送问题 / 超时未送达」、班组「#1」→「一线客服二组」、问题描述、")
+    assert line.endswith("主题「短」→「" + "长" * 60 + "…」")
+    en = fmt.describe("updated", {"changes": {"channel": ["phone", "wechat"]}}, "Li", "en", ctx)
+    assert en == "Li changed Channel Phone → WeChat"
+
+
+def test_callback_reassignment_line_names_the_new_owner_and_time():
+    line = fmt.describe("callback_reassigned", {"callback_id": 3, "owner_id": 7,
+                                                "due_at": "2026-11-24T01:30:00+00:00"}, "陈督导", "zh-CN", CTX)
+    assert line == "陈督导 将回访 #3 改派给 李组长,回访时间 2026-11-24 09:30"

@@ -6,7 +6,7 @@ Plain functions over plain data (no web framework, no database), tested on their
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from kefu.core.settings import get_settings
@@ -49,6 +49,8 @@ class HistoryContext:
     users: Mapping[int, str]
     messages: Mapping[int, tuple[str, bool]]  # id -> (body, internal)
     tz: tzinfo | None = None
+    categories: Mapping[int, str] = field(default_factory=dict)  # id -> '外卖 / 配送问题'
+    teams: Mapping[int, str] = field(default_factory=dict)
 
 
 def _label(prefix: str, value, lang: str) -> str:
@@ -60,6 +62,34 @@ def _label(prefix: str, value, lang: str) -> str:
 def _reason(data: dict, lang: str) -> str:
     reason = (data.get("reason") or "").strip()
     return translate("ev.reason", lang).format(reason=reason) if reason and reason != "merged" else ""
+
+
+_ENUM_FIELDS = {"priority": "priority", "channel": "channel", "complaint_type": "complaint", "status": "status"}
+_SHOWN_TEXT = 60  # characters of a changed subject shown in the line
+
+
+def _value(name: str, value, lang: str, ctx: HistoryContext) -> str:
+    if value is None or value == "":
+        return translate("field.none", lang)
+    if name in _ENUM_FIELDS:
+        return _label(_ENUM_FIELDS[name], value, lang)
+    names = {"assignee_id": ctx.users, "category_id": ctx.categories, "team_id": ctx.teams}.get(name)
+    if names is not None:
+        return names.get(value, f"#{value}")
+    text = str(value)
+    return text if len(text) <= _SHOWN_TEXT else text[:_SHOWN_TEXT] + "…"
+
+
+def _change(name: str, pair, lang: str, ctx: HistoryContext) -> str:
+    """``优先级「普通」→「紧急」`` for one changed field; long texts (description) by name only."""
+    label_key = "field.assignee" if name == "assignee_id" else f"field.{name.removesuffix('_id')}"
+    label = translate(label_key, lang)
+    if name in ("description", "customer_id", "business_line_id") or not isinstance(pair, list | tuple) \
+            or len(pair) != 2:
+        return label
+    old, new = pair
+    return translate("ev.change", lang).format(field=label, old=_value(name, old, lang, ctx),
+                                               new=_value(name, new, lang, ctx))
 
 
 def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) -> str:
@@ -74,8 +104,9 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
     if kind in ("created", "reply", "note"):
         return t(f"ev.{kind}")
     if kind == "updated":
-        fields = "、".join(translate(f"field.{f.removesuffix('_id')}", lang) for f in data.get("changes", {}))
-        return t("ev.updated", fields=fields)
+        changes = data.get("changes", {})
+        sep = ", " if lang == "en" else "、"
+        return t("ev.updated", fields=sep.join(_change(name, pair, lang, ctx) for name, pair in changes.items()))
     if kind == "merged_into":
         return t("ev.merged_into", id=data.get("target_id")) + _reason(data, lang)
     if kind == "merged_from":
@@ -86,6 +117,10 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
         due = datetime.fromisoformat(data["due_at"]) if data.get("due_at") else None
         owner = ctx.users.get(data.get("owner_id"), translate("field.unassigned", lang))
         return t("ev.callback_created", id=data.get("callback_id"), due=local_time(due, ctx.tz), owner=owner)
+    if kind == "callback_reassigned":
+        due = datetime.fromisoformat(data["due_at"]) if data.get("due_at") else None
+        owner = ctx.users.get(data.get("owner_id"), translate("field.unassigned", lang))
+        return t("ev.callback_reassigned", id=data.get("callback_id"), due=local_time(due, ctx.tz), owner=owner)
     if kind == "callback_done":
         return t("ev.callback_done", id=data.get("callback_id"),
                  outcome=_label("outcome", data.get("outcome"), lang))

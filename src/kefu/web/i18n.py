@@ -318,6 +318,11 @@ _S: dict[str, tuple[str, str]] = {
     "customer.saved": ("客户信息已保存", "Customer saved"),
     "action.save_customer": ("保存修改", "Save changes"),
     "action.reveal": ("查看", "Reveal"),
+    # ticket field edits
+    "action.edit_fields": ("修改工单信息", "Edit ticket"),
+    "ev.change": ("{field}「{old}」→「{new}」", "{field} {old} → {new}"),
+    "ev.callback_reassigned": ("{actor} 将回访 #{id} 改派给 {owner},回访时间 {due}",
+                               "{actor} reassigned callback #{id} to {owner}, due {due}"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}

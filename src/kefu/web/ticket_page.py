@@ -1,5 +1,5 @@
-"""/tickets/{id}: the ticket page and its actions (status, escalation, replies, notes, callbacks,
-compensation, merge, attachments). Each action posts a form, then redirects back (post/redirect/get);
+"""/tickets/{id}: the ticket page and its actions (field edits, status, escalation, replies, notes,
+callbacks, compensation, merge, attachments). Each action posts a form, then redirects back (post/redirect/get);
 a refused action re-renders the page with the message next to its form."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from kefu.accounts.models import User
+from kefu.accounts.models import Team, User
 from kefu.callbacks import service as callbacks
 from kefu.catalog.service import category_paths
 from kefu.compensation import service as compensation
@@ -23,14 +23,16 @@ from kefu.core.roles import PERMISSIONS, Perm
 from kefu.core.settings import get_settings
 from kefu.customers.service import masked_view
 from kefu.tickets import queries, service, workflow
-from kefu.tickets.models import Attachment, Ticket, TicketEvent, TicketMessage
+from kefu.tickets.models import CHANNELS, COMPLAINT_TYPES, PRIORITIES, Attachment, Ticket, TicketEvent, TicketMessage
 from kefu.web import fmt
 from kefu.web.errors import error_text
 from kefu.web.pages import Staff, language, render, web_user
+from kefu.web.tickets import active_categories
 
 router = APIRouter(prefix="/tickets/{ticket_id}")
 Writer = Annotated[Principal, web_user(Perm.tickets_write)]
 Text = Annotated[str, Form()]
+MaybeText = Annotated[str | None, Form()]
 
 
 def _names(session, ids) -> dict[int, str]:
@@ -40,13 +42,33 @@ def _names(session, ids) -> dict[int, str]:
     return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
-def _history(session, request, me, ticket_id: int) -> list[fmt.HistoryLine]:
+def _history(session, request, me, ticket_id: int, *, categories: dict[int, str],
+             teams: dict[int, str]) -> list[fmt.HistoryLine]:
     events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                              .order_by(TicketEvent.id)).all()
     messages = {m.id: (m.body, m.internal) for m in session.scalars(
         select(TicketMessage).where(TicketMessage.ticket_id == ticket_id))}
-    users = _names(session, [e.data.get("owner_id") for e in events if e.data])
-    return fmt.history(events, language(request, me), fmt.HistoryContext(users=users, messages=messages))
+    user_ids = {e.data.get("owner_id") for e in events if e.data}
+    for e in events:
+        if e.kind == "updated" and isinstance(pair := (e.data or {}).get("changes", {}).get("assignee_id"), list):
+            user_ids.update(pair)
+    ctx = fmt.HistoryContext(users=_names(session, user_ids), messages=messages, categories=categories,
+                             teams=teams)
+    return fmt.history(events, language(request, me), ctx)
+
+
+def _assignees(session, me: Principal, ticket: Ticket) -> list[User]:
+    """Whom the edit form offers: anyone who works tickets for team leads and above (PATCH's rule),
+    otherwise only oneself, besides the current assignee."""
+    if me.can(Perm.tickets_assign):
+        roles = sorted(PERMISSIONS[Perm.tickets_write])
+        users = list(session.scalars(select(User).where(User.role.in_(roles), User.is_active.is_(True))
+                                     .order_by(User.team_id, User.display_name)))
+    else:
+        users = [me.user]
+    if ticket.assignee is not None and ticket.assignee not in users:
+        users.insert(0, ticket.assignee)
+    return users
 
 
 def _owners(session) -> list[User]:
@@ -55,34 +77,65 @@ def _owners(session) -> list[User]:
                                 .order_by(User.role, User.display_name)))
 
 
+def _categories(session, ticket: Ticket) -> list[tuple[int, str]]:
+    """Active categories, and the ticket's own even if it was retired since (so saving keeps it)."""
+    options = active_categories(session)
+    if ticket.category_id and all(cid != ticket.category_id for cid, _ in options):
+        options.insert(0, (ticket.category_id, category_paths(session).get(ticket.category_id, "")))
+    return options
+
+
+def _actions(me: Principal, ticket: Ticket) -> tuple[dict, dict]:
+    """What the user may do on this ticket now (the page's ``can_*`` flags and status targets), and which
+    forms the page therefore shows (a refusal for a form not shown goes at the top of the page)."""
+    active, open_ = ticket.status in workflow.ACTIVE, ticket.status != "closed"
+    can_write = me.can(Perm.tickets_write) and open_
+    flags = {
+        "can_write": can_write,
+        "can_escalate": me.can(Perm.tickets_escalate) and active and workflow.next_tier(ticket.tier) is not None,
+        "can_deescalate": me.can(Perm.tickets_assign) and active and ticket.tier > 1,
+        "can_merge": me.can(Perm.tickets_assign) and open_,
+        "can_callback": me.can(Perm.callbacks_write) and open_,
+        "can_compensate": me.can(Perm.compensation_grant) and open_,
+        "targets": workflow.allowed_manual_targets(ticket.status) if open_ else [],
+    }
+    shown = {"fields": can_write, "reply": can_write, "note": can_write, "attachments": can_write,
+             "status": can_write and bool(flags["targets"]),
+             "escalate": flags["can_escalate"] or flags["can_deescalate"], "merge": flags["can_merge"],
+             "callback": flags["can_callback"], "compensation": flags["can_compensate"]}
+    return flags, shown
+
+
 def _page(request: Request, session, clock, me: Principal, ticket_id: int, *, errors: dict | None = None,
-          status_code: int = 200):
+          values: dict | None = None, status_code: int = 200):
     ticket = queries.load_ticket(session, ticket_id)
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}")
     now = clock.now()
-    active = ticket.status in workflow.ACTIVE
-    open_ = ticket.status != "closed"
+    flags, shown = _actions(me, ticket)
+    can_write = flags["can_write"]
     comps = session.scalars(select(Compensation).where(Compensation.ticket_id == ticket_id)
                             .order_by(Compensation.id)).all() if me.can(Perm.compensation_read) else []
     due_default = (now + timedelta(hours=2)).astimezone(get_settings().tz).strftime("%Y-%m-%dT%H:%M")
+    paths = category_paths(session)
+    teams = dict(session.execute(select(Team.id, Team.name).order_by(Team.id)).all())
+    errors = errors or {}
     return render(
-        request, "tickets/detail.html", me, status_code=status_code, ticket=ticket, errors=errors or {},
-        customer=masked_view(ticket.customer) if ticket.customer else None,
-        category_path=category_paths(session).get(ticket.category_id, "") if ticket.category_id else "",
-        overdue=queries.overdue(ticket, now), history=_history(session, request, me, ticket_id),
+        request, "tickets/detail.html", me, status_code=status_code, ticket=ticket, errors=errors, **flags,
+        page_errors=[message for form, message in errors.items() if not shown.get(form)],
+        values=values or {}, customer=masked_view(ticket.customer) if ticket.customer else None,
+        category_path=paths.get(ticket.category_id, "") if ticket.category_id else "",
+        overdue=queries.overdue(ticket, now),
+        history=_history(session, request, me, ticket_id, categories=paths, teams=teams),
         attachments=session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id)
                                     .order_by(Attachment.id)).all(),
-        compensations=comps, targets=workflow.allowed_manual_targets(ticket.status) if open_ else [],
-        can_write=me.can(Perm.tickets_write) and open_,
-        can_escalate=me.can(Perm.tickets_escalate) and active and workflow.next_tier(ticket.tier) is not None,
-        can_deescalate=me.can(Perm.tickets_assign) and active and ticket.tier > 1,
-        can_merge=me.can(Perm.tickets_assign) and open_,
-        can_callback=me.can(Perm.callbacks_write) and open_,
-        can_compensate=me.can(Perm.compensation_grant) and open_,
+        compensations=comps,
         next_tier=workflow.next_tier(ticket.tier), prev_tier=workflow.previous_tier(ticket.tier),
         owners=_owners(session) if me.can(Perm.callbacks_write) else [], due_default=due_default,
-        kinds=COMPENSATION_KINDS, reasons=REFUND_REASONS)
+        kinds=COMPENSATION_KINDS, reasons=REFUND_REASONS,
+        categories=_categories(session, ticket) if can_write else [], teams=teams,
+        assignees=_assignees(session, me, ticket) if can_write else [],
+        channels=CHANNELS, priorities=PRIORITIES, complaint_types=COMPLAINT_TYPES)
 
 
 @router.get("")
@@ -90,18 +143,65 @@ def ticket_page(ticket_id: int, request: Request, session: SessionDep, clock: Cl
     return _page(request, session, clock, me, ticket_id)
 
 
-def _act(request, session, clock, me, ticket_id: int, form: str, action: Callable[[Ticket], object]):
+def _act(request, session, clock, me, ticket_id: int, form: str, action: Callable[[Ticket], object],
+         values: dict | None = None):
     """Run ``action`` on the ticket; on a refusal undo everything and show the message, in the user's
-    language, by the form."""
+    language, by the form (which keeps what was typed in ``values``)."""
     ticket = service.get_ticket(session, ticket_id)
     try:
         action(ticket)
         session.flush()
     except DomainError as exc:
         session.rollback()
-        return _page(request, session, clock, me, ticket_id, errors={form: error_text(exc, language(request, me))},
+        message = error_text(exc, language(request, me))
+        return _page(request, session, clock, me, ticket_id, errors={form: message}, values=values,
                      status_code=exc.status_code)
     return RedirectResponse(f"/tickets/{ticket_id}#{form}", status_code=303)
+
+
+def _ref(value: str, field: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Invalid(f"no {field.removesuffix('_id')} with id {value}", field=field)
+    return int(value)
+
+
+def field_changes(ticket: Ticket, form: dict[str, str | None]) -> dict:
+    """The edit form as a PATCH body: only the fields sent and changed (a field left out stays as it is)."""
+    parsed: dict = {}
+    for name, value in form.items():
+        if value is None:
+            continue
+        if name == "subject":
+            value = value.strip()
+            if not value:
+                raise Invalid("subject must not be empty", field="subject")
+            if len(value) > 200:
+                raise Invalid("subject is too long (at most 200 characters)", field="subject")
+        elif name.endswith("_id"):
+            value = _ref(value, name)
+        parsed[name] = value
+    return {k: v for k, v in parsed.items() if getattr(ticket, k) != v}
+
+
+@router.post("/fields")
+def edit_fields(ticket_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer,
+                subject: MaybeText = None, category_id: MaybeText = None, priority: MaybeText = None,
+                channel: MaybeText = None, complaint_type: MaybeText = None, assignee_id: MaybeText = None,
+                team_id: MaybeText = None):
+    """Subject, category, priority, channel, complaint type, assignee and team: the rules of
+    ``PATCH /api/v1/tickets/{id}`` (``service.update_ticket``), each change in the history."""
+    form = {"subject": subject, "category_id": category_id, "priority": priority, "channel": channel,
+            "complaint_type": complaint_type, "assignee_id": assignee_id, "team_id": team_id}
+
+    def action(ticket: Ticket):
+        if changes := field_changes(ticket, form):
+            service.update_ticket(session, actor=me.actor, ticket=ticket, changes=changes)
+
+    return _act(request, session, clock, me, ticket_id, "fields", action,
+                values={k: v for k, v in form.items() if v is not None})
 
 
 @router.post("/status")
