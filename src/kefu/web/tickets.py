@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from kefu.core import pii
 from kefu.core.deps import ClockDep, Principal, SessionDep
 from kefu.core.errors import DomainError
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.customers.models import Customer
 from kefu.customers.service import search_customers
@@ -22,7 +23,7 @@ from kefu.tickets.models import CHANNELS, COMPLAINT_TYPES, PRIORITIES, STATUSES
 from kefu.web.errors import error_text
 from kefu.web.pages import Staff, language, render, web_user
 
-router = APIRouter(prefix="/tickets")
+router = Router(prefix="/tickets")
 PAGE_SIZE = 25
 Writer = Annotated[Principal, web_user(Perm.tickets_write)]
 
@@ -47,20 +48,23 @@ def ticket_list(request: Request, session: SessionDep, clock: ClockDep, me: Staf
                 page: int = 1):
     f = queries.TicketFilter(status=[status] if status in STATUSES else [], tier=_int(tier),
                              category_id=_int(category_id), overdue=bool(overdue),
-                             assignee_id=me.user.id if mine else None, q=q.strip()[:100] or None)
+                             assignee_id=me.user.id if mine else None, q=q.strip()[:100] or None,
+                             order="number" if q.strip() else "queue")  # as the API: newest matches first
     now = clock.now()
     today = queries.start_of_local_day(now, get_settings().tz)
     page = max(page, 1)
-    rows, count = queries.list_tickets(session, f, now=now, today_start=today, limit=PAGE_SIZE,
-                                       offset=(page - 1) * PAGE_SIZE)
+    found = queries.page_tickets(session, f, now=now, today_start=today, limit=PAGE_SIZE,
+                                 offset=(page - 1) * PAGE_SIZE)
+    rows, count = found.rows, found.count
     paths = category_paths(session)
     items = [{"t": t, "phone": pii.mask_phone(t.customer.phone) if t.customer else None,
               "path": paths.get(t.category_id, "") if t.category_id else "",
               "overdue": queries.overdue(t, now), "carry": queries.is_carry_over(t, today)} for t in rows]
     params = {"status": status, "tier": tier, "category_id": category_id, "overdue": overdue, "mine": mine,
               "q": q}
-    return render(request, "tickets/list.html", me, items=items, count=count, page=page,
-                  pages=max(1, -(-count // PAGE_SIZE)), params=params, statuses=STATUSES,
+    pages = max(1, -(-count // PAGE_SIZE)) + (1 if found.capped else 0)  # capped: at least one more page
+    return render(request, "tickets/list.html", me, items=items, count=f"{count}+" if found.capped else count,
+                  page=page, pages=pages, params=params, statuses=STATUSES,
                   categories=active_categories(session))
 
 
