@@ -323,6 +323,11 @@ _S: dict[str, tuple[str, str]] = {
     "ev.change": ("{field}「{old}」→「{new}」", "{field} {old} → {new}"),
     "ev.callback_reassigned": ("{actor} 将回访 #{id} 改派给 {owner},回访时间 {due}",
                                "{actor} reassigned callback #{id} to {owner}, due {due}"),
+    # callback reassignment
+    "callbacks.team_pending": ("本组其他待回访", "Other pending callbacks in my team"),
+    "callbacks.all_pending": ("全部待回访", "All pending callbacks"),
+    "action.reassign": ("改派", "Reassign"),
+    "col.reassign": ("改派负责人 / 时间", "Reassign owner / due"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}
