@@ -328,6 +328,19 @@ _S: dict[str, tuple[str, str]] = {
     "callbacks.all_pending": ("全部待回访", "All pending callbacks"),
     "action.reassign": ("改派", "Reassign"),
     "col.reassign": ("改派负责人 / 时间", "Reassign owner / due"),
+    # SLA calendars
+    "action.create_calendar": ("新增日历", "Add calendar"),
+    "cal.kind_hint": ("7×24 日历全年无休,不使用下面的工作时间、节假日和调休。",
+                      "A 24×7 calendar works around the clock; the hours, holidays and make-up days below are for "
+                      "business-hours calendars."),
+    "cal.hours_hint": ("每天填写工作时段,如 09:00-18:00;多段用逗号分隔,如 09:00-12:00, 13:30-18:00;留空为休息日。",
+                       "Working hours per day, e.g. 09:00-18:00; several separated by commas "
+                       "(09:00-12:00, 13:30-18:00); empty is a day off."),
+    "cal.dates_hint": ("每行一个日期或日期范围,如 2026-10-01~2026-10-07", "One date or range a line, "
+                       "e.g. 2026-10-01~2026-10-07"),
+    "cal.extra_hint": ("调休上班日按周一的工作时间计。", "Make-up working days use Monday's hours."),
+    "col.hours": ("每周工作时间", "Weekly hours"),
+    "col.extra": ("调休上班", "Make-up days"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}
