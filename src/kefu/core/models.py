@@ -4,7 +4,9 @@ from kefu.accounts import models as _accounts  # noqa: F401
 from kefu.audit import models as _audit  # noqa: F401
 from kefu.callbacks import models as _callbacks  # noqa: F401
 from kefu.catalog import models as _catalog  # noqa: F401
+from kefu.channels import models as _channels  # noqa: F401
 from kefu.compensation import models as _compensation  # noqa: F401
+from kefu.contacts import models as _contacts  # noqa: F401
 from kefu.core.db import Base
 from kefu.customers import models as _customers  # noqa: F401
 from kefu.notifications import models as _notifications  # noqa: F401

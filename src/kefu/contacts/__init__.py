@@ -1,0 +1,1 @@
+"""Contacts (M1): every interaction with the center, from every channel."""
