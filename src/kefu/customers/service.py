@@ -38,6 +38,45 @@ def create_customer(session: Session, *, actor: Actor, data: dict) -> Customer:
     return customer
 
 
+def normalize_phone(phone: str | None) -> str | None:
+    """``+86 138-1234-5678`` and ``13812345678`` are the same customer: digits only, China's +86/0086 dropped."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^0-9]", "", phone)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    elif len(digits) == 15 and digits.startswith("0086"):
+        digits = digits[4:]
+    return digits or None
+
+
+def match_or_create(session: Session, *, now, phone: str | None = None, email: str | None = None,
+                    openid: str | None = None, name: str | None = None, role: str | None = None) -> Customer:
+    """The customer a channel's sender is: found by WeChat openid, then phone, then e-mail (the most specific
+    key first); created when none matches. A match learns keys it did not have (an e-mail sender who later
+    calls is one customer once the phone is known)."""
+    phone, email = normalize_phone(phone), (email or "").strip().lower() or None
+    found = None
+    for column, value in ((Customer.wechat_openid, openid), (Customer.phone, phone), (Customer.email, email)):
+        if value:
+            found = session.scalar(select(Customer).where(column == value).order_by(Customer.id).limit(1))
+            if found is not None:
+                break
+    if found is None:
+        role = role if role in CUSTOMER_ROLES else "consumer"
+        label = name or (pii.mask_phone(phone) if phone else None) or (email.split("@")[0] if email else None)
+        found = Customer(name=(label or "访客")[:100], role=role, phone=phone, email=email, wechat_openid=openid,
+                         created_at=now, updated_at=now)
+        session.add(found)
+        session.flush()
+        return found
+    for attr, value in (("phone", phone), ("email", email), ("wechat_openid", openid)):
+        if value and not getattr(found, attr):
+            setattr(found, attr, value)
+            found.updated_at = now
+    return found
+
+
 def update_customer(session: Session, *, actor: Actor, customer: Customer, changes: dict) -> Customer:
     _check(changes)
     for key, value in changes.items():

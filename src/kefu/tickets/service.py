@@ -7,6 +7,7 @@ appends ``TicketEvent`` rows for every change, and keeps the SLA in step.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -258,6 +259,24 @@ def add_message(session: Session, *, actor: Actor, ticket: Ticket, body: str, in
         sla.record_first_response(session, ticket=ticket, now=actor.now)
         if ticket.status == "new":
             change_status(session, actor=actor, ticket=ticket, status="open")
+    return message
+
+
+def add_customer_message(session: Session, *, ticket: Ticket, body: str, author_name: str, now: datetime,
+                         via: str) -> TicketMessage:
+    """What the customer wrote (an e-mail reply, a WeChat message…) joins the ticket; a customer writing
+    back to a pending or resolved ticket puts it back in the queue (open)."""
+    if ticket.status == "closed":
+        raise Conflict("a closed ticket takes no more messages", field="status")
+    message = TicketMessage(ticket_id=ticket.id, author_id=None, author_name=author_name[:100] or "客户",
+                            author_kind="customer", internal=False, body=body, created_at=now)
+    session.add(message)
+    session.flush()
+    system = Actor.system(now)
+    _event(session, actor=system, ticket=ticket, kind="customer_message", message_id=message.id, via=via)
+    ticket.updated_at = now
+    if ticket.status in ("pending", "resolved"):
+        change_status(session, actor=system, ticket=ticket, status="open", reason=f"客户来信({via})")
     return message
 
 
