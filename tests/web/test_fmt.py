@@ -107,9 +107,9 @@ def test_field_changes_say_what_they_were_and_became():
     data = {"changes": {"priority": ["normal", "urgent"], "assignee_id": [7, 8], "category_id": [None, 5],
                         "team_id": [1, 2], "description": ["旧的描述", "新的描述"], "subject": ["短", "长" * 70]}}
     line = fmt.describe("updated", data, "李组长", "zh-CN", ctx)
-    assert line.startswith("李组长 修改了 优先级「普通」→「紧急」、处理人「李组长」→「刘二」、"
-                           "分类「无」→「外卖 / 配送问题 / 超时未送达」、班组「#1」→「一线客服二组」、问题描述、")
-    assert line.endswith("主题「短」→「" + "长" * 60 + "…」")
+    assert line == ("李组长 修改了 主题「短」→「" + "长" * 60 + "…」、问题描述、"
+                    "分类「无」→「外卖 / 配送问题 / 超时未送达」、优先级「普通」→「紧急」、"
+                    "处理人「李组长」→「刘二」、班组「#1」→「一线客服二组」")
     en = fmt.describe("updated", {"changes": {"channel": ["phone", "wechat"]}}, "Li", "en", ctx)
     assert en == "Li changed Channel Phone → WeChat"
 

@@ -66,6 +66,13 @@ def _reason(data: dict, lang: str) -> str:
 
 _ENUM_FIELDS = {"priority": "priority", "channel": "channel", "complaint_type": "complaint", "status": "status"}
 _SHOWN_TEXT = 60  # characters of a changed subject shown in the line
+# the order changed fields are named in (a JSON column need not keep the order they were stored in)
+_FIELD_ORDER = ("subject", "description", "customer_id", "business_line_id", "category_id", "channel", "priority",
+                "complaint_type", "assignee_id", "team_id")
+
+
+def _field_rank(name: str) -> tuple[int, str]:
+    return (_FIELD_ORDER.index(name) if name in _FIELD_ORDER else len(_FIELD_ORDER), name)
 
 
 def _value(name: str, value, lang: str, ctx: HistoryContext) -> str:
@@ -104,9 +111,9 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
     if kind in ("created", "reply", "note"):
         return t(f"ev.{kind}")
     if kind == "updated":
-        changes = data.get("changes", {})
+        changes = sorted(data.get("changes", {}).items(), key=lambda item: _field_rank(item[0]))
         sep = ", " if lang == "en" else "、"
-        return t("ev.updated", fields=sep.join(_change(name, pair, lang, ctx) for name, pair in changes.items()))
+        return t("ev.updated", fields=sep.join(_change(name, pair, lang, ctx) for name, pair in changes))
     if kind == "merged_into":
         return t("ev.merged_into", id=data.get("target_id")) + _reason(data, lang)
     if kind == "merged_from":
