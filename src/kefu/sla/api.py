@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
@@ -15,13 +14,14 @@ from kefu.catalog.models import Category
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.core.roles import Perm
+from kefu.core.routing import Router
 from kefu.core.schemas import Out, Page
 from kefu.sla import calendars as calendar_service
 from kefu.sla.models import SlaCalendar, SlaPolicy
 from kefu.tickets.models import CHANNELS
 
-policies = APIRouter(prefix="/sla/policies", tags=["sla"])
-calendars = APIRouter(prefix="/sla/calendars", tags=["sla"])
+policies = Router(prefix="/sla/policies", tags=["sla"])
+calendars = Router(prefix="/sla/calendars", tags=["sla"])
 Reader = Annotated[Principal, require(Perm.sla_read)]
 Writer = Annotated[Principal, require(Perm.sla_write)]
 

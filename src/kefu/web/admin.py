@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -17,10 +17,11 @@ from kefu.catalog.models import SEVERITY_CLASSES, Category
 from kefu.core.deps import Principal, SessionDep
 from kefu.core.errors import Conflict, DomainError, Invalid, NotFound
 from kefu.core.roles import Perm, Role
+from kefu.core.routing import Router
 from kefu.web.errors import error_text
 from kefu.web.pages import language, render, web_user
 
-router = APIRouter(prefix="/admin")
+router = Router(prefix="/admin")
 UserAdmin = Annotated[Principal, web_user(Perm.users_write)]
 CategoryAdmin = Annotated[Principal, web_user(Perm.categories_write)]
 Text = Annotated[str, Form()]

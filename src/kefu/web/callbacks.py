@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select, update
 
@@ -16,13 +16,14 @@ from kefu.core import pii
 from kefu.core.deps import ClockDep, Principal, SessionDep
 from kefu.core.errors import DomainError, Invalid, NotFound
 from kefu.core.roles import PERMISSIONS, Perm
+from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.notifications.models import Notification
 from kefu.web import fmt
 from kefu.web.errors import error_text
 from kefu.web.pages import Staff, language, render, web_user
 
-router = APIRouter()
+router = Router()
 CallbackUser = Annotated[Principal, web_user(Perm.callbacks_write)]
 Assigner = Annotated[Principal, web_user(Perm.tickets_assign)]
 

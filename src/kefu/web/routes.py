@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from kefu.accounts import service as accounts
 from kefu.core.context import Actor
 from kefu.core.deps import SESSION_COOKIE, ClockDep, Principal, SessionDep, client_ip, optional_principal
 from kefu.core.errors import DomainError
+from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.web import admin, callbacks, customers, sla_admin, ticket_page, tickets
 from kefu.web.errors import error_text
@@ -18,7 +19,7 @@ from kefu.web.i18n import LANGUAGES, translate
 from kefu.web.pages import LANG_COOKIE, language, render
 
 __all__ = ["render", "router", "web_error_response"]
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin):
     router.include_router(_module.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]

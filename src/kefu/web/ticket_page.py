@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from kefu.compensation.models import COMPENSATION_KINDS, REFUND_REASONS, Compens
 from kefu.core.deps import ClockDep, Principal, SessionDep
 from kefu.core.errors import DomainError, Invalid, NotFound
 from kefu.core.roles import PERMISSIONS, Perm
+from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.customers.service import masked_view
 from kefu.tickets import queries, service, workflow
@@ -29,7 +30,7 @@ from kefu.web.errors import error_text
 from kefu.web.pages import Staff, language, render, web_user
 from kefu.web.tickets import active_categories
 
-router = APIRouter(prefix="/tickets/{ticket_id}")
+router = Router(prefix="/tickets/{ticket_id}")
 Writer = Annotated[Principal, web_user(Perm.tickets_write)]
 Text = Annotated[str, Form()]
 MaybeText = Annotated[str | None, Form()]
