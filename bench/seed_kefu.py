@@ -240,8 +240,6 @@ def main() -> None:
     ap.add_argument("--fast-index", action="store_true",
                     help="load without the full-text trigger/index and build it once at the end")
     ap.add_argument("--jobs", type=int, default=1, help="processes generating ticket text")
-    ap.add_argument("--analyze", action="store_true",
-                    help="run ANALYZE on SQLite too (kefu itself never does; PostgreSQL is always analyzed)")
     args = ap.parse_args()
 
     from kefu.core.db import make_engine
@@ -283,9 +281,13 @@ def main() -> None:
         with engine.begin() as conn:
             rebuild_search_objects(conn, args.backend)
         print(f"full-text index built in {time.perf_counter() - t2:.1f} s", flush=True)
-    if args.backend == "postgresql" or args.analyze:  # autovacuum would analyze PostgreSQL anyway
+    if args.backend == "postgresql":  # autovacuum would analyze PostgreSQL anyway
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
+    else:  # what kefu's worker does at start (and `kefu db analyze`): SQLite's sampled planner statistics
+        from kefu.core.db import refresh_planner_statistics
+
+        refresh_planner_statistics(engine)
     engine.dispose()
     print(f"seeded {args.tickets:,} tickets on {args.backend} in {time.perf_counter() - t0:.1f} s "
           f"(tickets {t2 - t1:.1f} s) -> {url}", flush=True)
