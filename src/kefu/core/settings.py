@@ -51,12 +51,38 @@ class Settings(BaseSettings):
     default_first_response_hours: float = Field(
         4, gt=0, description="First-response target when no SLA policy matches."
     )
+    external_complaint_resolution_hours: float = Field(
+        24, gt=0, description="Resolution target of external (regulator: 12315, 市场监管) complaints when no "
+        "SLA policy for complaints matches; a stricter matching policy still wins.",
+    )
+    internal_complaint_resolution_hours: float = Field(
+        48, gt=0, description="Resolution target of internal complaints (what front-line service could not solve) "
+        "when no SLA policy for complaints matches.",
+    )
+    regulator_reply_warning_hours: float = Field(
+        24, gt=0, description="How long before a regulator's reply due time the complaints team is warned.",
+    )
     worker_interval_seconds: float = Field(5, gt=0, description="How often the timer worker looks for due timers.")
     worker_in_serve: bool = Field(True, description="Run the timer worker inside `kefu serve` as well.")
     worker_batch: int = Field(200, ge=1, description="Timers a worker takes per round.")
     compensation_limits: str = Field(
         "trainee=0,agent=20,team_lead=100,complaint_specialist=500,supervisor=2000,admin=2000",
         description="Largest single compensation (yuan) each role may grant; a role not named may grant none.",
+    )
+    wechat_token: str | None = Field(
+        None, description="Token of the WeChat Official Account's message push (服务器配置); unset, "
+        "`/api/v1/channels/wechat` refuses every request.",
+    )
+    weibo_app_secret: str | None = Field(
+        None, description="App secret of the Weibo 粉丝服务平台 app that signs message pushes; unset, "
+        "`/api/v1/channels/weibo` refuses every request.",
+    )
+    webhook_max_bytes: int = Field(
+        65536, ge=1024, description="Largest WeChat / Weibo push accepted, in bytes (413 above).",
+    )
+    webhook_max_skew_seconds: int = Field(
+        300, ge=1, description="A signed push whose timestamp is further than this from the clock is refused "
+        "as a replay.",
     )
     log_level: str = Field("INFO", description="Log level of the server and worker.")
 
