@@ -76,5 +76,12 @@ class RegulatorCase(Base):
     reply_body: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # internal feedback: the front-line ticket it could not solve, and who raised it
+    original_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    __table_args__ = (UniqueConstraint("source", "case_number", name="uq_regulator_cases_source_number"),)
+    __table_args__ = (
+        UniqueConstraint("source", "case_number", name="uq_regulator_cases_source_number"),
+        Index("ix_regulator_cases_received", "received_at"),
+        Index("ix_regulator_cases_open_due", "replied_at", "reply_due_at"),
+    )

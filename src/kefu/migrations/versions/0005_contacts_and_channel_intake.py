@@ -4,7 +4,8 @@
 indexed for time windows (all, by category, by queue). ``inbound_messages``: each message a channel
 received, once (replays, re-deliveries) and raw when it could not be processed (dead letters).
 ``mail_threads``: Message-IDs seen or sent per ticket. ``mailbox_states``: the IMAP poller's progress.
-``regulator_cases``: complaints passed on by 12315 / market regulators and the replies sent back.
+``regulator_cases``: complaints passed on by 12315 / market regulators and the replies sent back,
+and internal feedback linked to the front-line ticket it came from.
 
 Revision ID: 0005
 Revises: 0004
@@ -91,12 +92,20 @@ def upgrade() -> None:
     sa.Column('reply_body', sa.Text(), nullable=True),
     sa.Column('replied_at', kefu.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('replied_by_id', sa.Integer(), nullable=True),
+    sa.Column('original_ticket_id', sa.Integer(), nullable=True),
+    sa.Column('raised_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['original_ticket_id'], ['tickets.id'], name=op.f('fk_regulator_cases_original_ticket_id_tickets'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['raised_by_id'], ['users.id'], name=op.f('fk_regulator_cases_raised_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['replied_by_id'], ['users.id'], name=op.f('fk_regulator_cases_replied_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_regulator_cases_ticket_id_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_regulator_cases')),
     sa.UniqueConstraint('source', 'case_number', name='uq_regulator_cases_source_number'),
     sa.UniqueConstraint('ticket_id', name=op.f('uq_regulator_cases_ticket_id'))
     )
+    with op.batch_alter_table('regulator_cases', schema=None) as batch_op:
+        batch_op.create_index('ix_regulator_cases_open_due', ['replied_at', 'reply_due_at'], unique=False)
+        batch_op.create_index('ix_regulator_cases_received', ['received_at'], unique=False)
+
     op.create_table('inbound_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -124,6 +133,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inbound_status_received')
 
     op.drop_table('inbound_messages')
+    with op.batch_alter_table('regulator_cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_regulator_cases_received')
+        batch_op.drop_index('ix_regulator_cases_open_due')
+
     op.drop_table('regulator_cases')
     with op.batch_alter_table('mail_threads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mail_threads_ticket_id'))
