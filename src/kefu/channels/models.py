@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.contacts.models import ContactId
@@ -55,8 +55,9 @@ class MailboxState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(255))  # user@host
     mailbox: Mapped[str] = mapped_column(String(255))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit numbers: past PostgreSQL's INTEGER
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("account", "mailbox", name="uq_mailbox_states_account_mailbox"),)

@@ -69,6 +69,30 @@ class Settings(BaseSettings):
         "trainee=0,agent=20,team_lead=100,complaint_specialist=500,supervisor=2000,admin=2000",
         description="Largest single compensation (yuan) each role may grant; a role not named may grant none.",
     )
+    mail_from: str = Field(
+        "客服中心 <kefu@localhost>",
+        description="Sender of the e-mail replies (`名称 <address>`); its domain also names the Message-IDs.",
+    )
+    mail_domains: str | None = Field(
+        None, description="Comma-separated domains or addresses `kefu mail serve` accepts mail for; "
+        "unset: the domain of `KEFU_MAIL_FROM`.",
+    )
+    mail_max_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="Largest e-mail the SMTP receiver takes (bigger: refused with 552)."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail replies; unset: replies are not mailed.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server (587 with STARTTLS, 465 SSL).")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ssl: bool = Field(False, description="Connect to the SMTP server over TLS from the start (port 465).")
+    imap_host: str | None = Field(None, description="IMAP server `kefu mail poll` reads; unset: no polling.")
+    imap_port: int = Field(993, ge=1, le=65535, description="Port of the IMAP server (993 with SSL, 143 without).")
+    imap_user: str | None = Field(None, description="IMAP login.")
+    imap_password: str | None = Field(None, description="IMAP password.")
+    imap_mailbox: str = Field("INBOX", description="Mailbox (folder) the poller reads.")
+    imap_ssl: bool = Field(True, description="Connect to the IMAP server over TLS.")
+    imap_interval_seconds: float = Field(60, gt=0, description="Pause between two polls of `kefu mail poll --loop`.")
     wechat_token: str | None = Field(
         None, description="Token of the WeChat Official Account's message push (服务器配置); unset, "
         "`/api/v1/channels/wechat` refuses every request.",

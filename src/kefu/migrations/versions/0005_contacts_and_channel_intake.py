@@ -27,8 +27,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account', sa.String(length=255), nullable=False),
     sa.Column('mailbox', sa.String(length=255), nullable=False),
-    sa.Column('uidvalidity', sa.Integer(), nullable=False),
-    sa.Column('last_uid', sa.Integer(), nullable=False),
+    sa.Column('uidvalidity', sa.BigInteger(), nullable=False),
+    sa.Column('last_uid', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', kefu.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mailbox_states')),
     sa.UniqueConstraint('account', 'mailbox', name='uq_mailbox_states_account_mailbox')
