@@ -6,6 +6,8 @@ from kefu.accounts import api as accounts
 from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
+from kefu.channels import wechat, weibo
+from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
 from kefu.notifications import api as notifications
@@ -15,5 +17,8 @@ from kefu.tickets import api as tickets
 router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
           catalog.router, catalog.lines, tickets.router, tickets.attachments, callbacks.router, sla.policies,
-          sla.calendars, audit.router, notifications.router):
+          sla.calendars, audit.router, notifications.router, contacts.router):
+    router.include_router(r)
+# signed webhooks, one module per pushed channel (kefu.channels.webhook)
+for r in (wechat.router, weibo.router):
     router.include_router(r)

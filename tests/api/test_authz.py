@@ -174,6 +174,23 @@ def _n() -> int:
     return next(_seq)
 
 
+def _cdr(c: Ctx) -> dict:
+    """A call from a world customer (张伟): the answers must show the phone masked."""
+    at = c.clock.now()
+    return {"call_id": f"authz-{_n()}", "channel": "phone", "customer_phone": c.world.customers[0].phone,
+            "queue": "外卖热线", "offered_at": at.isoformat(), "answered_at": (at + timedelta(seconds=20)).isoformat(),
+            "ended_at": (at + timedelta(seconds=200)).isoformat(), "outcome": "answered", "category": "delivery.late"}
+
+
+def _contact(c: Ctx) -> int:
+    from kefu.contacts import service as contacts
+
+    result = contacts.ingest(c.db, [_cdr(c)], now=c.clock.now())
+    c.db.commit()
+    (contact_id,) = result.created_ids.values()
+    return contact_id
+
+
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E(
@@ -460,6 +477,21 @@ ENDPOINTS: list[Endpoint] = [
         ok=201,
     ),
     E("GET", "/audit", Perm.audit_read, lambda c: Req("GET", f"{API}/audit")),
+    E(
+        "POST",
+        "/contacts",
+        Perm.contacts_write,
+        lambda c: Req("POST", f"{API}/contacts", {"json": _cdr(c)}),
+        ok=201,
+    ),
+    E(
+        "POST",
+        "/contacts/bulk",
+        Perm.contacts_write,
+        lambda c: Req("POST", f"{API}/contacts/bulk", {"json": {"contacts": [_cdr(c), _cdr(c)]}}),
+    ),
+    E("GET", "/contacts", Perm.contacts_read, lambda c: (_contact(c), Req("GET", f"{API}/contacts"))[1]),
+    E("GET", "/contacts/{contact_id}", Perm.contacts_read, lambda c: Req("GET", f"{API}/contacts/{_contact(c)}")),
     E("GET", "/notifications", USER, lambda c: Req("GET", f"{API}/notifications")),
     E(
         "POST",
@@ -586,6 +618,8 @@ EXPECTED = {
     Perm.sla_write: {"admin"},
     Perm.audit_read: {"supervisor", "admin"},
     Perm.sessions_flags: {"supervisor", "admin"},
+    Perm.contacts_read: {"team_lead", "supervisor", "analyst", "qa", "admin"},
+    Perm.contacts_write: {"admin"},
 }
 
 

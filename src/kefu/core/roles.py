@@ -55,6 +55,8 @@ class Perm(StrEnum):
     sla_write = "sla.write"
     audit_read = "audit.read"
     sessions_flags = "sessions.flags"
+    contacts_read = "contacts.read"
+    contacts_write = "contacts.write"  # also any API key (an integration: the telephony system, gateways)
 
 
 R = Role
@@ -82,6 +84,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.sla_write: frozenset({R.admin}),
     Perm.audit_read: frozenset({R.supervisor, R.admin}),
     Perm.sessions_flags: frozenset({R.supervisor, R.admin}),
+    Perm.contacts_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.qa, R.admin}),
+    Perm.contacts_write: frozenset({R.admin}),
 }
 
 

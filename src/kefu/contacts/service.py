@@ -1,0 +1,296 @@
+"""Taking contact records in bulk: checked one by one, customers matched and codes resolved for the whole
+batch at once, stored with one multi-row insert that skips what is already there.
+
+A telephony system sends call-detail records by the thousand, the CSV importer by the hundred thousand:
+the work per record is a dict, never an ORM object, and the queries per batch are a fixed number (codes,
+customers, the insert), whatever its size. ``(channel, external_id)`` is unique and the insert is
+``ON CONFLICT DO NOTHING``, so a record sent twice, a batch retried after a timeout or an import re-run
+after a crash stores each record once and overwrites nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from kefu.accounts.models import User
+from kefu.catalog.models import BusinessLine, Category
+from kefu.contacts.models import Contact
+from kefu.contacts.schemas import ContactRecord
+from kefu.core import pii
+from kefu.customers.models import Customer
+from kefu.customers.service import EMAIL_RE, PHONE_RE, normalize_phone
+from kefu.tickets.models import Ticket
+
+CONTACTS = Contact.__table__
+CUSTOMERS = Customer.__table__
+CUSTOMER_KEYS = ("wechat_openid", "phone", "email")  # the order match_or_create tries them in
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    duplicates: int = 0
+    errors: list[dict] = field(default_factory=list)  # {index, field, message}
+    # (channel, call_id) -> contact id, for the records this call stored
+    created_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+# -- checking one record -------------------------------------------------------
+_MESSAGES = {
+    "timezone_aware": "needs a time zone offset, e.g. 2026-11-23T09:15:00+08:00",
+    "missing": "is required",
+}
+
+
+def _field_of(loc: tuple) -> str | None:
+    return ".".join(str(p) for p in loc) or None
+
+
+def _pydantic_errors(index: int, exc: ValidationError) -> list[dict]:
+    out = []
+    for err in exc.errors(include_url=False):
+        message = _MESSAGES.get(err["type"], err["msg"])
+        if err["type"] == "literal_error":
+            message = f"must be {err['ctx']['expected']}"
+        out.append({"index": index, "field": _field_of(err["loc"]), "message": message})
+    return out
+
+
+def _check_record(rec: ContactRecord) -> tuple[str, str] | None:
+    """(field, message) of the first thing wrong with a record that has the right types, or None."""
+    if rec.answered_at is not None and rec.answered_at < rec.offered_at:
+        return "answered_at", "is before offered_at"
+    if rec.ended_at is not None and rec.ended_at < (rec.answered_at or rec.offered_at):
+        return "ended_at", "is before " + ("answered_at" if rec.answered_at else "offered_at")
+    if rec.customer_phone and not PHONE_RE.match(rec.customer_phone):
+        return "customer_phone", "is not a phone number"
+    if rec.customer_email and not EMAIL_RE.match(rec.customer_email):
+        return "customer_email", "is not an e-mail address"
+    return None
+
+
+def validate(records: Sequence[Any]) -> tuple[list[tuple[int, ContactRecord]], list[dict]]:
+    """The records that have the right shape (with their index) and the errors of the others."""
+    good, errors = [], []
+    for index, raw in enumerate(records):
+        if not isinstance(raw, dict):
+            errors.append({"index": index, "field": None, "message": "a record must be a JSON object"})
+            continue
+        try:
+            rec = ContactRecord.model_validate(raw)
+        except ValidationError as exc:
+            errors += _pydantic_errors(index, exc)
+            continue
+        problem = _check_record(rec)
+        if problem:
+            errors.append({"index": index, "field": problem[0], "message": problem[1]})
+        else:
+            good.append((index, rec))
+    return good, errors
+
+
+# -- looking up a batch's codes and customers -----------------------------------
+def _one_of(session: Session, column, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values`` as one bound parameter whatever the number of values (a 10,000-record batch
+    would otherwise need 10,000 placeholders, past SQLite's limit when several keys are asked at once)."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+    return column.in_(select(func.json_each(json.dumps(values, ensure_ascii=False))
+                             .table_valued("value").c.value))
+
+
+def _codes(session: Session, column, key, wanted: set) -> dict:
+    if not wanted:
+        return {}
+    return dict(session.execute(select(column, key).where(_one_of(session, column, wanted))).all())
+
+
+@dataclass
+class _Lookups:
+    categories: dict  # code -> (id, business_line_id)
+    lines: dict  # code -> id
+    agents: dict  # username -> id
+    tickets: set  # ids that exist
+
+
+def _lookups(session: Session, recs: list[ContactRecord]) -> _Lookups:
+    cats = {r.category for r in recs if r.category}
+    categories = {}
+    if cats:
+        rows = session.execute(select(Category.code, Category.id, Category.business_line_id)
+                               .where(_one_of(session, Category.code, cats))).all()
+        categories = {code: (cid, line) for code, cid, line in rows}
+    tickets = {r.ticket_id for r in recs if r.ticket_id}
+    return _Lookups(
+        categories=categories,
+        lines=_codes(session, BusinessLine.code, BusinessLine.id, {r.business_line for r in recs if r.business_line}),
+        agents=_codes(session, User.username, User.id, {r.agent for r in recs if r.agent}),
+        tickets=set(session.scalars(select(Ticket.id).where(Ticket.id.in_(tickets)))) if tickets else set(),
+    )
+
+
+def _unknown_code(rec: ContactRecord, found: _Lookups) -> tuple[str, str] | None:
+    if rec.category and rec.category not in found.categories:
+        return "category", f"no category with code {rec.category}"
+    if rec.business_line and rec.business_line not in found.lines:
+        return "business_line", f"no business line with code {rec.business_line}"
+    if rec.agent and rec.agent not in found.agents:
+        return "agent", f"no user {rec.agent}"
+    if rec.ticket_id and rec.ticket_id not in found.tickets:
+        return "ticket_id", f"no ticket {rec.ticket_id}"
+    return None
+
+
+def _keys(rec: ContactRecord) -> dict[str, str]:
+    keys = {"wechat_openid": rec.customer_openid, "phone": normalize_phone(rec.customer_phone),
+            "email": (rec.customer_email or "").lower() or None}
+    return {k: v for k, v in keys.items() if v}
+
+
+class _Customers:
+    """The batch's customers, matched as ``customers.service.match_or_create`` would one record at a time
+    (openid, then phone, then e-mail; a match learns keys it lacked), with one query to find them all,
+    one insert for the new ones and one update per learned key."""
+
+    def __init__(self, session: Session, recs: list[ContactRecord], now: datetime) -> None:
+        self.session, self.now = session, now
+        self.index: dict[tuple[str, str], object] = {}  # (key, value) -> customer id, or a new customer dict
+        self.known: dict[int, dict] = {}  # id -> its keys as stored
+        self.roles: dict[int, str] = {}
+        self.new: list[dict] = []
+        self.learned: dict[int, dict] = {}
+        self._find(recs)
+
+    def _find(self, recs: list[ContactRecord]) -> None:
+        wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
+        for rec in recs:
+            for key, value in _keys(rec).items():
+                wanted[key].add(value)
+        conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
+        if not conds:
+            return
+        rows = self.session.execute(select(Customer.id, Customer.wechat_openid, Customer.phone, Customer.email,
+                                           Customer.role).where(or_(*conds)).order_by(Customer.id)).all()
+        for cid, openid, phone, email, role in rows:
+            self.known[cid] = {"wechat_openid": openid, "phone": phone, "email": email}
+            self.roles[cid] = role
+            for key, value in self.known[cid].items():
+                if value:
+                    self.index.setdefault((key, value), cid)  # the oldest customer with that key
+
+    def match(self, rec: ContactRecord) -> object | None:
+        keys = _keys(rec)
+        if not keys:
+            return None
+        found = next((self.index[(k, keys[k])] for k in CUSTOMER_KEYS if (k, keys.get(k)) in self.index), None)
+        if found is None:
+            found = self._create(rec, keys)
+        else:
+            self._learn(found, keys)
+        for key, value in keys.items():
+            self.index.setdefault((key, value), found)
+        return found
+
+    def _create(self, rec: ContactRecord, keys: dict) -> dict:
+        phone, email = keys.get("phone"), keys.get("email")
+        label = rec.customer_name or (pii.mask_phone(phone) if phone else None) or (
+            email.split("@")[0] if email else None)
+        row = {"name": (label or "访客")[:100], "role": rec.customer_role or "consumer", "phone": phone,
+               "email": email, "wechat_openid": keys.get("wechat_openid"), "address": None, "id_number": None,
+               "created_at": self.now, "updated_at": self.now}
+        self.new.append(row)
+        return row
+
+    def _learn(self, found: object, keys: dict) -> None:
+        stored = found if isinstance(found, dict) else self.known[found]
+        for key, value in keys.items():
+            if not stored.get(key):
+                stored[key] = value
+                if not isinstance(found, dict):
+                    self.learned.setdefault(found, {})[key] = value
+
+    def store(self) -> dict[int, int]:
+        """Insert the new customers and the learned keys; ``id(new dict) -> customer id``."""
+        ids = {}
+        if self.new:
+            stmt = CUSTOMERS.insert().returning(CUSTOMERS.c.id, sort_by_parameter_order=True)
+            for row, (cid,) in zip(self.new, self.session.execute(stmt, self.new), strict=True):
+                ids[id(row)] = cid
+        for key in CUSTOMER_KEYS:
+            rows = [{"cid": cid, "value": keys[key]} for cid, keys in self.learned.items() if key in keys]
+            if rows:
+                self.session.execute(
+                    CUSTOMERS.update().where(CUSTOMERS.c.id == bindparam("cid"), CUSTOMERS.c[key].is_(None))
+                    .values({key: bindparam("value"), "updated_at": self.now}), rows)
+        return ids
+
+
+# -- the batch -----------------------------------------------------------------
+def _row(rec: ContactRecord, found: _Lookups, now: datetime) -> dict:
+    category_id, category_line = found.categories.get(rec.category, (None, None))
+    talk = rec.talk_seconds
+    if talk is None and rec.answered_at is not None and rec.ended_at is not None:
+        talk = max(0, int((rec.ended_at - rec.answered_at).total_seconds()) - (rec.hold_seconds or 0))
+    return {"channel": rec.channel, "external_id": rec.call_id, "direction": rec.direction,
+            "customer_id": None, "customer_role": rec.customer_role,
+            "business_line_id": found.lines.get(rec.business_line, category_line), "category_id": category_id,
+            "agent_id": found.agents.get(rec.agent), "queue": rec.queue, "offered_at": rec.offered_at,
+            "answered_at": rec.answered_at, "ended_at": rec.ended_at, "talk_seconds": talk,
+            "hold_seconds": rec.hold_seconds, "wrap_seconds": rec.wrap_seconds, "outcome": rec.outcome,
+            "ticket_id": rec.ticket_id, "satisfaction": None, "created_at": now}
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> list[tuple[int, str, str]]:
+    """Insert, skipping rows whose (channel, external_id) is stored; (id, channel, external_id) of the new
+    ones. One statement per ~1,000 rows (SQLAlchemy's multi-row VALUES), both dialects."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    stmt = dialect.insert(CONTACTS).on_conflict_do_nothing(index_elements=["channel", "external_id"]) \
+        .returning(CONTACTS.c.id, CONTACTS.c.channel, CONTACTS.c.external_id)
+    return [tuple(r) for r in session.execute(stmt, rows)] if rows else []
+
+
+def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> IngestResult:
+    """Store the good records of a batch (see the module's docstring) in the caller's transaction.
+
+    Bad records are reported ``{index, field, message}`` and skipped; a record already stored (same channel
+    and ``call_id``) counts as a duplicate. Within a batch, the first of two records with the same id wins."""
+    good, errors = validate(records)
+    found = _lookups(session, [rec for _, rec in good])
+    result = IngestResult(errors=errors)
+    seen: set[tuple[str, str]] = set()
+    batch: list[tuple[ContactRecord, dict]] = []
+    for index, rec in good:
+        problem = _unknown_code(rec, found)
+        if problem:
+            errors.append({"index": index, "field": problem[0], "message": problem[1]})
+        elif (rec.channel, rec.call_id) in seen:
+            result.duplicates += 1
+        else:
+            seen.add((rec.channel, rec.call_id))
+            batch.append((rec, _row(rec, found, now)))
+    customers = _Customers(session, [rec for rec, _ in batch], now)
+    matched = [customers.match(rec) for rec, _ in batch]
+    new_ids = customers.store()
+    for (_rec, row), who in zip(batch, matched, strict=True):
+        if isinstance(who, dict):
+            row["customer_id"], role = new_ids[id(who)], who["role"]
+        else:
+            row["customer_id"], role = who, customers.roles.get(who)
+        row["customer_role"] = row["customer_role"] or role
+    stored = _insert_ignoring_duplicates(session, [row for _, row in batch])
+    result.created = len(stored)
+    result.duplicates += len(batch) - len(stored)
+    result.created_ids = {(channel, ext): cid for cid, channel, ext in stored}
+    errors.sort(key=lambda e: e["index"])
+    return result
