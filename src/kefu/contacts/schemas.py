@@ -4,9 +4,10 @@ of a contact as the API shows it (the customer's phone masked)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from kefu.core.schemas import Page
 from kefu.tickets.schemas import CategoryRef, CustomerRef, Ref
@@ -16,6 +17,20 @@ Outcome = Literal["answered", "abandoned", "callback_requested", "deflected"]
 Direction = Literal["inbound", "outbound"]
 CustomerRole = Literal["consumer", "merchant", "rider", "driver", "passenger"]
 MAX_BULK = 10_000  # records per bulk request (the body is ~5 MB at that size)
+OFFSET_NEEDED = "needs a time zone offset, e.g. 2026-11-23T09:15:00+08:00"
+
+
+def _say_offset(value: Any, handler) -> datetime:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if any(e["type"] == "timezone_aware" for e in exc.errors()):
+            raise PydanticCustomError("timezone_aware", OFFSET_NEEDED) from None
+        raise
+
+
+# ISO 8601 with its offset: a CDR's "09:15" means nothing without knowing whose clock it was read on
+OffsetDatetime = Annotated[AwareDatetime, WrapValidator(_say_offset)]
 
 
 class ContactRecord(BaseModel):
@@ -38,9 +53,9 @@ class ContactRecord(BaseModel):
     category: str | None = Field(None, max_length=60, description="Category code, e.g. delivery.late.")
     agent: str | None = Field(None, max_length=64, description="The agent's username.")
     queue: str | None = Field(None, max_length=40)
-    offered_at: AwareDatetime
-    answered_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    offered_at: OffsetDatetime
+    answered_at: OffsetDatetime | None = None
+    ended_at: OffsetDatetime | None = None
     talk_seconds: int | None = Field(None, ge=0)
     hold_seconds: int | None = Field(None, ge=0)
     wrap_seconds: int | None = Field(None, ge=0)
@@ -52,7 +67,7 @@ class BulkRequest(BaseModel):
     """Up to 10,000 records. Each is checked on its own: a bad one is reported by its index and field, the
     good ones are stored."""
 
-    contacts: list[dict[str, Any]]
+    contacts: list[Any]  # objects of the ContactRecord shape, each checked on its own
 
 
 class RecordError(BaseModel):

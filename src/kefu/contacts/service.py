@@ -46,10 +46,7 @@ class IngestResult:
 
 
 # -- checking one record -------------------------------------------------------
-_MESSAGES = {
-    "timezone_aware": "needs a time zone offset, e.g. 2026-11-23T09:15:00+08:00",
-    "missing": "is required",
-}
+_MESSAGES = {"missing": "is required"}
 
 
 def _field_of(loc: tuple) -> str | None:
