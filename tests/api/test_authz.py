@@ -8,6 +8,7 @@ raw phone, email, address or ID number.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ from kefu.audit.models import AuditEntry
 from kefu.callbacks import service as callbacks
 from kefu.core.context import Actor
 from kefu.core.roles import PERMISSIONS, Perm
+from kefu.core.settings import get_settings
 from kefu.notifications.service import notify
 from kefu.sla.models import SlaCalendar, SlaPolicy
 from kefu.tickets import service as tickets
@@ -189,6 +191,38 @@ def _contact(c: Ctx) -> int:
     c.db.commit()
     (contact_id,) = result.created_ids.values()
     return contact_id
+
+
+# the webhooks are called by WeChat / Weibo, not by a user: anyone may call them, the signature decides
+WEBHOOK_SECRETS = {"wechat": "authz-wechat-token", "weibo": "authz-weibo-app-secret"}
+
+
+@pytest.fixture(autouse=True)
+def webhook_secrets(monkeypatch):
+    monkeypatch.setattr(get_settings(), "wechat_token", WEBHOOK_SECRETS["wechat"])
+    monkeypatch.setattr(get_settings(), "weibo_app_secret", WEBHOOK_SECRETS["weibo"])
+
+
+def _signed(c: Ctx, channel: str) -> dict:
+    seconds = int(c.clock.now().timestamp())
+    ts, nonce = str(seconds * 1000 if channel == "weibo" else seconds), str(_n())
+    sig = hashlib.sha1("".join(sorted([WEBHOOK_SECRETS[channel], ts, nonce])).encode()).hexdigest()
+    return {"signature": sig, "timestamp": ts, "nonce": nonce}
+
+
+def _wechat_push(c: Ctx) -> Req:
+    n = _n()
+    body = (f"<xml><ToUserName>gh_kefu</ToUserName><FromUserName>oAuthzFollower{n:06d}</FromUserName>"
+            f"<CreateTime>{int(c.clock.now().timestamp())}</CreateTime><MsgType>text</MsgType>"
+            f"<Content>外卖还没送到</Content><MsgId>{880000 + n}</MsgId></xml>")
+    return Req("POST", f"{API}/channels/wechat", {"params": _signed(c, "wechat"), "content": body.encode()})
+
+
+def _weibo_push(c: Ctx) -> Req:
+    body = {"type": "text", "receiver_id": 1902538057, "sender_id": 2489500000 + _n(), "text": "红包没到账",
+            "created_at": c.clock.now().strftime("%a %b %d %H:%M:%S %z %Y"), "data": {}}
+    return Req("POST", f"{API}/channels/weibo", {"params": _signed(c, "weibo"),
+                                                 "content": json.dumps(body, ensure_ascii=False).encode()})
 
 
 E = Endpoint
@@ -499,6 +533,12 @@ ENDPOINTS: list[Endpoint] = [
         USER,
         lambda c: Req("POST", f"{API}/notifications/{_own_notification(c)}/read"),
     ),
+    E("GET", "/channels/wechat", PUBLIC,
+      lambda c: Req("GET", f"{API}/channels/wechat", {"params": {**_signed(c, "wechat"), "echostr": "20261123"}})),
+    E("POST", "/channels/wechat", PUBLIC, _wechat_push),
+    E("GET", "/channels/weibo", PUBLIC,
+      lambda c: Req("GET", f"{API}/channels/weibo", {"params": {**_signed(c, "weibo"), "echostr": "20261123"}})),
+    E("POST", "/channels/weibo", PUBLIC, _weibo_push),
 ]
 
 
