@@ -43,12 +43,19 @@ def engine(request, tmp_path_factory):
     else:
         url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1) if PG_URL.startswith(
             "postgresql://") else PG_URL
-        eng = make_engine(url, connect_args={"options": "-csearch_path=kefu_test"}, pool_size=5)
+        # a schema of this run's own: two runs on one machine (a developer's and CI's) must not drop each
+        # other's tables
+        schema = f"kefu_test_{os.getpid()}"
+        eng = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=5)
         with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS kefu_test CASCADE"))
-            conn.execute(text("CREATE SCHEMA kefu_test"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
     _migrate(eng)
     yield eng
+    if request.param != "sqlite":
+        eng.dispose()
+        with eng.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     eng.dispose()
 
 

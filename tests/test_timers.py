@@ -3,6 +3,7 @@ retry failing handlers with backoff, and share the work between concurrent worke
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -230,7 +231,7 @@ def test_callback_due_sets_overdue_and_tells_the_team_leader(db, world, clock, f
 
 
 # -- two workers on PostgreSQL ----------------------------------------------------------------------------
-RACE_SCHEMA = "kefu_timer_race"
+RACE_SCHEMA = f"kefu_timer_race_{os.getpid()}"  # per run: concurrent runs must not collide
 
 
 @pytest.fixture
