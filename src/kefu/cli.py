@@ -11,6 +11,7 @@ from rich.console import Console
 
 from kefu.channels.email.cli import mail_app
 from kefu.core.settings import get_settings
+from kefu.simulate.command import simulate
 
 app = typer.Typer(help="kefu 客服 — contact-center platform.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
@@ -201,6 +202,9 @@ def import_contacts(file: Path = typer.Argument(..., help="CSV with a header of 
     typer.echo(f"{result.rows} rows: created {result.created}, duplicates {result.duplicates}, bad {result.bad_rows}")
     if result.bad:
         raise typer.Exit(1)
+
+
+app.command("simulate")(simulate)
 
 
 def main() -> None:
