@@ -228,6 +228,26 @@ TREE: list[tuple[str, list]] = [
                         ),
                     ),
                     (
+                        "waimai.merchant.food_safety",
+                        "食品安全",
+                        "none",
+                        Leaf(
+                            1,
+                            ("吃了{shop}的{dish}后腹泻呕吐", "疑似食物中毒", "{dish}里吃出虫子"),
+                            (
+                                "用户称昨晚在{shop}点的{dish},全家食用后腹泻呕吐,已去医院就诊,要求商家赔偿。",
+                                "订单(尾号{tail})的{dish}里发现活虫,用户已拍照留证,情绪激动。",
+                            ),
+                            (
+                                "已下架涉事商品并暂停商家营业,协助用户保留就医凭证并办理赔付",
+                                "已将商家食品安全问题报送商户运营与食安团队核查,并为用户全额退款",
+                            ),
+                            comp=("refund", "service_failure", 30, 300),
+                            escalate=0.5,
+                            priority="urgent",
+                        ),
+                    ),
+                    (
                         "waimai.merchant.missing",
                         "少送漏送",
                         "none",
