@@ -6,7 +6,7 @@ from kefu.accounts import api as accounts
 from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
-from kefu.channels import wechat, weibo
+from kefu.channels import complaints_api, wechat, weibo
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
@@ -19,6 +19,6 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
           catalog.router, catalog.lines, tickets.router, tickets.attachments, callbacks.router, sla.policies,
           sla.calendars, audit.router, notifications.router, contacts.router):
     router.include_router(r)
-# signed webhooks, one module per pushed channel (kefu.channels.webhook)
-for r in (wechat.router, weibo.router):
+# signed webhooks, one module per pushed channel (kefu.channels.webhook); regulator and internal complaints
+for r in (wechat.router, weibo.router, complaints_api.router):
     router.include_router(r)

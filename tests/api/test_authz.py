@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
@@ -186,11 +186,12 @@ def _cdr(c: Ctx) -> dict:
 
 def _contact(c: Ctx) -> int:
     from kefu.contacts import service as contacts
+    from kefu.contacts.queries import find
 
-    result = contacts.ingest(c.db, [_cdr(c)], now=c.clock.now())
+    record = _cdr(c)
+    assert contacts.ingest(c.db, [record], now=c.clock.now()).created == 1
     c.db.commit()
-    (contact_id,) = result.created_ids.values()
-    return contact_id
+    return find(c.db, channel="phone", external_id=record["call_id"]).id
 
 
 # the webhooks are called by WeChat / Weibo, not by a user: anyone may call them, the signature decides
@@ -223,6 +224,23 @@ def _weibo_push(c: Ctx) -> Req:
             "created_at": c.clock.now().strftime("%a %b %d %H:%M:%S %z %Y"), "data": {}}
     return Req("POST", f"{API}/channels/weibo", {"params": _signed(c, "weibo"),
                                                  "content": json.dumps(body, ensure_ascii=False).encode()})
+
+
+def _regulator_case(c: Ctx) -> dict:
+    return {"source": "12315", "case_number": f"12315-2026-{_n():06d}", "received_at": c.clock.now().isoformat(),
+            "reply_due_at": (c.clock.now() + timedelta(days=5)).isoformat(), "customer_name": "张伟",
+            "phone": "13812345678", "content": "消费者投诉外卖超时未送达,商家拒绝退款"}
+
+
+def _filed_case(c: Ctx) -> int:
+    from kefu.channels import complaints
+
+    body = _regulator_case(c)
+    for key in ("received_at", "reply_due_at"):
+        body[key] = datetime.fromisoformat(body[key])
+    case = complaints.file_regulator_case(c.db, actor=c.actor("complaint_specialist"), **body)
+    c.db.commit()
+    return case.id
 
 
 E = Endpoint
@@ -539,6 +557,17 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/channels/weibo", PUBLIC,
       lambda c: Req("GET", f"{API}/channels/weibo", {"params": {**_signed(c, "weibo"), "echostr": "20261123"}})),
     E("POST", "/channels/weibo", PUBLIC, _weibo_push),
+    E("POST", "/complaints/regulator", Perm.complaints_regulator,
+      lambda c: Req("POST", f"{API}/complaints/regulator", {"json": _regulator_case(c)}), ok=201),
+    E("GET", "/complaints/regulator", Perm.tickets_read,
+      lambda c: (_filed_case(c), Req("GET", f"{API}/complaints/regulator"))[1]),
+    E("POST", "/complaints/regulator/{case_id}/reply", Perm.complaints_reply,
+      lambda c: Req("POST", f"{API}/complaints/regulator/{_filed_case(c)}/reply",
+                    {"json": {"body": "经核实已为消费者退款,消费者表示满意"}})),
+    E("POST", "/complaints/internal", Perm.complaints_internal,
+      lambda c: Req("POST", f"{API}/complaints/internal",
+                    {"json": {"content": "顾客多次来电,一线无法解决退款争议", "original_ticket_id": _t(c)}}), ok=201),
+    E("GET", "/complaints/internal", Perm.tickets_read, lambda c: Req("GET", f"{API}/complaints/internal")),
 ]
 
 
@@ -658,6 +687,10 @@ EXPECTED = {
     Perm.sla_write: {"admin"},
     Perm.audit_read: {"supervisor", "admin"},
     Perm.sessions_flags: {"supervisor", "admin"},
+    # SPEC M2: external (regulator) complaints are the complaint specialists' work; agents raise internal ones
+    Perm.complaints_regulator: {"complaint_specialist", "supervisor", "admin"},
+    Perm.complaints_reply: {"complaint_specialist", "supervisor", "admin"},
+    Perm.complaints_internal: {"agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
     Perm.contacts_read: {"team_lead", "supervisor", "analyst", "qa", "admin"},
     Perm.contacts_write: {"admin"},
 }

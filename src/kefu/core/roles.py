@@ -55,6 +55,9 @@ class Perm(StrEnum):
     sla_write = "sla.write"
     audit_read = "audit.read"
     sessions_flags = "sessions.flags"
+    complaints_regulator = "complaints.regulator"  # file a case passed on by 12315 / 市场监管
+    complaints_internal = "complaints.internal"  # raise internal feedback (what the front line could not solve)
+    complaints_reply = "complaints.reply"  # record the reply sent back to the regulator
     contacts_read = "contacts.read"
     contacts_write = "contacts.write"  # also any API key (an integration: the telephony system, gateways)
 
@@ -84,6 +87,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.sla_write: frozenset({R.admin}),
     Perm.audit_read: frozenset({R.supervisor, R.admin}),
     Perm.sessions_flags: frozenset({R.supervisor, R.admin}),
+    Perm.complaints_regulator: frozenset({R.complaint_specialist, R.supervisor, R.admin}),
+    Perm.complaints_internal: frozenset(_FRONT - {R.trainee}),
+    Perm.complaints_reply: frozenset({R.complaint_specialist, R.supervisor, R.admin}),
     Perm.contacts_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.qa, R.admin}),
     Perm.contacts_write: frozenset({R.admin}),
 }

@@ -76,11 +76,20 @@ def pick_policy(session: Session, ticket: Ticket) -> SlaPolicy | None:
     return chosen
 
 
-def _targets(policy: SlaPolicy | None) -> tuple[float, float]:
+def _targets(policy: SlaPolicy | None, complaint_type: str = "none") -> tuple[float, float]:
+    """First-response and resolution targets in seconds. External (regulator) and internal complaints are
+    held to the stricter ``KEFU_*_COMPLAINT_RESOLUTION_HOURS`` unless the policy is one for complaints; a
+    general policy that is stricter still wins."""
+    s = get_settings()
     if policy is None:
-        s = get_settings()
-        return s.default_first_response_hours * 3600, s.default_resolution_hours * 3600
-    return policy.first_response_seconds, policy.resolution_seconds
+        first, resolution = s.default_first_response_hours * 3600, s.default_resolution_hours * 3600
+    else:
+        first, resolution = policy.first_response_seconds, policy.resolution_seconds
+    complaint_hours = {"external": s.external_complaint_resolution_hours,
+                       "internal": s.internal_complaint_resolution_hours}.get(complaint_type)
+    if complaint_hours is not None and (policy is None or policy.complaint_type is None):
+        resolution = min(resolution, complaint_hours * 3600)
+    return first, resolution
 
 
 def apply(session: Session, *, ticket: Ticket, now: datetime) -> None:
@@ -89,7 +98,7 @@ def apply(session: Session, *, ticket: Ticket, now: datetime) -> None:
         policy = pick_policy(session, ticket)
     ticket.sla_policy_id = policy.id if policy else None
     calendar = calendar_of(policy.calendar if policy else None)
-    first_target, resolution_target = _targets(policy)
+    first_target, resolution_target = _targets(policy, ticket.complaint_type)
     if ticket.first_response_at is None and not ticket.first_response_breached:
         ticket.first_response_due_at = add_business_seconds(calendar, ticket.created_at, first_target)
     if not ticket.resolution_breached:
