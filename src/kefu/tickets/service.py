@@ -7,6 +7,7 @@ appends ``TicketEvent`` rows for every change, and keeps the SLA in step.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -242,6 +243,11 @@ def _move(session: Session, *, actor: Actor, ticket: Ticket, kind: str, to_tier:
     ticket.tier, ticket.team_id, ticket.assignee_id, ticket.updated_at = to_tier, team_id, assignee_id, actor.now
 
 
+# Called with (session, ticket, message) for every customer-visible reply, in its transaction: a channel that
+# delivers replies to the customer (e-mail: kefu.channels.email.outbound) queues the sending here.
+REPLY_HOOKS: list[Callable[[Session, Ticket, TicketMessage], None]] = []
+
+
 def add_message(session: Session, *, actor: Actor, ticket: Ticket, body: str, internal: bool) -> TicketMessage:
     """A reply the customer sees, or an internal note (内部备注) they never see."""
     if not body.strip():
@@ -259,6 +265,8 @@ def add_message(session: Session, *, actor: Actor, ticket: Ticket, body: str, in
         sla.record_first_response(session, ticket=ticket, now=actor.now)
         if ticket.status == "new":
             change_status(session, actor=actor, ticket=ticket, status="open")
+        for hook in REPLY_HOOKS:
+            hook(session, ticket, message)
     return message
 
 

@@ -108,7 +108,7 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
     if kind in ("escalated", "deescalated"):
         return t(f"ev.{kind}", old=_label("tier", data.get("from_tier"), lang),
                  new=_label("tier", data.get("to_tier"), lang)) + _reason(data, lang)
-    if kind in ("created", "reply", "note"):
+    if kind in ("created", "reply", "note", "email_sent"):
         return t(f"ev.{kind}")
     if kind == "updated":
         changes = sorted(data.get("changes", {}).items(), key=lambda item: _field_rank(item[0]))
@@ -137,6 +137,14 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
                  reason=_label("reason", data.get("reason"), lang))
     if kind == "sla_breached":
         return t("ev.sla_breached", which=_label("sla", data.get("which"), lang))
+    if kind in ("regulator_case", "regulator_reply"):
+        due = datetime.fromisoformat(data["reply_due_at"]) if data.get("reply_due_at") else None
+        return t(f"ev.{kind}", source=translate(f"cmp.source.{data.get('source')}", lang),
+                 number=data.get("case_number") or "", due=local_time(due, ctx.tz))
+    if kind == "internal_feedback":
+        return t("ev.internal_feedback", id=data.get("original_ticket_id") or "—")
+    if kind == "internal_feedback_raised":
+        return t("ev.internal_feedback_raised", id=data.get("feedback_ticket_id"))
     return t("ev.other", kind=kind)
 
 
