@@ -243,6 +243,19 @@ def _filed_case(c: Ctx) -> int:
     return case.id
 
 
+def _dead_letter(c: Ctx) -> int:
+    """A customer's e-mail kept as a dead letter: its raw headers name the customer's address and phone."""
+    from kefu.channels import intake
+
+    mid = f"<dead-{_n()}@mail.example.cn>"
+    raw = (f"From: =?utf-8?b?5byg5Lyf?= <13812345678@example.cn>\r\nTo: kefu@kefu.example.cn\r\n"
+           f"Subject: 13812345678 退款\r\nMessage-ID: {mid}\r\n\r\n手机13812345678,退款没到账\r\n").encode()
+    row = intake.dead_letter(c.db, channel="email", external_id=mid, raw=raw, error="database was restarting",
+                             now=c.clock.now())
+    c.db.commit()
+    return row.id
+
+
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E(
@@ -568,6 +581,12 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("POST", f"{API}/complaints/internal",
                     {"json": {"content": "顾客多次来电,一线无法解决退款争议", "original_ticket_id": _t(c)}}), ok=201),
     E("GET", "/complaints/internal", Perm.tickets_read, lambda c: Req("GET", f"{API}/complaints/internal")),
+    E("GET", "/channels/dead-letters", Perm.channels_dead_letters,
+      lambda c: (_dead_letter(c), Req("GET", f"{API}/channels/dead-letters"))[1]),
+    E("GET", "/channels/dead-letters/{inbound_id}", Perm.channels_dead_letters,
+      lambda c: Req("GET", f"{API}/channels/dead-letters/{_dead_letter(c)}")),
+    E("POST", "/channels/dead-letters/{inbound_id}/reprocess", Perm.channels_dead_letters,
+      lambda c: Req("POST", f"{API}/channels/dead-letters/{_dead_letter(c)}/reprocess")),
 ]
 
 

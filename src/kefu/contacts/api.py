@@ -41,10 +41,8 @@ def create_contact(body: ContactRecord, response: Response, session: SessionDep,
     result = service.ingest(session, [body.model_dump()], now=clock.now())
     if result.errors:
         raise Invalid(f"{result.errors[0]['field']}: {result.errors[0]['message']}", field=result.errors[0]["field"])
-    key = (body.channel, body.call_id)
-    if key in result.created_ids:
-        return queries.get_contact(session, result.created_ids[key])
-    response.status_code = 200
+    if not result.created:
+        response.status_code = 200
     return queries.publics(session, [queries.find(session, channel=body.channel, external_id=body.call_id)])[0]
 
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy import Column, MetaData, String, Table, any_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
 from kefu.accounts.models import User
 from kefu.catalog.models import BusinessLine, Category
@@ -41,8 +42,6 @@ class IngestResult:
     created: int = 0
     duplicates: int = 0
     errors: list[dict] = field(default_factory=list)  # {index, field, message}
-    # (channel, call_id) -> contact id, for the records this call stored
-    created_ids: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 # -- checking one record -------------------------------------------------------
@@ -160,19 +159,19 @@ class _Customers:
     (openid, then phone, then e-mail; a match learns keys it lacked), with one query to find them all,
     one insert for the new ones and one update per learned key."""
 
-    def __init__(self, session: Session, recs: list[ContactRecord], now: datetime) -> None:
+    def __init__(self, session: Session, keys: list[dict[str, str]], now: datetime) -> None:
         self.session, self.now = session, now
         self.index: dict[tuple[str, str], object] = {}  # (key, value) -> customer id, or a new customer dict
         self.known: dict[int, dict] = {}  # id -> its keys as stored
         self.roles: dict[int, str] = {}
         self.new: list[dict] = []
         self.learned: dict[int, dict] = {}
-        self._find(recs)
+        self._find(keys)
 
-    def _find(self, recs: list[ContactRecord]) -> None:
+    def _find(self, batch_keys: list[dict[str, str]]) -> None:
         wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
-        for rec in recs:
-            for key, value in _keys(rec).items():
+        for keys in batch_keys:
+            for key, value in keys.items():
                 wanted[key].add(value)
         conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
         if not conds:
@@ -186,8 +185,7 @@ class _Customers:
                 if value:
                     self.index.setdefault((key, value), cid)  # the oldest customer with that key
 
-    def match(self, rec: ContactRecord) -> object | None:
-        keys = _keys(rec)
+    def match(self, rec: ContactRecord, keys: dict[str, str]) -> object | None:
         if not keys:
             return None
         found = next((self.index[(k, keys[k])] for k in CUSTOMER_KEYS if (k, keys.get(k)) in self.index), None)
@@ -218,12 +216,14 @@ class _Customers:
                     self.learned.setdefault(found, {})[key] = value
 
     def store(self) -> dict[int, int]:
-        """Insert the new customers and the learned keys; ``id(new dict) -> customer id``."""
-        ids = {}
+        """Insert the new customers and the learned keys; ``id(new dict) -> customer id``.
+
+        The new ones go in with one executemany and their ids are read back by key in one query (SQLite
+        cannot return ids in parameter order from a multi-row insert, and falls back to a row at a time)."""
+        ids: dict[int, int] = {}
         if self.new:
-            stmt = CUSTOMERS.insert().returning(CUSTOMERS.c.id, sort_by_parameter_order=True)
-            for row, (cid,) in zip(self.new, self.session.execute(stmt, self.new), strict=True):
-                ids[id(row)] = cid
+            self.session.execute(CUSTOMERS.insert(), self.new)
+            self._find_new(ids)
         for key in CUSTOMER_KEYS:
             rows = [{"cid": cid, "value": keys[key]} for cid, keys in self.learned.items() if key in keys]
             if rows:
@@ -231,6 +231,23 @@ class _Customers:
                     CUSTOMERS.update().where(CUSTOMERS.c.id == bindparam("cid"), CUSTOMERS.c[key].is_(None))
                     .values({key: bindparam("value"), "updated_at": self.now}), rows)
         return ids
+
+    def _find_new(self, ids: dict[int, int]) -> None:
+        # every new customer has a key no stored customer had: the oldest customer holding it is the new one
+        wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
+        for row in self.new:
+            key = next(k for k in CUSTOMER_KEYS if row[k])
+            wanted[key].add(row[key])
+        conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
+        first: dict[tuple[str, str], int] = {}
+        for cid, *values in self.session.execute(select(Customer.id, *(getattr(Customer, k) for k in CUSTOMER_KEYS))
+                                                 .where(or_(*conds)).order_by(Customer.id)):
+            for key, value in zip(CUSTOMER_KEYS, values, strict=True):
+                if value:
+                    first.setdefault((key, value), cid)
+        for row in self.new:
+            key = next(k for k in CUSTOMER_KEYS if row[k])
+            ids[id(row)] = first[(key, row[key])]
 
 
 # -- the batch -----------------------------------------------------------------
@@ -248,13 +265,57 @@ def _row(rec: ContactRecord, found: _Lookups, now: datetime) -> dict:
             "ticket_id": rec.ticket_id, "satisfaction": None, "created_at": now}
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> list[tuple[int, str, str]]:
-    """Insert, skipping rows whose (channel, external_id) is stored; (id, channel, external_id) of the new
-    ones. One statement per ~1,000 rows (SQLAlchemy's multi-row VALUES), both dialects."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    stmt = dialect.insert(CONTACTS).on_conflict_do_nothing(index_elements=["channel", "external_id"]) \
-        .returning(CONTACTS.c.id, CONTACTS.c.channel, CONTACTS.c.external_id)
-    return [tuple(r) for r in session.execute(stmt, rows)] if rows else []
+# The contacts table without column types: the rows arrive with their values already in the form the driver
+# takes (see _stored_time), so a 10,000-row executemany spends no time in per-value type processors.
+_PLAIN = Table(CONTACTS.name, MetaData(), *(Column(c.name, NullType()) for c in CONTACTS.columns
+                                            if not c.primary_key))
+
+
+def _stored_time(dialect: str):
+    """How ``UTCDateTime`` stores an aware datetime: naive UTC text on SQLite (the same text a query's
+    bound value becomes, so comparisons hold), the aware value itself for psycopg."""
+    if dialect == "sqlite":
+        return lambda dt: None if dt is None else dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return lambda dt: None if dt is None else dt.astimezone(UTC)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+    """Insert, skipping rows whose (channel, external_id) is stored; how many were new.
+
+    SQLite: one executemany of ``INSERT … ON CONFLICT DO NOTHING``. PostgreSQL: ``COPY`` into a temporary
+    table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: measured at 10,000 rows it took two thirds
+    of the time of psycopg's pipelined executemany, and it reports how many rows were new (executemany's
+    rowcount is -1 there)."""
+    if not rows:
+        return 0
+    name = session.get_bind().dialect.name
+    stored = _stored_time(name)
+    created_at = stored(rows[0]["created_at"])  # the same for the batch
+    for row in rows:
+        row["offered_at"], row["answered_at"] = stored(row["offered_at"]), stored(row["answered_at"])
+        row["ended_at"], row["created_at"] = stored(row["ended_at"]), created_at
+    if name == "postgresql":
+        return _copy_insert(session, rows)
+    stmt = sqlite.insert(_PLAIN).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    return session.execute(stmt, rows).rowcount
+
+
+_COLUMNS = [c.name for c in _PLAIN.columns]
+_COLUMN_LIST = ", ".join(_COLUMNS)
+
+
+def _copy_insert(session: Session, rows: list[dict]) -> int:
+    conn = session.connection()
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS contacts_incoming ON COMMIT DELETE ROWS AS "
+                         f"SELECT {_COLUMN_LIST} FROM contacts WITH NO DATA")
+    conn.exec_driver_sql("TRUNCATE contacts_incoming")
+    with conn.connection.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY contacts_incoming ({_COLUMN_LIST}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in _COLUMNS])
+    result = conn.exec_driver_sql(f"INSERT INTO contacts ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM "
+                                  "contacts_incoming ON CONFLICT (channel, external_id) DO NOTHING")
+    return result.rowcount
 
 
 def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> IngestResult:
@@ -276,8 +337,9 @@ def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> Ingest
         else:
             seen.add((rec.channel, rec.call_id))
             batch.append((rec, _row(rec, found, now)))
-    customers = _Customers(session, [rec for rec, _ in batch], now)
-    matched = [customers.match(rec) for rec, _ in batch]
+    keys = [_keys(rec) for rec, _ in batch]
+    customers = _Customers(session, keys, now)
+    matched = [customers.match(rec, k) for (rec, _), k in zip(batch, keys, strict=True)]
     new_ids = customers.store()
     for (_rec, row), who in zip(batch, matched, strict=True):
         if isinstance(who, dict):
@@ -285,9 +347,7 @@ def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> Ingest
         else:
             row["customer_id"], role = who, customers.roles.get(who)
         row["customer_role"] = row["customer_role"] or role
-    stored = _insert_ignoring_duplicates(session, [row for _, row in batch])
-    result.created = len(stored)
-    result.duplicates += len(batch) - len(stored)
-    result.created_ids = {(channel, ext): cid for cid, channel, ext in stored}
+    result.created = _insert_ignoring_duplicates(session, [row for _, row in batch])
+    result.duplicates += len(batch) - result.created
     errors.sort(key=lambda e: e["index"])
     return result
