@@ -208,3 +208,28 @@ def test_cli_demo_prints_logins(tmp_path, monkeypatch):
         assert again.exit_code == 0 and "already present" in again.output
     finally:
         get_settings.cache_clear()
+
+
+def test_contact_history_from_the_simulator(demo):
+    from kefu.contacts.models import Contact
+
+    _, summary, session = demo
+    rows = session.execute(select(Contact.channel, Contact.outcome, Contact.offered_at, Contact.ended_at,
+                                  Contact.customer_id, Contact.agent_id, Contact.category_id, Contact.ticket_id)).all()
+    assert summary["contacts"] == len(rows) > 1000 * DAYS
+    assert {r.channel for r in rows} == {"phone", "chat", "wechat", "email", "weibo", "self_service"}
+    assert {r.outcome for r in rows} == {"answered", "abandoned", "callback_requested", "deflected"}
+    assert all(r.ended_at <= NOW and r.offered_at >= NOW - timedelta(days=DAYS) for r in rows)
+    customers = set(session.scalars(select(Customer.id)))
+    assert all(r.customer_id in customers and r.category_id is not None for r in rows)  # the demo's own
+    agents = {u.id: u.role for u in session.scalars(select(User))}
+    assert {agents[r.agent_id] for r in rows if r.agent_id} <= {"agent", "trainee"}
+    local = [r.offered_at.astimezone(SH).hour for r in rows]
+    assert sum(11 <= h < 13 for h in local) > 3 * sum(3 <= h < 5 for h in local)
+    linked = [r for r in rows if r.ticket_id]
+    assert len(linked) > 0.3 * summary["tickets"]
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r.ticket_id for r in linked])))}
+    for r in linked:
+        t = tickets[r.ticket_id]
+        assert r.channel == t.channel and r.customer_id == t.customer_id and r.category_id == t.category_id
+        assert timedelta(0) <= t.created_at - r.offered_at <= timedelta(hours=2)

@@ -5,7 +5,9 @@ intermittent classes) plus the food-delivery and local-services trees, three
 teams with their leaders, thirty staff across every role, two thousand
 customers with Chinese names, the SLA calendars and policies, and about a month
 of tickets at realistic volumes (evening peak 19:00–22:00, quiet nights,
-busier weekends, two incident spikes).
+busier weekends, two incident spikes), and the contact history those weeks
+would have had (``contacts``: calls, chats, messages from ``kefu.simulate``,
+each live-channel ticket joined to the contact it came from).
 
 Tickets are not written as finished rows: every ticket is driven through the
 real services (create, reply, note, pending, escalate, callback, compensation,
@@ -56,6 +58,7 @@ def build_demo(
     from kefu.core.errors import Conflict
     from kefu.core.settings import get_settings
     from kefu.demo import reference
+    from kefu.demo.contacts import add_contacts
     from kefu.demo.plans import Planner
     from kefu.demo.simulate import Simulation
 
@@ -81,12 +84,14 @@ def build_demo(
             plans += planner.duplicates(plans)
             plans = [p for p in plans if p.steps]
             Simulation(session, center, now).run(plans, console)
+            center.counts["contacts"] = add_contacts(session, center, days=days, now=now, tz=tz, seed=seed)
+            session.commit()
             summary = _summary(session, center.counts, now, tz, time.perf_counter() - started)
         if console is not None:
             st = summary["tickets_by_status"]
             console.print(
                 f"[green]demo center ready[/green] in {summary['seconds']}s: {summary['users']} users, "
-                f"{summary['customers']} customers, {summary['tickets']} tickets "
+                f"{summary['customers']} customers, {summary['contacts']} contacts, {summary['tickets']} tickets "
                 f"(open {st['new'] + st['open'] + st['pending'] + st['escalated']}, "
                 f"resolved/closed {st['resolved'] + st['closed']}), "
                 f"{summary['resolution_breached']} SLA breaches, {summary['callbacks']} callbacks"
