@@ -6,7 +6,7 @@ from kefu.accounts import api as accounts
 from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
-from kefu.channels import complaints_api, wechat, weibo
+from kefu.channels import complaints_api, dead_letters, wechat, weibo
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
@@ -20,5 +20,5 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
           sla.calendars, audit.router, notifications.router, contacts.router):
     router.include_router(r)
 # signed webhooks, one module per pushed channel (kefu.channels.webhook); regulator and internal complaints
-for r in (wechat.router, weibo.router, complaints_api.router):
+for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)

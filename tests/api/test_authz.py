@@ -706,6 +706,7 @@ EXPECTED = {
     Perm.sla_write: {"admin"},
     Perm.audit_read: {"supervisor", "admin"},
     Perm.sessions_flags: {"supervisor", "admin"},
+    Perm.channels_dead_letters: {"admin"},
     # SPEC M2: external (regulator) complaints are the complaint specialists' work; agents raise internal ones
     Perm.complaints_regulator: {"complaint_specialist", "supervisor", "admin"},
     Perm.complaints_reply: {"complaint_specialist", "supervisor", "admin"},

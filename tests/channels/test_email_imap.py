@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from channels.conftest import free_port
 from channels.mail import chinese_mail
-from channels.test_email_smtp import free_port, mail_settings  # noqa: F401  (fixture)
 from kefu.channels.email.imap import poll_once
 from kefu.channels.models import InboundMessage, MailboxState
 from kefu.contacts.models import Contact
@@ -81,7 +81,7 @@ def _mail(n: int) -> bytes:
 
 
 def test_poller_takes_new_mail_once_and_remembers_where_it_stopped(db, world, factory, clock, imap_server,
-                                                                    mail_settings):  # noqa: F811
+                                                                    mail_settings):
     settings = mail_settings(**imap_env(imap_server))
     for n in range(1, 4):
         imap_server.append(_mail(n))
@@ -105,7 +105,7 @@ def test_poller_takes_new_mail_once_and_remembers_where_it_stopped(db, world, fa
 
 def test_a_changed_uidvalidity_reads_the_mailbox_again_without_doubling_anything(db, world, factory, clock,
                                                                                  imap_server,
-                                                                                 mail_settings):  # noqa: F811
+                                                                                 mail_settings):
     settings = mail_settings(**imap_env(imap_server))
     for n in range(1, 3):
         imap_server.append(_mail(n))

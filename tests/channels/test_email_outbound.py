@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from channels.conftest import free_port
 from channels.mail import chinese_mail
-from channels.test_email_smtp import free_port, mail_settings  # noqa: F401  (fixture)
 from kefu.channels.email.adapter import take
 from kefu.channels.email.outbound import KIND, compose
 from kefu.core.errors import Invalid
@@ -39,7 +39,7 @@ class Inbox:
 
 
 @pytest.fixture
-def inbox(mail_settings):  # noqa: F811
+def inbox(mail_settings):
     box = Inbox()
     port = free_port()
     server = Controller(box, hostname="127.0.0.1", port=port)
@@ -101,7 +101,7 @@ def test_a_reply_is_retried_when_the_smtp_server_is_away(db, world, factory, clo
     assert len(inbox.received) == 1
 
 
-def test_replies_on_other_channels_and_without_smtp_are_not_mailed(db, world, client, clock, mail_settings):  # noqa: F811
+def test_replies_on_other_channels_and_without_smtp_are_not_mailed(db, world, client, clock, mail_settings):
     mail_settings(smtp_host="")
     first = take(db, chinese_mail(subject="退款", body="退款", message_id="<n1@mail.example.cn>"), now=clock.now())
     db.commit()

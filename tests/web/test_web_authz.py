@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import count
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -51,7 +52,52 @@ def _callback(world, db, clock) -> int:
     return cb.id
 
 
+_dead = count(1)
+
+
+def _dead_letter(db, clock) -> int:
+    from kefu.channels import intake
+
+    row = intake.dead_letter(db, channel="email", external_id=f"<dead-{next(_dead)}@x.cn>",
+                             raw=b"Subject: x\r\n\r\nno sender\r\n", error="NoSender", now=clock.now())
+    db.commit()
+    return row.id
+
+
+def _regulator_ticket(world, db, clock) -> int:
+    from kefu.channels import complaints
+
+    case = complaints.file_regulator_case(
+        db, actor=_actor(world, clock, "complaint_specialist"), source="amr", case_number=f"AMR-{_seq()}",
+        received_at=clock.now(), reply_due_at=clock.now() + timedelta(days=3), customer_name="张伟",
+        phone="13812345678", content="消费者向市场监管局投诉商家拒绝退款")
+    db.commit()
+    return case.ticket_id
+
+
+_SEQ = iter(range(1, 10_000))
+
+
+def _seq() -> int:
+    return next(_SEQ)
+
+
 PAGES = [
+    Page("GET", "/complaints/regulator/new", ("POST", "/complaints/regulator"),
+         lambda w, db, c: ("/complaints/regulator/new", None)),
+    Page("POST", "/complaints/regulator/new", ("POST", "/complaints/regulator"),
+         lambda w, db, c: ("/complaints/regulator/new", {
+             "source": "12315", "case_number": f"12315-W-{_seq()}", "received_at": "2026-11-23T09:00",
+             "reply_due_at": "2026-11-30T18:00", "customer_name": "张伟", "phone": "13812345678",
+             "content": "外卖超时未送达,要求退款"}), ok=303),
+    Page("GET", "/complaints/internal/new", ("POST", "/complaints/internal"),
+         lambda w, db, c: ("/complaints/internal/new", None)),
+    Page("POST", "/complaints/internal/new", ("POST", "/complaints/internal"),
+         lambda w, db, c: ("/complaints/internal/new", {"content": "一线无法解决的退款争议",
+                                                        "original_ticket_id": str(_ticket(w, db, c))}), ok=303),
+    Page("POST", "/tickets/{ticket_id}/regulator-reply", ("POST", "/complaints/regulator/{case_id}/reply"),
+         lambda w, db, c: (f"/tickets/{_regulator_ticket(w, db, c)}/regulator-reply",
+                           {"body": "已督促商家退款,消费者表示满意"}), ok=303),
     Page("GET", "/customers/{customer_id}", ("GET", "/customers/{customer_id}"),
          lambda w, db, c: (f"/customers/{w.customers[0].id}", None)),
     Page("POST", "/customers/{customer_id}", ("PATCH", "/customers/{customer_id}"),
@@ -66,6 +112,13 @@ PAGES = [
     Page("POST", "/callbacks/{callback_id}/reassign", ("PATCH", "/callbacks/{callback_id}"),
          lambda w, db, c: (f"/callbacks/{_callback(w, db, c)}/reassign",
                            {"owner_id": str(w.users["agent2"].id), "due_at": "2026-11-24T09:30"}), ok=303),
+    Page("GET", "/admin/dead-letters", ("GET", "/channels/dead-letters"),
+         lambda w, db, c: ("/admin/dead-letters", None)),
+    Page("GET", "/admin/dead-letters/{inbound_id}", ("GET", "/channels/dead-letters/{inbound_id}"),
+         lambda w, db, c: (f"/admin/dead-letters/{_dead_letter(db, c)}", None)),
+    Page("POST", "/admin/dead-letters/{inbound_id}/reprocess",
+         ("POST", "/channels/dead-letters/{inbound_id}/reprocess"),
+         lambda w, db, c: (f"/admin/dead-letters/{_dead_letter(db, c)}/reprocess", {}), ok=303),
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),
          lambda w, db, c: ("/admin/sla/calendars", {"name": "周一值班日历", "kind": "business",
                                                     "hours_0": "09:00-18:00"}), ok=303),

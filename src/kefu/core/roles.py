@@ -60,6 +60,7 @@ class Perm(StrEnum):
     complaints_reply = "complaints.reply"  # record the reply sent back to the regulator
     contacts_read = "contacts.read"
     contacts_write = "contacts.write"  # also any API key (an integration: the telephony system, gateways)
+    channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
 
 
 R = Role
@@ -92,6 +93,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.complaints_reply: frozenset({R.complaint_specialist, R.supervisor, R.admin}),
     Perm.contacts_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.qa, R.admin}),
     Perm.contacts_write: frozenset({R.admin}),
+    Perm.channels_dead_letters: frozenset({R.admin}),
 }
 
 

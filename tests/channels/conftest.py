@@ -1,0 +1,49 @@
+"""Fixtures of the channel tests: settings changed for one test, a running SMTP receiver."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+
+import pytest
+
+from kefu.channels.email.smtp import controller
+from kefu.core.settings import get_settings
+
+KEFU = "kefu@kefu.example.cn"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mail_settings(monkeypatch):
+    def apply(**env):
+        for key, value in env.items():
+            monkeypatch.setenv(f"KEFU_{key.upper()}", str(value))
+        get_settings.cache_clear()
+        return get_settings()
+
+    yield apply
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def receiver(factory, clock, mail_settings):
+    settings = mail_settings(mail_from=f"客服中心 <{KEFU}>", mail_max_bytes=200_000, max_attachment_bytes=50_000)
+    port = free_port()
+    server = controller(factory, clock, settings, host="127.0.0.1", port=port)
+    server.start()
+    yield port
+    server.stop()
+
+
+def send(port: int, raw: bytes, *, sender: str = "13812345678@example.cn", to=(KEFU,)) -> dict:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        return smtp.sendmail(sender, list(to), raw)
+
+
