@@ -70,7 +70,7 @@ class Day:
     """One day of contacts, sorted by offered time. Times are UTC epoch seconds; NONE where absent."""
 
     day: date
-    call_ids: list[str]
+    id_prefix: str  # call id = prefix + six-digit sequence in the day (see ``call_ids``)
     offered: np.ndarray  # int64
     answered: np.ndarray
     ended: np.ndarray
@@ -88,6 +88,10 @@ class Day:
 
     def __len__(self) -> int:
         return len(self.offered)
+
+    @property
+    def call_ids(self) -> list[str]:
+        return (self.id_prefix + _sequence(len(self))).tolist()
 
 
 class Model:
@@ -231,7 +235,7 @@ class Model:
         stamp = day.strftime("%Y%m%d")
         prefix = f"sim{sc.seed}-{sc.digest}-{stamp}-"
         return Day(
-            day=day, call_ids=[f"{prefix}{k:06d}" for k in range(n)], offered=offered, answered=answered_at,
+            day=day, id_prefix=prefix, offered=offered, answered=answered_at,
             ended=ended, talk=np.where(answered, talk_i, NONE), hold=np.where(answered, hold_i, NONE),
             wrap=np.where(answered, wrap_i, NONE), channel=channel, category=cat, line=line, role=role,
             phone=phone, outcome=outcome, agent=agent, wait=np.where(queued, wait, 0.0),
@@ -257,6 +261,17 @@ class Model:
                                        P.MAX_OCCUPANCY)
         waits = sample_waits(rng, p_wait[channel, slot], mean[channel, slot])
         return np.where(self.queued[channel], waits, 0.0)
+
+
+_SEQUENCE = np.array([], dtype=object)
+
+
+def _sequence(n: int) -> np.ndarray:
+    """"000000", "000001"… as an object array (made once, grown when a day needs more)."""
+    global _SEQUENCE
+    if len(_SEQUENCE) < n:
+        _SEQUENCE = np.array([f"{k:06d}" for k in range(max(n, 2 * len(_SEQUENCE), 100_000))], dtype=object)
+    return _SEQUENCE[:n]
 
 
 def _bin_shape(hourly: tuple[float, ...]) -> np.ndarray:

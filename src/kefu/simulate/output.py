@@ -42,10 +42,25 @@ def _iso(epoch: np.ndarray) -> list[str]:
     return text.tolist()
 
 
+_NUMBERS = np.array([], dtype=object)
+
+
 def _ints(values: np.ndarray) -> list[str]:
-    text = values.astype(StringDType())
-    text[values == NONE] = ""
-    return text.tolist()
+    """Seconds as text ("" for NONE) by table look-up; a table of small numbers is made once."""
+    global _NUMBERS
+    top = int(values.max(initial=0))
+    if top >= 1_000_000:
+        text = values.astype(StringDType())
+        text[values == NONE] = ""
+        return text.tolist()
+    if len(_NUMBERS) <= top + 1:
+        _NUMBERS = np.array([str(k) for k in range(max(top + 2, 2 * len(_NUMBERS), 20_000))] + [""], dtype=object)
+        _NUMBERS[-1] = ""
+    return _NUMBERS[np.where(values == NONE, len(_NUMBERS) - 1, values)].tolist()
+
+
+def _phones(values: np.ndarray) -> list[str]:
+    return values.astype(StringDType()).tolist()
 
 
 def _pick(names, index: np.ndarray) -> list[str]:
@@ -58,7 +73,7 @@ def columns(model: Model, day: Day) -> dict[str, list[str]]:
     return {
         "call_id": day.call_ids,
         "channel": _pick(P.CHANNELS, day.channel),
-        "customer_phone": _ints(day.phone),
+        "customer_phone": _phones(day.phone),
         "queue": _pick(queues, day.line * len(P.CHANNELS) + day.channel),
         "offered_at": _iso(day.offered),
         "answered_at": _iso(day.answered),
