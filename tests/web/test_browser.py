@@ -309,3 +309,44 @@ def test_team_lead_edits_a_customer_then_reveals_the_full_details_with_a_reason(
     expect(lead.locator("#customer-phone")).to_have_text("138****5678")
     watch.assert_clean()
     lead.context.close()
+
+
+def test_complaint_specialist_files_a_12315_case_and_records_the_reply(browser, live):
+    page, watch = sign_in(browser, live, "zhao")
+    page.click("nav >> text=监管投诉登记")
+    expect(page.locator("h1")).to_have_text("登记监管投诉")
+    page.select_option("select[name=source]", "12315")
+    page.fill("input[name=case_number]", "1231520261123000901")
+    page.fill("input[name=customer_name]", "张伟")
+    page.fill("input[name=phone]", "13812345678")
+    page.fill("textarea[name=content]", "消费者反映外卖超时两小时未送达,申请退款被商家拒绝。")
+    page.select_option("select[name=category_code]", label="配送问题")
+    with page.expect_navigation(url=re.compile(r"/tickets/\d+$")):
+        page.click("#regulator-complaint button[type=submit]")
+    ticket_url = page.url
+    panel = page.locator("#regulator")
+    expect(panel).to_contain_text("1231520261123000901")
+    expect(page.locator("#case-status")).to_have_text("待回复")
+    expect(page.locator("#customer")).to_contain_text("138****5678")
+    expect(page.locator("#history")).to_contain_text("赵专员 登记监管投诉 12315 平台 1231520261123000901")
+    panel.locator("textarea[name=body]").fill("经核实骑手超时属实,已全额退款并致歉,消费者表示满意。")
+    with page.expect_navigation():
+        panel.locator("button[type=submit]").click()
+    expect(page.locator("#case-status")).to_have_text("已回复")
+    expect(page.locator("#regulator-reply")).to_have_text("经核实骑手超时属实,已全额退款并致歉,消费者表示满意。")
+    expect(page.locator("#history")).to_contain_text("赵专员 已回复监管部门(12315 平台 1231520261123000901)")
+
+    # the same case number again is refused by the form, naming the field, with what was typed kept
+    page.goto(f"{live.base}/complaints/regulator/new")
+    page.fill("input[name=case_number]", "1231520261123000901")
+    page.fill("input[name=customer_name]", "张伟")
+    page.fill("textarea[name=content]", "重复登记")
+    page.click("#regulator-complaint button[type=submit]")
+    expect(page.locator(".field-error")).to_contain_text("监管案件编号")
+    expect(page.locator("input[name=case_number]")).to_have_value("1231520261123000901")
+    assert page.url.endswith("/complaints/regulator/new") and ticket_url != page.url
+    # the refusal is answered 409 (Chromium logs the status of the re-rendered form): that one and nothing else
+    assert [c for c in watch.console if "409" in c] == [watch.console[-1]]
+    watch.console.pop()
+    watch.assert_clean()
+    page.context.close()

@@ -140,7 +140,7 @@ def file_internal_feedback(session: Session, *, actor: Actor, content: str, subj
         raise Invalid("internal feedback needs a ticket or a customer with a phone, e-mail or openid",
                       field="original_ticket_id")
     if priority not in ("low", "normal", "high", "urgent"):
-        raise Invalid("priority must be low, normal, high or urgent", field="priority")
+        raise Invalid("priority must be one of low, normal, high, urgent", field="priority")
     _ref_id(session, Category, category_code, "category_code")
     category_code = category_code or (session.scalar(select(Category.code).where(
         Category.id == original.category_id)) if original and original.category_id else None)

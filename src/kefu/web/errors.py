@@ -153,6 +153,28 @@ RULES: tuple[Rule, ...] = (
     _r(r"extra_workdays given but no hours for them.*", "调休上班日按周一的工作时间计,但周一没有工作时间",
        "Make-up working days use Monday's hours, but Monday has none"),
     _r(r"hours.*", "「{field}」设置有误", "{field}: invalid working hours"),
+    # regulator complaints and internal feedback
+    _r(r"the (?:regulator's case number|complaint's content|feedback's content|complainant's name) is required",
+       "「{field}」为必填项", "{field} is required"),
+    _r(r"the time is missing or not a date and time", "「{field}」请填写有效的日期和时间",
+       "{field}: the time is missing or not a date and time"),
+    _r(r"the received time is in the future", "「{field}」不能晚于当前时间", "{field} is in the future"),
+    _r(r"the reply due time must be after the received time", "回复期限必须晚于监管受理时间",
+       "The reply due time must be after the received time"),
+    _r(r"(?P<source>.+) case (?P<number>.+) is already filed", "「{field}」{source} {number} 已登记,请勿重复登记",
+       "{field}: {source} case {number} is already filed"),
+    _r(r"this complaint was already filed", "该投诉已登记,请勿重复登记", "This complaint was already filed"),
+    _r(r"no [\w ]+ with code (?P<code>.+)", "「{field}」{code} 不存在",
+       "{field} {code} does not exist"),
+    _r(r"internal feedback needs a ticket or a customer with a phone, e-mail or openid",
+       "内部反馈须填写原工单号,或有电话、邮箱或微信的客户", "Internal feedback needs the original ticket, or a "
+       "customer with a phone, e-mail or WeChat openid"),
+    _r(r"no complaint case .+|ticket .+ has no regulator case", "监管案件不存在", "There is no such regulator case"),
+    _r(r"internal feedback has no regulator to reply to", "内部反馈无需回复监管部门",
+       "Internal feedback has no regulator to reply to"),
+    _r(r"case (?P<number>.+) was already replied to", "监管案件 {number} 已回复过",
+       "Case {number} was already replied to"),
+    _r(r"the reply is empty", "回复内容不能为空", "The reply is empty"),
 )
 
 GENERIC = {  # status code -> (zh, en) when no rule matches
@@ -172,6 +194,10 @@ FIELD_LABELS = {
     "phone": "customer.phone", "email": "customer.email", "wechat_openid": "customer.wechat_openid",
     "address": "customer.address", "id_number": "customer.id_number", "body": "field.body",
     "leader_id": "field.leader",
+    "source": "cmp.source", "case_number": "cmp.case_number", "received_at": "cmp.received_at",
+    "reply_due_at": "cmp.reply_due_at", "customer_name": "cmp.customer_name", "content": "cmp.content",
+    "category_code": "field.category", "business_line_code": "cmp.business_line",
+    "original_ticket_id": "cmp.original_ticket", "replied_at": "cmp.status.replied",
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from kefu.accounts.models import Team, User
 from kefu.callbacks import service as callbacks
 from kefu.catalog.service import category_paths
+from kefu.channels import complaints
 from kefu.compensation import service as compensation
 from kefu.compensation.models import COMPENSATION_KINDS, REFUND_REASONS, Compensation
 from kefu.core.deps import ClockDep, Principal, SessionDep
@@ -115,6 +116,9 @@ def _page(request: Request, session, clock, me: Principal, ticket_id: int, *, er
     now = clock.now()
     flags, shown = _actions(me, ticket)
     can_write = flags["can_write"]
+    case = complaints.case_of_ticket(session, ticket_id)  # a regulator case or internal feedback
+    shown["regulator"] = case is not None and case.source != "internal" and case.replied_at is None \
+        and me.can(Perm.complaints_reply)
     comps = session.scalars(select(Compensation).where(Compensation.ticket_id == ticket_id)
                             .order_by(Compensation.id)).all() if me.can(Perm.compensation_read) else []
     due_default = (now + timedelta(hours=2)).astimezone(get_settings().tz).strftime("%Y-%m-%dT%H:%M")
@@ -136,7 +140,10 @@ def _page(request: Request, session, clock, me: Principal, ticket_id: int, *, er
         kinds=COMPENSATION_KINDS, reasons=REFUND_REASONS,
         categories=_categories(session, ticket) if can_write else [], teams=teams,
         assignees=_assignees(session, me, ticket) if can_write else [],
-        channels=CHANNELS, priorities=PRIORITIES, complaint_types=COMPLAINT_TYPES)
+        channels=CHANNELS, priorities=PRIORITIES, complaint_types=COMPLAINT_TYPES,
+        complaint_case=case, case_status=complaints.case_status(case, now) if case else None,
+        can_reply_regulator=shown["regulator"],
+        case_people=_names(session, [case.replied_by_id, case.raised_by_id]) if case else {})
 
 
 @router.get("")
