@@ -1,0 +1,244 @@
+"""Contact ingest benchmark: CDRs through ``POST /api/v1/contacts/bulk`` against the database's own fastest
+path for the same rows, in one run.
+
+    .venv/bin/python bench/contacts_bench.py --backend sqlite     --records 200000
+    .venv/bin/python bench/contacts_bench.py --backend postgresql --records 200000
+
+(a) kefu: a fresh database (bench/.work/contacts-sqlite.db, or database kefu_bench_contacts on 127.0.0.1),
+    one ``kefu serve --workers 1`` (KEFU_WORKER_IN_SERVE=false), one keep-alive client POSTing 10,000-record
+    batches (Chinese names, 50,000 callers, categories, agents, queues) built before the clock starts.
+    Everything the API does counts: HTTP, JSON, checking each record, matching callers, the insert, commit.
+(b) ceiling: the rows kefu stored, read back as the driver hands them, written into a fresh copy of the
+    table (same columns, unique key and indexes; no foreign keys) by the driver alone, 10,000 rows per
+    commit: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+Prints both rates and their ratio; writes bench/.work/contacts-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, insert, text
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1/kefu_bench_contacts"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+            "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎")
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍鹏红建飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳颖雪梅琳晨阳倩婷"
+QUEUES = ["外卖热线", "外卖骑手专线", "商家热线", "到店团购", "阅读会员", "出行专线"]
+CATEGORIES = [("delivery", "配送问题", "waimai"), ("delivery.late", "超时未送达", "waimai"),
+              ("refund", "退款问题", "waimai"), ("merchant", "商家入驻", "waimai"), ("login", "登录访问", "reading"),
+              ("pay", "付费充值", "reading"),
+              ("ride", "行程问题", "chuxing"), ("misc", "陆续反馈需排查", None)]
+LINES = [("waimai", "外卖"), ("reading", "阅读"), ("chuxing", "出行")]
+SHANGHAI = "+08:00"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(backend: str) -> str:
+    from kefu.core.db import make_engine
+    from kefu.migrate import upgrade
+
+    WORK.mkdir(exist_ok=True)
+    if backend == "sqlite":
+        path = WORK / "contacts-sqlite.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = PG_URL
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+def seed(url: str) -> str:
+    """Business lines, categories, 200 agents and an admin; the API key the telephony system would use."""
+    from kefu.accounts.models import User
+    from kefu.accounts.security import hash_password
+    from kefu.accounts.service import create_api_key
+    from kefu.catalog.models import BusinessLine, Category
+    from kefu.core.context import Actor
+    from kefu.core.db import make_engine, make_sessionmaker
+
+    now = datetime.now(UTC)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        lines = {}
+        for code, name in LINES:
+            lines[code] = BusinessLine(code=code, name=name)
+            session.add(lines[code])
+        session.flush()
+        for code, name, line in CATEGORIES:
+            session.add(Category(code=code, name=name, severity_class="general",
+                                 business_line_id=lines[line].id if line else None))
+        pw = hash_password("bench-only-password")
+        session.execute(insert(User), [{"username": f"agent{i:03d}", "display_name": f"坐席{i:03d}",
+                                        "password_hash": pw, "role": "agent", "is_active": True, "created_at": now}
+                                       for i in range(200)])
+        admin = User(username="telephony", display_name="呼叫中心接口", password_hash=pw, role="admin",
+                     is_active=True, created_at=now)
+        session.add(admin)
+        session.flush()
+        secret, _ = create_api_key(session, actor=Actor.system(now), name="呼叫中心CDR", user=admin)
+        session.commit()
+    engine.dispose()
+    return secret
+
+
+def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
+    rnd = random.Random(seed_)
+    names = [rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
+             for _ in range(callers)]
+    start = datetime(2026, 11, 1, 0, 0)
+    out = []
+    for i in range(n):
+        caller = rnd.randrange(callers)
+        at = start + timedelta(seconds=i * 13 + rnd.randrange(13))
+        abandoned = rnd.random() < 0.12
+        rec = {"call_id": f"CDR-{i:08d}", "channel": "phone", "customer_phone": f"1{rnd.choice('3589')}{caller:09d}",
+               "customer_name": names[caller], "queue": rnd.choice(QUEUES),
+               "offered_at": at.isoformat() + SHANGHAI, "outcome": "abandoned" if abandoned else "answered",
+               "category": rnd.choice(CATEGORIES)[0]}
+        if not abandoned:
+            answered = at + timedelta(seconds=rnd.randrange(3, 90))
+            ended = answered + timedelta(seconds=rnd.randrange(30, 900))
+            rec.update(answered_at=answered.isoformat() + SHANGHAI, ended_at=ended.isoformat() + SHANGHAI,
+                       agent=f"agent{rnd.randrange(200):03d}", hold_seconds=rnd.choice((0, 0, 0, 15, 40)),
+                       wrap_seconds=rnd.randrange(5, 60))
+        out.append(rec)
+    return out
+
+
+def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
+    port = free_port()
+    env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_WORKER_IN_SERVE": "false", "KEFU_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/kefu"), "serve", "--workers", "1", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("server did not start") from None
+                time.sleep(0.3)
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        created = duplicates = 0
+        per_batch = []
+        with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            t0 = time.perf_counter()
+            for body in bodies:
+                t = time.perf_counter()
+                r = client.post("/api/v1/contacts/bulk", content=body)
+                r.raise_for_status()
+                per_batch.append(time.perf_counter() - t)
+                answer = r.json()
+                assert not answer["errors"], answer["errors"][:3]
+                created, duplicates = created + answer["created"], duplicates + answer["duplicates"]
+            seconds = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert created == expected, (created, expected)
+    return {"seconds": seconds, "rate": expected / seconds, "created": created, "duplicates": duplicates,
+            "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch)}
+
+
+def ceiling_run(url: str, backend: str, batch: int) -> dict:
+    from kefu.contacts.models import Contact
+    from kefu.core.db import make_engine
+
+    table = Contact.__table__
+    columns = [c.name for c in table.columns if not c.primary_key]
+    md = MetaData()
+    Table("contacts_ceiling", md, *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                                    for c in table.columns),
+          UniqueConstraint("channel", "external_id", name="uq_ceiling_channel_external"),
+          *(Index(ix.name.replace("ix_contacts", "ix_ceiling"), *[c.name for c in ix.columns]) for ix in table.indexes))
+    engine = make_engine(url)
+    md.drop_all(engine)
+    md.create_all(engine)
+    col_list = ", ".join(columns)
+    with engine.connect() as conn:  # the stored rows, as the driver hands them back
+        rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {col_list} FROM contacts ORDER BY id")]
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            chunk = rows[i:i + batch]
+            if backend == "sqlite":
+                cur.executemany(f"INSERT INTO contacts_ceiling ({col_list}) VALUES ({', '.join('?' * len(columns))})",
+                                chunk)
+            else:
+                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            raw.commit()
+        seconds = time.perf_counter() - t0
+        cur.execute("SELECT count(*) FROM contacts_ceiling")
+        assert cur.fetchone()[0] == len(rows)
+    finally:
+        raw.close()
+        md.drop_all(engine)
+        engine.dispose()
+    return {"seconds": seconds, "rate": len(rows) / seconds, "rows": len(rows),
+            "method": "executemany" if backend == "sqlite" else "COPY"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--batch", type=int, default=10_000)
+    ap.add_argument("--callers", type=int, default=50_000)
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    url = fresh_database(args.backend)
+    secret = seed(url)
+    recs = records(args.records, args.callers)
+    bodies = [json.dumps({"contacts": recs[i:i + args.batch]}, ensure_ascii=False).encode()
+              for i in range(0, len(recs), args.batch)]
+    load = os.getloadavg()
+    print(f"{args.backend}: {args.records:,} records in {len(bodies)} bodies of ~{len(bodies[0]) / 1e6:.1f} MB; "
+          f"nproc {os.cpu_count()}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    api = api_run(url, secret, bodies, args.records)
+    print(f"  API  POST /contacts/bulk  {api['rate']:>9,.0f} contacts/s  ({api['seconds']:.1f} s; a batch "
+          f"{api['batch_seconds_min']:.2f}-{api['batch_seconds_max']:.2f} s)")
+    ceiling = ceiling_run(url, args.backend, args.batch)
+    print(f"  ceiling {ceiling['method']:<16} {ceiling['rate']:>9,.0f} rows/s      ({ceiling['seconds']:.1f} s)")
+    ratio = api["rate"] / ceiling["rate"]
+    load = os.getloadavg()
+    print(f"  ratio API / ceiling: {ratio:.1%}   (load after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
+    out = WORK / f"contacts-{args.backend}.json"
+    out.write_text(json.dumps({"api": api, "ceiling": ceiling, "ratio": ratio, "records": args.records,
+                               "at": datetime.now(UTC).isoformat()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
