@@ -78,6 +78,15 @@ def test_a_quoted_ticket_number_of_another_customer_opens_a_new_ticket(db, world
     assert own.status == "joined" and own.ticket_id == mine.ticket_id
 
 
+def test_a_stranger_quoting_a_message_id_does_not_join_the_thread(db, world, clock):
+    first = intake.receive(db, _mail(clock, "<c1@x.cn>"), now=clock.now())
+    other = intake.receive(db, _mail(clock, "<c2@y.cn>", email="someone.else@example.cn", sender_name="路人",
+                                     thread_ids=["<c1@x.cn>"]), now=clock.now())
+    assert other.status == "created" and other.ticket_id != first.ticket_id
+    own = intake.receive(db, _mail(clock, "<c3@x.cn>", thread_ids=["<c2@y.cn>", "<c1@x.cn>"]), now=clock.now())
+    assert own.status == "joined" and own.ticket_id == first.ticket_id  # the newest thread entry is not theirs
+
+
 def test_chat_channels_join_the_open_ticket_until_it_is_closed(db, world, clock):
     def wx(mid, body):
         return InboundItem(channel="wechat", external_id=mid, received_at=clock.now(), body=body,

@@ -66,10 +66,13 @@ def _find_ticket(session: Session, item: InboundItem, customer_id: int) -> Ticke
         if ticket is not None and ticket.customer_id == customer_id:  # a quoted number of someone else's: new
             return ticket
     if item.thread_ids:
-        ticket_id = session.scalar(select(MailThread.ticket_id).where(MailThread.message_id.in_(item.thread_ids))
-                                   .order_by(MailThread.id.desc()).limit(1))
-        if ticket_id is not None:
-            return session.get(Ticket, ticket_id)
+        # only the ticket's own customer joins it: a Message-ID is not a secret (it travels in every copy
+        # and quote of a mail), so a stranger quoting it gets a ticket of their own
+        ticket = session.scalar(select(Ticket).join(MailThread, MailThread.ticket_id == Ticket.id)
+                                .where(MailThread.message_id.in_(item.thread_ids), Ticket.customer_id == customer_id)
+                                .order_by(MailThread.id.desc()).limit(1))
+        if ticket is not None:
+            return ticket
     if item.join_open_ticket:
         return session.scalar(select(Ticket).where(Ticket.customer_id == customer_id,
                                                    Ticket.channel == item.channel, Ticket.is_active.is_(True))
