@@ -80,6 +80,11 @@ class HeadersAndMetrics:
             self.metrics.observe(scope["method"], route_template(scope), status, time.perf_counter() - start)
 
 
+def max_request_bytes(settings: Settings) -> int:
+    """The largest request body any route takes (413 above): an attachment plus its form, or 16 MiB."""
+    return max(settings.max_attachment_bytes + 1024 * 1024, 16 * 1024 * 1024)
+
+
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None,
                sessionmaker=None, run_worker: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -104,8 +109,11 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         if stop is not None:
             stop.set()
 
+    # no request reads an unbounded body: the largest legitimate one is an attachment upload (or a
+    # 10,000-record contact batch, ~4 MB); routes with tighter limits (webhooks) set their own
     app = FastAPI(title="kefu 客服", version=__version__, lifespan=lifespan,
-                  description="Contact-center platform: tickets, escalation, SLA, callbacks, compensation.")
+                  description="Contact-center platform: tickets, escalation, SLA, callbacks, compensation.",
+                  max_body_size=max_request_bytes(settings))
     app.state.settings, app.state.engine, app.state.clock = settings, engine, clock
     app.state.sessionmaker, app.state.metrics = factory, metrics
 

@@ -430,3 +430,14 @@ def test_missing_message_body_names_the_field(desk, refs):
 def test_negative_or_zero_paging_is_422(who, path, params, field, desk):
     r = desk.get(who, path, params=params)
     assert r.status_code == 422 and names_field(r, field), r.text
+
+
+def test_an_oversized_body_is_refused_and_nothing_is_stored(desk):
+    from kefu.app import max_request_bytes
+    from kefu.core.settings import get_settings
+
+    huge = "投诉" * (max_request_bytes(get_settings()) // 6 + 1024)  # 3 bytes a character in UTF-8: over the limit
+    r = desk.post("agent", "/tickets", json={"subject": "超大请求", "description": huge})
+    assert r.status_code == 413 and r.json()["detail"]
+    r = desk.get("agent", "/tickets", params={"q": "超大请求"})
+    assert r.status_code == 200 and r.json()["count"] == 0
