@@ -438,6 +438,6 @@ def test_an_oversized_body_is_refused_and_nothing_is_stored(desk):
 
     huge = "投诉" * (max_request_bytes(get_settings()) // 6 + 1024)  # 3 bytes a character in UTF-8: over the limit
     r = desk.post("agent", "/tickets", json={"subject": "超大请求", "description": huge})
-    assert r.status_code == 413 and r.json()["detail"]
+    assert r.status_code == 413 and "Too Large" in r.text
     r = desk.get("agent", "/tickets", params={"q": "超大请求"})
     assert r.status_code == 200 and r.json()["count"] == 0
