@@ -123,6 +123,7 @@ def test_simulate_to_csv_reads_back_through_kefu_import(database, tmp_path):
     (["--scale", "-1"], "--scale must be"),
     (["--start", "2026-13-01"], "is not a date"),
     (["--start", "2031-01-01"], "2024–2030"),
+    (["--start", "2023-12-30", "--days", "3"], "not 2023"),
     (["--spike", "food_safety@2026-11-20T18:00"], "CATEGORY@TIME×FACTOR"),
     (["--spike", "noodles@2026-11-20T18:00x3"], "no category 'noodles'"),
     (["--api", "http://127.0.0.1:9"], "--api needs --token"),

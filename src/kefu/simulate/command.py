@@ -68,7 +68,8 @@ def simulate(
     try:
         scenario = Scenario(start=first, days=days, seed=seed, scale=scale, spikes=spikes, agents=tuple(agents))
         model = Model(scenario)
-        model.rates(first + timedelta(days=days - 1))  # a year outside the holiday tables fails here, not midway
+        for edge in (first, first + timedelta(days=days - 1)):  # a year outside the holiday tables fails here
+            model.rates(edge)
     except ValueError as exc:
         _fail(str(exc))
     for s in spikes:
