@@ -206,3 +206,67 @@ def test_count_stops_at_the_cap(client, world, clock):
     last = client.get(f"{API}/contacts", headers=h, params={"limit": 10, "offset": 1_000}).json()
     assert [c["call_id"] for c in last["data"]] == ["CAP-4", "CAP-3", "CAP-2", "CAP-1", "CAP-0"]
     assert last["count"] == 1_005 and last["count_capped"] is False
+
+
+def test_bulk_one_malformed_record_among_good_ones_is_reported_and_the_rest_stored(client, world, db, clock):
+    """The whole body is checked in one call; a single bad record sends it down the record-at-a-time path,
+    which still stores the good ones and names the bad one's index and field."""
+    h = world.headers("admin")
+    batch = [cdr(clock, f"M-{i}", minutes=i, customer_phone=f"1360000{i:04d}", customer_name=f"孙悟空{i}")
+             for i in range(50)]
+    batch[17] = {**batch[17], "hold_seconds": "三十秒"}
+    batch[33] = {**batch[33], "ended_at": "2026-11-23T18:00:00"}  # no offset
+    r = client.post(f"{API}/contacts/bulk", headers=h, json={"contacts": batch})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["created"] == 48 and got["duplicates"] == 0
+    assert [(e["index"], e["field"]) for e in got["errors"]] == [(17, "hold_seconds"), (33, "ended_at")]
+    assert got["errors"][1]["message"] == "needs a time zone offset, e.g. 2026-11-23T09:15:00+08:00"
+    assert stored(db, "M-17") is None and stored(db, "M-33") is None
+    m16 = stored(db, "M-16")
+    assert m16 is not None and db.get(Customer, m16.customer_id).name == "孙悟空16"
+    assert db.get(Customer, stored(db, "M-49").customer_id).phone == "13600000049"
+
+
+def test_bulk_fast_path_stores_times_customers_and_codes_as_one_record_would(client, world, db, clock):
+    """A clean body (checked in one call, rows written through the driver) stores what the single-record
+    endpoint stores: the same instant whatever the offset, new customers with their own ids, the codes."""
+    h = world.headers("admin")
+    one = cdr(clock, "F-1", minutes=-60, customer_phone="13900001111", customer_name="唐三藏", category="refund",
+              agent="agent")
+    assert client.post(f"{API}/contacts", headers=h, json=one).status_code == 201
+    shanghai = "2026-11-23T10:00:00.250000+08:00"  # 02:00:00.25 UTC
+    batch = [cdr(clock, f"F-{i}", customer_phone=f"1390000{i:04d}", customer_name=f"猪八戒{i}", category="refund",
+                 agent="agent", offered_at=shanghai, answered_at="2026-11-23T02:00:10.250000Z",
+                 ended_at="2026-11-23T03:00:40.250000+01:00") for i in range(2, 40)]
+    r = client.post(f"{API}/contacts/bulk", headers=h, json={"contacts": [one, *batch]})
+    assert r.json() == {"created": 38, "duplicates": 1, "errors": []}
+    for i in (2, 21, 39):
+        c = client.get(f"{API}/contacts/{stored(db, f'F-{i}').id}", headers=h).json()
+        assert c["customer"]["name"] == f"猪八戒{i}" and c["category"]["code"] == "refund"
+        assert c["business_line"]["name"] == "外卖" and c["agent"]["name"] == "王小明"
+        assert c["offered_at"].startswith("2026-11-23T02:00:00.25") and c["talk_seconds"] == 30
+        assert c["answered_at"].startswith("2026-11-23T02:00:10.25") and c["ended_at"].startswith("2026-11-23T02:00:40")
+    ids = [stored(db, f"F-{i}").customer_id for i in range(2, 40)]
+    assert len(set(ids)) == 38 and stored(db, "F-1").customer_id not in ids
+    window = {"offered_from": "2026-11-23T10:00:00+08:00", "offered_to": "2026-11-23T02:00:01Z"}
+    assert client.get(f"{API}/contacts", headers=h, params=window).json()["count"] == 38
+
+
+def test_bulk_body_that_is_not_json_or_not_a_list_is_refused_clearly(client, world, db):
+    h = {**world.headers("admin"), "Content-Type": "application/json"}
+    r = client.post(f"{API}/contacts/bulk", headers=h, content="{\"contacts\": [{\"call_id\": \"坏\"".encode())
+    assert r.status_code == 422 and "not JSON" in r.json()["detail"], r.text
+    r = client.post(f"{API}/contacts/bulk", headers=h, content=b'{"contacts": {"call_id": "X"}}')
+    assert r.status_code == 422 and r.json()["field"] == "contacts" and "array" in r.json()["detail"], r.text
+    r = client.post(f"{API}/contacts/bulk", headers=h, content=b"[]")
+    assert r.status_code == 422 and '{"contacts": [...]}' in r.json()["detail"], r.text
+    assert db.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_bulk_request_body_is_documented(client):
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"][f"{API}/contacts/bulk"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["contacts"]["items"] == {"$ref": "#/components/schemas/ContactRecord"}
+    assert body["properties"]["contacts"]["maxItems"] == 10_000 and body["required"] == ["contacts"]
+    assert "ContactRecord" in spec["components"]["schemas"]

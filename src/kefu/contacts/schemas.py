@@ -67,7 +67,13 @@ class BulkRequest(BaseModel):
     """Up to 10,000 records. Each is checked on its own: a bad one is reported by its index and field, the
     good ones are stored."""
 
-    contacts: list[Any]  # objects of the ContactRecord shape, each checked on its own
+    contacts: list[ContactRecord] = Field(max_length=MAX_BULK)
+
+
+class BulkEnvelope(BaseModel):
+    """A bulk body whose records are taken as they come, to be checked one at a time."""
+
+    contacts: list[Any]
 
 
 class RecordError(BaseModel):

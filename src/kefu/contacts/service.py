@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import Column, MetaData, String, Table, any_, bindparam, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import NullType
 
 from kefu.accounts.models import User
 from kefu.catalog.models import BusinessLine, Category
 from kefu.contacts.models import Contact
-from kefu.contacts.schemas import ContactRecord
+from kefu.contacts.schemas import MAX_BULK, BulkEnvelope, BulkRequest, ContactRecord
 from kefu.core import pii
+from kefu.core.errors import DomainError, Invalid
 from kefu.customers.models import Customer
 from kefu.customers.service import EMAIL_RE, PHONE_RE, normalize_phone
 from kefu.tickets.models import Ticket
@@ -188,7 +188,14 @@ class _Customers:
     def match(self, rec: ContactRecord, keys: dict[str, str]) -> object | None:
         if not keys:
             return None
-        found = next((self.index[(k, keys[k])] for k in CUSTOMER_KEYS if (k, keys.get(k)) in self.index), None)
+        index = self.index
+        found = None
+        for key in CUSTOMER_KEYS:
+            value = keys.get(key)
+            if value is not None:
+                found = index.get((key, value))
+                if found is not None:
+                    break
         if found is None:
             found = self._create(rec, keys)
         else:
@@ -215,15 +222,16 @@ class _Customers:
                 if not isinstance(found, dict):
                     self.learned.setdefault(found, {})[key] = value
 
-    def store(self) -> dict[int, int]:
-        """Insert the new customers and the learned keys; ``id(new dict) -> customer id``.
-
-        The new ones go in with one executemany and their ids are read back by key in one query (SQLite
-        cannot return ids in parameter order from a multi-row insert, and falls back to a row at a time)."""
+    def store(self, stored: Any) -> dict[int, int]:
+        """Insert the new customers (see ``_insert_customers``; ``stored`` gives a time its stored form) and
+        the learned keys; ``id(new dict) -> customer id``."""
         ids: dict[int, int] = {}
         if self.new:
-            self.session.execute(CUSTOMERS.insert(), self.new)
-            self._find_new(ids)
+            new_ids = _insert_customers(self.session, self.new, stored)
+            if new_ids is None:
+                self._find_new(ids)
+            else:
+                ids = {id(row): cid for row, cid in zip(self.new, new_ids, strict=True)}
         for key in CUSTOMER_KEYS:
             rows = [{"cid": cid, "value": keys[key]} for cid, keys in self.learned.items() if key in keys]
             if rows:
@@ -251,71 +259,133 @@ class _Customers:
 
 
 # -- the batch -----------------------------------------------------------------
-def _row(rec: ContactRecord, found: _Lookups, now: datetime) -> dict:
-    category_id, category_line = found.categories.get(rec.category, (None, None))
-    talk = rec.talk_seconds
-    if talk is None and rec.answered_at is not None and rec.ended_at is not None:
-        talk = max(0, int((rec.ended_at - rec.answered_at).total_seconds()) - (rec.hold_seconds or 0))
-    return {"channel": rec.channel, "external_id": rec.call_id, "direction": rec.direction,
-            "customer_id": None, "customer_role": rec.customer_role,
-            "business_line_id": found.lines.get(rec.business_line, category_line), "category_id": category_id,
-            "agent_id": found.agents.get(rec.agent), "queue": rec.queue, "offered_at": rec.offered_at,
-            "answered_at": rec.answered_at, "ended_at": rec.ended_at, "talk_seconds": talk,
-            "hold_seconds": rec.hold_seconds, "wrap_seconds": rec.wrap_seconds, "outcome": rec.outcome,
-            "ticket_id": rec.ticket_id, "satisfaction": None, "created_at": now}
+class TooLarge(DomainError):
+    status_code = 413
 
 
-# The contacts table without column types: the rows arrive with their values already in the form the driver
-# takes (see _stored_time), so a 10,000-row executemany spends no time in per-value type processors.
-_PLAIN = Table(CONTACTS.name, MetaData(), *(Column(c.name, NullType()) for c in CONTACTS.columns
-                                            if not c.primary_key))
+_BULK = TypeAdapter(BulkEnvelope)
+_BULK_RECORDS = TypeAdapter(BulkRequest)
 
 
-def _stored_time(dialect: str):
-    """How ``UTCDateTime`` stores an aware datetime: naive UTC text on SQLite (the same text a query's
-    bound value becomes, so comparisons hold), the aware value itself for psycopg."""
-    if dialect == "sqlite":
-        return lambda dt: None if dt is None else dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return lambda dt: None if dt is None else dt.astimezone(UTC)
+def read_bulk(body: bytes, *, limit: int = MAX_BULK) -> tuple[list[tuple[int, ContactRecord]], list[dict]]:
+    """The records of a bulk body (``{"contacts": [...]}``, JSON bytes) that have the right shape, with their
+    index, and the errors of the others.
+
+    The whole body is decoded and checked in one call into pydantic's core (no Python per field); only when
+    that finds a fault is it decoded again and checked a record at a time, to report each bad record by its
+    index and field and keep the good ones."""
+    try:
+        recs = _BULK_RECORDS.validate_json(body).contacts
+    except ValidationError:
+        try:
+            raw = _BULK.validate_json(body).contacts
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            if first["type"] == "json_invalid":
+                raise Invalid(f"the body is not JSON ({first['ctx'].get('error', first['msg'])})") from None
+            raise Invalid('the body must be a JSON object {"contacts": [...]}: '
+                          f"{_field_of(first['loc']) or 'body'}: {_MESSAGES.get(first['type'], first['msg'])}",
+                          field="contacts") from None
+        _check_size(len(raw), limit)
+        return validate(raw)
+    _check_size(len(recs), limit)
+    good, errors = [], []
+    for index, rec in enumerate(recs):
+        problem = _check_record(rec)
+        if problem:
+            errors.append({"index": index, "field": problem[0], "message": problem[1]})
+        else:
+            good.append((index, rec))
+    return good, errors
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict]) -> int:
+def _check_size(n: int, limit: int) -> None:
+    if n > limit:
+        raise TooLarge(f"at most {limit} contacts per request (got {n}); split the batch", field="contacts")
+
+
+def _utc_text(dt: datetime | None) -> str | None:
+    """How ``UTCDateTime`` stores a time on SQLite: naive UTC text (the same text a query's bound value
+    becomes, so comparisons hold)."""
+    return None if dt is None else dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt  # psycopg sends an aware datetime with its offset; timestamptz stores the instant
+
+
+_CONTACT_COLUMNS = [c.name for c in CONTACTS.columns if not c.primary_key]
+_CONTACT_LIST = ", ".join(_CONTACT_COLUMNS)
+_CUSTOMER_COLUMNS = ("id", "name", "role", "phone", "email", "wechat_openid", "created_at", "updated_at")
+_CUSTOMER_LIST = ", ".join(_CUSTOMER_COLUMNS)
+assert _CONTACT_COLUMNS == ["channel", "external_id", "direction", "customer_id", "customer_role",
+                            "business_line_id", "category_id", "agent_id", "queue", "offered_at", "answered_at",
+                            "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds", "outcome", "ticket_id",
+                            "satisfaction", "created_at"], "the row tuples below follow this order"
+
+
+def _insert_customers(session: Session, new: list[dict], stored: Any) -> list[int] | None:
+    """Insert the batch's new customers through the driver; their ids, in order.
+
+    PostgreSQL: the ids are taken from the table's sequence first (one query) and the rows go in by ``COPY``.
+    SQLite: one executemany inside the write transaction, where no one else can insert; SQLite gives a new
+    row the largest id plus one, so ours are the last ``len(new)`` ids, which is checked against their keys
+    (and, if ever not so, they are found by key instead)."""
+    dbapi = session.connection().connection.driver_connection
+    now = stored(new[0]["created_at"])
+    if session.get_bind().dialect.name == "postgresql":
+        with dbapi.cursor() as cur:
+            cur.execute("SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, %s)",
+                        (len(new),))
+            ids = [r[0] for r in cur.fetchall()]
+            with cur.copy(f"COPY customers ({_CUSTOMER_LIST}) FROM STDIN") as copy:
+                for cid, row in zip(ids, new, strict=True):
+                    copy.write_row((cid, row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"],
+                                    now, now))
+        return ids
+    cur = dbapi.cursor()
+    try:
+        cur.executemany(f"INSERT INTO customers ({_CUSTOMER_LIST[4:]}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"], now, now)
+                         for row in new])
+        last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
+        got = cur.execute("SELECT id, phone, email, wechat_openid FROM customers WHERE id > ? ORDER BY id",
+                          (last - len(new),)).fetchall()
+    finally:
+        cur.close()
+    if len(got) != len(new) or any((r[1], r[2], r[3]) != (row["phone"], row["email"], row["wechat_openid"])
+                                   for r, row in zip(got, new, strict=True)):
+        return None  # not the usual id assignment: the caller finds them by key
+    return [r[0] for r in got]
+
+
+def _insert_contacts(session: Session, rows: list[tuple]) -> int:
     """Insert, skipping rows whose (channel, external_id) is stored; how many were new.
 
-    SQLite: one executemany of ``INSERT … ON CONFLICT DO NOTHING``. PostgreSQL: ``COPY`` into a temporary
-    table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``: measured at 10,000 rows it took two thirds
-    of the time of psycopg's pipelined executemany, and it reports how many rows were new (executemany's
-    rowcount is -1 there)."""
+    SQLite: one executemany of ``INSERT … ON CONFLICT DO NOTHING`` through the driver. PostgreSQL: ``COPY``
+    into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (it reports how many rows
+    were new; psycopg's executemany cannot)."""
     if not rows:
         return 0
-    name = session.get_bind().dialect.name
-    stored = _stored_time(name)
-    created_at = stored(rows[0]["created_at"])  # the same for the batch
-    for row in rows:
-        row["offered_at"], row["answered_at"] = stored(row["offered_at"]), stored(row["answered_at"])
-        row["ended_at"], row["created_at"] = stored(row["ended_at"]), created_at
-    if name == "postgresql":
-        return _copy_insert(session, rows)
-    stmt = sqlite.insert(_PLAIN).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    return session.execute(stmt, rows).rowcount
-
-
-_COLUMNS = [c.name for c in _PLAIN.columns]
-_COLUMN_LIST = ", ".join(_COLUMNS)
-
-
-def _copy_insert(session: Session, rows: list[dict]) -> int:
-    conn = session.connection()
-    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS contacts_incoming ON COMMIT DELETE ROWS AS "
-                         f"SELECT {_COLUMN_LIST} FROM contacts WITH NO DATA")
-    conn.exec_driver_sql("TRUNCATE contacts_incoming")
-    with conn.connection.driver_connection.cursor() as cur:
-        with cur.copy(f"COPY contacts_incoming ({_COLUMN_LIST}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in _COLUMNS])
-    result = conn.exec_driver_sql(f"INSERT INTO contacts ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM "
-                                  "contacts_incoming ON CONFLICT (channel, external_id) DO NOTHING")
-    return result.rowcount
+    dbapi = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        with dbapi.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS contacts_incoming ON COMMIT DELETE ROWS AS "
+                        f"SELECT {_CONTACT_LIST} FROM contacts WITH NO DATA")
+            cur.execute("TRUNCATE contacts_incoming")
+            with cur.copy(f"COPY contacts_incoming ({_CONTACT_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO contacts ({_CONTACT_LIST}) SELECT {_CONTACT_LIST} FROM contacts_incoming "
+                        "ON CONFLICT (channel, external_id) DO NOTHING")
+            return cur.rowcount
+    cur = dbapi.cursor()
+    try:
+        cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(_CONTACT_COLUMNS))}) "
+                        "ON CONFLICT (channel, external_id) DO NOTHING", rows)
+        return cur.rowcount
+    finally:
+        cur.close()
 
 
 def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> IngestResult:
@@ -324,30 +394,59 @@ def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> Ingest
     Bad records are reported ``{index, field, message}`` and skipped; a record already stored (same channel
     and ``call_id``) counts as a duplicate. Within a batch, the first of two records with the same id wins."""
     good, errors = validate(records)
+    return store(session, good, errors, now=now)
+
+
+def ingest_json(session: Session, body: bytes, *, now: datetime, limit: int = MAX_BULK) -> IngestResult:
+    """``ingest`` for a bulk body as it came over the wire (see ``read_bulk``)."""
+    good, errors = read_bulk(body, limit=limit)
+    return store(session, good, errors, now=now)
+
+
+def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[dict], *,
+          now: datetime) -> IngestResult:
+    """Store checked records (``validate``/``read_bulk``), in the caller's transaction; ``errors`` gets those
+    whose codes are unknown."""
     found = _lookups(session, [rec for _, rec in good])
     result = IngestResult(errors=errors)
     seen: set[tuple[str, str]] = set()
-    batch: list[tuple[ContactRecord, dict]] = []
+    batch: list[ContactRecord] = []
     for index, rec in good:
         problem = _unknown_code(rec, found)
         if problem:
             errors.append({"index": index, "field": problem[0], "message": problem[1]})
-        elif (rec.channel, rec.call_id) in seen:
+            continue
+        key = (rec.channel, rec.call_id)
+        if key in seen:
             result.duplicates += 1
         else:
-            seen.add((rec.channel, rec.call_id))
-            batch.append((rec, _row(rec, found, now)))
-    keys = [_keys(rec) for rec, _ in batch]
+            seen.add(key)
+            batch.append(rec)
+    keys = [_keys(rec) for rec in batch]
     customers = _Customers(session, keys, now)
-    matched = [customers.match(rec, k) for (rec, _), k in zip(batch, keys, strict=True)]
-    new_ids = customers.store()
-    for (_rec, row), who in zip(batch, matched, strict=True):
-        if isinstance(who, dict):
-            row["customer_id"], role = new_ids[id(who)], who["role"]
+    matched = [customers.match(rec, k) for rec, k in zip(batch, keys, strict=True)]
+    stored = _utc_text if session.get_bind().dialect.name == "sqlite" else _aware
+    new_ids = customers.store(stored)
+    created_at = stored(now.astimezone(UTC))
+    categories, lines, agents, roles = found.categories, found.lines, found.agents, customers.roles
+    rows = []
+    for rec, who in zip(batch, matched, strict=True):
+        if who is None:
+            customer_id, role = None, None
+        elif isinstance(who, dict):
+            customer_id, role = new_ids[id(who)], who["role"]
         else:
-            row["customer_id"], role = who, customers.roles.get(who)
-        row["customer_role"] = row["customer_role"] or role
-    result.created = _insert_ignoring_duplicates(session, [row for _, row in batch])
+            customer_id, role = who, roles.get(who)
+        category_id, category_line = categories.get(rec.category, (None, None)) if rec.category else (None, None)
+        answered, ended, talk = rec.answered_at, rec.ended_at, rec.talk_seconds
+        if talk is None and answered is not None and ended is not None:
+            talk = max(0, int((ended - answered).total_seconds()) - (rec.hold_seconds or 0))
+        rows.append((rec.channel, rec.call_id, rec.direction, customer_id, rec.customer_role or role,
+                     lines.get(rec.business_line, category_line) if rec.business_line else category_line,
+                     category_id, agents.get(rec.agent) if rec.agent else None, rec.queue, stored(rec.offered_at),
+                     stored(answered), stored(ended), talk, rec.hold_seconds, rec.wrap_seconds, rec.outcome,
+                     rec.ticket_id, None, created_at))
+    result.created = _insert_contacts(session, rows)
     result.duplicates += len(batch) - result.created
     errors.sort(key=lambda e: e["index"])
     return result
