@@ -270,3 +270,17 @@ def test_bulk_request_body_is_documented(client):
     assert body["properties"]["contacts"]["items"] == {"$ref": "#/components/schemas/ContactRecord"}
     assert body["properties"]["contacts"]["maxItems"] == 10_000 and body["required"] == ["contacts"]
     assert "ContactRecord" in spec["components"]["schemas"]
+
+
+def test_bulk_leaves_the_cycle_collector_running_after_a_batch_good_or_refused(client, world, clock):
+    import gc
+
+    h = world.headers("admin")
+    assert gc.isenabled()
+    r = client.post(f"{API}/contacts/bulk", headers=h, json={"contacts": [cdr(clock, "GC-1", customer_name="白骨精")]})
+    assert r.json()["created"] == 1 and gc.isenabled()
+    r = client.post(f"{API}/contacts/bulk", headers={**h, "Content-Type": "application/json"}, content=b"[1, 2")
+    assert r.status_code == 422 and gc.isenabled()
+    too_many = {"contacts": [cdr(clock, f"GC-{i}") for i in range(10_001)]}
+    r = client.post(f"{API}/contacts/bulk", headers=h, json=too_many)
+    assert r.status_code == 413 and gc.isenabled()

@@ -10,8 +10,10 @@ after a crash stores each record once and overwrites nothing.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -307,7 +309,7 @@ def _check_size(n: int, limit: int) -> None:
 def _utc_text(dt: datetime | None) -> str | None:
     """How ``UTCDateTime`` stores a time on SQLite: naive UTC text (the same text a query's bound value
     becomes, so comparisons hold)."""
-    return None if dt is None else dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if dt is None else dt.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # less "+00:00"
 
 
 def _aware(dt: datetime | None) -> datetime | None:
@@ -388,19 +390,37 @@ def _insert_contacts(session: Session, rows: list[tuple]) -> int:
         cur.close()
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cycle collector paused for one batch. A 10,000-record batch allocates a few hundred thousand
+    objects (records, dicts, datetimes, row tuples), none in a reference cycle, and the collector would walk
+    the whole heap again and again meanwhile: measured at ~80 ms of ~490 per 10,000 records on SQLite.
+    Collection resumes when the batch is done (if another batch paused it, when that one is done)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def ingest(session: Session, records: Sequence[Any], *, now: datetime) -> IngestResult:
     """Store the good records of a batch (see the module's docstring) in the caller's transaction.
 
     Bad records are reported ``{index, field, message}`` and skipped; a record already stored (same channel
     and ``call_id``) counts as a duplicate. Within a batch, the first of two records with the same id wins."""
-    good, errors = validate(records)
-    return store(session, good, errors, now=now)
+    with _no_cycle_collection():
+        good, errors = validate(records)
+        return store(session, good, errors, now=now)
 
 
 def ingest_json(session: Session, body: bytes, *, now: datetime, limit: int = MAX_BULK) -> IngestResult:
     """``ingest`` for a bulk body as it came over the wire (see ``read_bulk``)."""
-    good, errors = read_bulk(body, limit=limit)
-    return store(session, good, errors, now=now)
+    with _no_cycle_collection():
+        good, errors = read_bulk(body, limit=limit)
+        return store(session, good, errors, now=now)
 
 
 def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[dict], *,
