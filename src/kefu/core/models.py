@@ -10,6 +10,7 @@ from kefu.contacts import models as _contacts  # noqa: F401
 from kefu.core.db import Base
 from kefu.customers import models as _customers  # noqa: F401
 from kefu.notifications import models as _notifications  # noqa: F401
+from kefu.scripts import models as _scripts  # noqa: F401
 from kefu.sla import models as _sla  # noqa: F401
 from kefu.tickets import models as _tickets  # noqa: F401
 from kefu.timers import models as _timers  # noqa: F401

@@ -16,6 +16,8 @@ class Customer(Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
+    # how scripts address the customer (称呼): ms → 张女士, mr → 王先生; unknown → 您
+    title: Mapped[str | None] = mapped_column(String(8))
     role: Mapped[str] = mapped_column(String(20), default="consumer")
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(200), index=True)
