@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'."
     )
     redis_url: str | None = Field(None, description="Redis URL, only where several workers share realtime events.")
+    center_name: str = Field(
+        "客服中心", min_length=1, max_length=60,
+        description="The center's name as customers hear it; scripts (话术) fill `{中心}` with it.",
+    )
     default_language: str = Field("zh-CN", description="UI language when the user has not chosen one: `zh-CN` or `en`.")
     session_hours: int = Field(12, ge=1, description="How long a UI login or API token stays valid, in hours.")
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set behind HTTPS).")
