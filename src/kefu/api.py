@@ -11,13 +11,14 @@ from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
 from kefu.notifications import api as notifications
+from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
 
 router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
           catalog.router, catalog.lines, tickets.router, tickets.attachments, callbacks.router, sla.policies,
-          sla.calendars, audit.router, notifications.router, contacts.router):
+          sla.calendars, audit.router, notifications.router, contacts.router, scripts.router):
     router.include_router(r)
 # signed webhooks, one module per pushed channel (kefu.channels.webhook); regulator and internal complaints
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):

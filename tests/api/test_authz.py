@@ -256,6 +256,12 @@ def _dead_letter(c: Ctx) -> int:
     return row.id
 
 
+def _script(c: Ctx) -> int:
+    from kefu.scripts.models import Script
+
+    return c.db.scalar(select(Script.id).where(Script.code == "hold_long"))
+
+
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E(
@@ -587,6 +593,16 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("GET", f"{API}/channels/dead-letters/{_dead_letter(c)}")),
     E("POST", "/channels/dead-letters/{inbound_id}/reprocess", Perm.channels_dead_letters,
       lambda c: Req("POST", f"{API}/channels/dead-letters/{_dead_letter(c)}/reprocess")),
+    E("GET", "/scripts", Perm.scripts_read, lambda c: Req("GET", f"{API}/scripts", {"params": {"q": "稍等"}})),
+    E("POST", "/scripts", Perm.scripts_write,
+      lambda c: Req("POST", f"{API}/scripts", {"json": {"code": f"comfort{_n()}", "category": "apology",
+                                                        "title": "安抚", "body": "{称呼},请您不要着急。"}}), ok=201),
+    E("GET", "/scripts/{script_id}", Perm.scripts_read, lambda c: Req("GET", f"{API}/scripts/{_script(c)}")),
+    E("PATCH", "/scripts/{script_id}", Perm.scripts_write,
+      lambda c: Req("PATCH", f"{API}/scripts/{_script(c)}", {"json": {"sort_order": 5}})),
+    # the rendered text names the customer by surname only: the PII check below holds it to that
+    E("POST", "/scripts/{script_id}/render", Perm.scripts_read,
+      lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
 ]
 
 
@@ -713,6 +729,9 @@ EXPECTED = {
     Perm.complaints_internal: {"agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
     Perm.contacts_read: {"team_lead", "supervisor", "analyst", "qa", "admin"},
     Perm.contacts_write: {"admin"},
+    # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
+    Perm.scripts_read: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
+    Perm.scripts_write: {"supervisor", "admin"},
 }
 
 

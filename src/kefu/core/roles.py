@@ -61,6 +61,8 @@ class Perm(StrEnum):
     contacts_read = "contacts.read"
     contacts_write = "contacts.write"  # also any API key (an integration: the telephony system, gateways)
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
+    scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
+    scripts_write = "scripts.write"  # edit the script library
 
 
 R = Role
@@ -94,6 +96,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.contacts_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.qa, R.admin}),
     Perm.contacts_write: frozenset({R.admin}),
     Perm.channels_dead_letters: frozenset({R.admin}),
+    # everyone who talks to customers, and QA who score against the standard wording; supervisors (督导) own
+    # service etiquette and train agents on it, so they edit the wording along with admins
+    Perm.scripts_read: frozenset(_FRONT | {R.qa}),
+    Perm.scripts_write: frozenset({R.supervisor, R.admin}),
 }
 
 
