@@ -7,6 +7,7 @@ from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
 from kefu.channels import complaints_api, dead_letters, wechat, weibo
+from kefu.compliance import api as compliance
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
@@ -23,3 +24,4 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 # signed webhooks, one module per pushed channel (kefu.channels.webhook); regulator and internal complaints
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
+router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing

@@ -587,6 +587,9 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("POST", f"{API}/complaints/internal",
                     {"json": {"content": "顾客多次来电,一线无法解决退款争议", "original_ticket_id": _t(c)}}), ok=201),
     E("GET", "/complaints/internal", Perm.tickets_read, lambda c: Req("GET", f"{API}/complaints/internal")),
+    E("POST", "/compliance/check", Perm.compliance_check,
+      lambda c: Req("POST", f"{API}/compliance/check", {"json": {"text": "这个我帮您提交一下!!",
+                                                                 "context": [{"role": "customer", "text": "在吗"}]}})),
     E("GET", "/channels/dead-letters", Perm.channels_dead_letters,
       lambda c: (_dead_letter(c), Req("GET", f"{API}/channels/dead-letters"))[1]),
     E("GET", "/channels/dead-letters/{inbound_id}", Perm.channels_dead_letters,
@@ -727,6 +730,8 @@ EXPECTED = {
     Perm.complaints_regulator: {"complaint_specialist", "supervisor", "admin"},
     Perm.complaints_reply: {"complaint_specialist", "supervisor", "admin"},
     Perm.complaints_internal: {"agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
+    # SPEC M4/M10: whoever sends messages to customers checks them; QA reviews them against the same rules
+    Perm.compliance_check: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
     Perm.contacts_read: {"team_lead", "supervisor", "analyst", "qa", "admin"},
     Perm.contacts_write: {"admin"},
     # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
@@ -741,7 +746,8 @@ def test_permission_table_keeps_the_spec(perm):
 
 
 def test_read_only_roles_never_write():
-    writes = [p for p in Perm if not p.value.endswith(".read")]
+    # compliance.check reads no data and writes nothing: it checks the text it is sent
+    writes = [p for p in Perm if not p.value.endswith(".read") and p is not Perm.compliance_check]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
     assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]

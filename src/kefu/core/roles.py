@@ -58,6 +58,7 @@ class Perm(StrEnum):
     complaints_regulator = "complaints.regulator"  # file a case passed on by 12315 / 市场监管
     complaints_internal = "complaints.internal"  # raise internal feedback (what the front line could not solve)
     complaints_reply = "complaints.reply"  # record the reply sent back to the regulator
+    compliance_check = "compliance.check"  # run the etiquette checker on a message (reads and stores nothing)
     contacts_read = "contacts.read"
     contacts_write = "contacts.write"  # also any API key (an integration: the telephony system, gateways)
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
@@ -93,6 +94,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.complaints_regulator: frozenset({R.complaint_specialist, R.supervisor, R.admin}),
     Perm.complaints_internal: frozenset(_FRONT - {R.trainee}),
     Perm.complaints_reply: frozenset({R.complaint_specialist, R.supervisor, R.admin}),
+    # every seat that sends messages to customers, and QA who review them; analysts work on figures and
+    # listeners (product teams) only hear recordings: neither writes to customers nor scores etiquette
+    Perm.compliance_check: frozenset(_FRONT | {R.qa}),
     Perm.contacts_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.qa, R.admin}),
     Perm.contacts_write: frozenset({R.admin}),
     Perm.channels_dead_letters: frozenset({R.admin}),

@@ -37,12 +37,17 @@ def _check(session: Session, data: dict, script: Script | None = None) -> None:
     if "body" in data and (unknown := unknown_placeholders(data["body"])):
         names = " ".join("{" + n + "}" for n in unknown)
         raise Invalid(f"unknown placeholder {names} in the body", field="body")
-    for name in ("code", "shortcut"):
-        value = data.get(name)
-        if value and (script is None or value != getattr(script, name)) and session.scalar(
-            select(Script.id).where(getattr(Script, name) == value)
-        ):
-            raise Conflict(f"{name} {value!r} is taken", field=name)
+    if _taken(session, "code", data, script):
+        raise Conflict(f"code {data['code']!r} is taken", field="code")
+    if _taken(session, "shortcut", data, script):
+        raise Conflict(f"shortcut {data['shortcut']!r} is taken", field="shortcut")
+
+
+def _taken(session: Session, name: str, data: dict, script: Script | None) -> bool:
+    value = data.get(name)
+    if not value or (script is not None and value == getattr(script, name)):
+        return False
+    return session.scalar(select(Script.id).where(getattr(Script, name) == value)) is not None
 
 
 def create_script(session: Session, *, actor: Actor, data: dict) -> Script:

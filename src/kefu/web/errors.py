@@ -175,6 +175,18 @@ RULES: tuple[Rule, ...] = (
     _r(r"case (?P<number>.+) was already replied to", "监管案件 {number} 已回复过",
        "Case {number} was already replied to"),
     _r(r"the reply is empty", "回复内容不能为空", "The reply is empty"),
+    # the script library
+    _r(r"unknown placeholder (?P<names>.+) in the body",
+       "「{field}」含有未知的占位符 {names};可用:{{称呼}} {{坐席}} {{中心}} {{工单号}} {{时间}}",
+       "{field} has an unknown placeholder {names}; use {{称呼}} {{坐席}} {{中心}} {{工单号}} {{时间}}"),
+    _r(r"(?:code|shortcut) " + NAME + " is taken", "「{field}」{name} 已被使用,请换一个",
+       "{field} {name} is taken; choose another"),
+    _r(r"code may use letters, digits, '_', '.', '-' \(1–60\)", "「{field}」只能使用字母、数字、_ . -(最多 60 个字符)",
+       "{field} may use letters, digits, '_', '.', '-' (at most 60)"),
+    _r(r"a shortcut starts with / or ; then 1–15 letters, digits, '_' or '-'",
+       "「{field}」须以 / 或 ; 开头,后跟 1–15 个字母、数字、_ 或 -(如 /kc)",
+       "{field} starts with / or ; then 1–15 letters, digits, '_' or '-' (e.g. /kc)"),
+    _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
 )
 
 GENERIC = {  # status code -> (zh, en) when no rule matches
@@ -198,6 +210,7 @@ FIELD_LABELS = {
     "reply_due_at": "cmp.reply_due_at", "customer_name": "cmp.customer_name", "content": "cmp.content",
     "category_code": "field.category", "business_line_code": "cmp.business_line",
     "original_ticket_id": "cmp.original_ticket", "replied_at": "cmp.status.replied",
+    "script_id": "admin.scripts",
 }
 
 
