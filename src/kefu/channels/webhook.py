@@ -12,6 +12,9 @@ what to answer. ``webhook_router(adapter)`` gives it the routes ``/channels/{cha
   (400 when malformed), and each item given to ``intake.receive`` in its own SAVEPOINT: a re-delivered
   message is stored once, one that fails is kept as a dead letter (re-processed later through
   ``parse_raw``) and the platform still gets its acknowledgement, so it does not retry forever.
+
+A platform that signs or wraps its requests otherwise (WeChat's encrypted mode) overrides the hooks
+``url_check``, ``check_push`` (before the body is read) and ``open`` (the body unwrapped).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -78,6 +82,20 @@ class WebhookAdapter:
     def parse_raw(self, raw: bytes) -> list[InboundItem]:
         """``ChannelAdapter.parse_raw``: a dead letter re-processed."""
         return [x for x in self.parse(raw) if isinstance(x, InboundItem)]
+
+    # -- hooks of the routes: a channel with another scheme (WeChat's encrypted mode) overrides them ----
+    def url_check(self, params: Mapping[str, str]) -> str:
+        """``GET``: what to answer the platform's URL verification (raises ``Forbidden``)."""
+        self.check_signature(params.get("signature", ""), params.get("timestamp", ""), params.get("nonce", ""))
+        return params.get("echostr", "")
+
+    def check_push(self, params: Mapping[str, str]) -> None:
+        """``POST``, before the body is read: the request is signed with the channel's secret."""
+        self.check_signature(params.get("signature", ""), params.get("timestamp", ""), params.get("nonce", ""))
+
+    def open(self, raw: bytes, params: Mapping[str, str]) -> bytes:
+        """``POST``, once the body is read: the message itself (an encrypted push is checked and decrypted)."""
+        return raw
 
     # -- checks shared by every signed channel ---------------------------------------------------------
     def check_signature(self, sig: str, timestamp: str, nonce: str) -> None:
@@ -139,16 +157,15 @@ def webhook_router(adapter: WebhookAdapter):
     router = Router(prefix=f"/channels/{adapter.channel}", tags=["channels"])
     name = adapter.label or adapter.channel
 
-    async def verify(signature: str = "", timestamp: str = "", nonce: str = "", echostr: str = ""):
-        adapter.check_signature(signature, timestamp, nonce)
-        return PlainTextResponse(echostr)
+    async def verify(request: Request, signature: str = "", timestamp: str = "", nonce: str = "", echostr: str = ""):
+        return PlainTextResponse(adapter.url_check(request.query_params))
 
     async def push(request: Request, session: SessionDep, clock: ClockDep, signature: str = "",
                    timestamp: str = "", nonce: str = ""):
-        adapter.check_signature(signature, timestamp, nonce)
+        adapter.check_push(request.query_params)
         now = clock.now()
         adapter.check_fresh(timestamp, now)
-        raw = await read_limited(request, get_settings().webhook_max_bytes)
+        raw = adapter.open(await read_limited(request, get_settings().webhook_max_bytes), request.query_params)
         items = adapter.parse(raw)
         outcomes = await run_in_threadpool(take, session, adapter, raw, items, now)
         log.info("%s push: %s", adapter.channel, scrub_text(",".join(outcomes)) or "empty")

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         None, description="Token of the WeChat Official Account's message push (服务器配置); unset, "
         "`/api/v1/channels/wechat` refuses every request.",
     )
+    wechat_encoding_aes_key: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9]{43}$", description="EncodingAESKey (消息加解密密钥, 43 characters) of an "
+        "account in 安全模式 or 兼容模式; unset, encrypted pushes (`encrypt_type=aes`) are refused.",
+    )
+    wechat_app_id: str | None = Field(
+        None, description="AppID of the Official Account: an encrypted push must name it (with "
+        "`KEFU_WECHAT_ENCODING_AES_KEY`).",
+    )
     weibo_app_secret: str | None = Field(
         None, description="App secret of the Weibo 粉丝服务平台 app that signs message pushes; unset, "
         "`/api/v1/channels/weibo` refuses every request.",
