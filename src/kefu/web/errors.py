@@ -186,6 +186,7 @@ RULES: tuple[Rule, ...] = (
     _r(r"a shortcut starts with / or ; then 1–15 letters, digits, '_' or '-'",
        "「{field}」须以 / 或 ; 开头,后跟 1–15 个字母、数字、_ 或 -(如 /kc)",
        "{field} starts with / or ; then 1–15 letters, digits, '_' or '-' (e.g. /kc)"),
+    _r(r"sort_order must be a whole number", "「{field}」请填写整数", "{field} must be a whole number"),
     _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
 )
 

@@ -13,14 +13,25 @@ from kefu.core.deps import SESSION_COOKIE, ClockDep, Principal, SessionDep, clie
 from kefu.core.errors import DomainError
 from kefu.core.routing import Router
 from kefu.core.settings import get_settings
-from kefu.web import admin, callbacks, complaints, customers, dead_letters, sla_admin, ticket_page, tickets
+from kefu.web import (
+    admin,
+    callbacks,
+    complaints,
+    customers,
+    dead_letters,
+    scripts_admin,
+    sla_admin,
+    ticket_page,
+    tickets,
+)
 from kefu.web.errors import error_text
 from kefu.web.i18n import LANGUAGES, translate
 from kefu.web.pages import LANG_COOKIE, language, render
 
 __all__ = ["render", "router", "web_error_response"]
 router = Router(include_in_schema=False)
-for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters):
+for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
+                scripts_admin):
     router.include_router(_module.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
