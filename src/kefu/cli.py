@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from kefu.channels.email.cli import mail_app
+from kefu.compliance.cli import compliance_app
 from kefu.core.settings import get_settings
 from kefu.simulate.command import simulate
 
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(mail_app, name="mail")
+app.add_typer(compliance_app, name="compliance")
 console = Console()
 err = Console(stderr=True)
 
