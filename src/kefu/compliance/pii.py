@@ -52,7 +52,7 @@ _DIGITS_RE = re.compile(
     r"|(?P<landline>\(?0\d{2,3}\)?[ -]?[2-9]\d{6,7}(?:-\d{1,5})?)"
     r")" + _END
 )
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]++@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ANY_DIGIT = re.compile(r"\d")
 _NOT_DIGIT = re.compile(r"[^\dXx]")
 
@@ -91,11 +91,10 @@ def customer_values(texts: list[str]) -> set[str]:
     return {f.value for t in texts for f in find_pii(t)}
 
 
-_URL_RE = re.compile(
-    r"(?:(?:https?|ftp)://)?"
-    r"(?P<host>localhost|\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)"
-    r"(?::\d{1,5})?(?:/[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]*)?",
+_URL_RE = re.compile(  # starts at a word's start and never backtracks into a run: linear on any text
+    r"(?<![A-Za-z0-9.@_-])(?:(?:https?|ftp)://)?"
+    r"(?P<host>localhost|[A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)+)"
+    r"(?::\d{1,5})?(?:/[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]*+)?",
     re.IGNORECASE,
 )
 _TRAILING = frozenset(",.;:!?)]'\"")
