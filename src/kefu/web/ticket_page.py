@@ -24,6 +24,7 @@ from kefu.core.roles import PERMISSIONS, Perm
 from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.customers.service import masked_view
+from kefu.scripts import service as scripts
 from kefu.tickets import queries, service, workflow
 from kefu.tickets.models import CHANNELS, COMPLAINT_TYPES, PRIORITIES, Attachment, Ticket, TicketEvent, TicketMessage
 from kefu.web import fmt
@@ -143,6 +144,7 @@ def _page(request: Request, session, clock, me: Principal, ticket_id: int, *, er
         channels=CHANNELS, priorities=PRIORITIES, complaint_types=COMPLAINT_TYPES,
         complaint_case=case, case_status=complaints.case_status(case, now) if case else None,
         can_reply_regulator=shown["regulator"],
+        scripts=scripts.list_scripts(session) if can_write and me.can(Perm.scripts_read) else [],
         case_people=_names(session, [case.replied_by_id, case.raised_by_id]) if case else {})
 
 
