@@ -15,9 +15,11 @@ from channels.mail import chinese_mail
 from kefu.channels.email.adapter import take
 from kefu.channels.email.outbound import KIND, compose
 from kefu.core.errors import Invalid
+from kefu.notifications.models import Notification
 from kefu.tickets.models import Ticket, TicketEvent, TicketMessage
 from kefu.timers.models import Timer
-from kefu.timers.service import run_due
+from kefu.timers.service import MAX_ATTEMPTS, run_due
+from kefu.web import fmt
 
 API = "/api/v1"
 
@@ -28,9 +30,21 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
         self.refuse = False
+        self.answer = ""  # a permanent refusal of the data ("550 …")
+        self.unknown: set[str] = set()  # mailboxes that do not exist (550 at RCPT TO)
+        self.data_tries = 0
         self.got = threading.Event()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: 用户不存在"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        self.data_tries += 1
+        if self.answer:
+            return self.answer
         if self.refuse:
             return "451 4.3.2 try again later"
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
@@ -99,6 +113,11 @@ def test_a_reply_is_retried_when_the_smtp_server_is_away(db, world, factory, clo
     clock.advance(minutes=5)
     assert run_due(factory, clock) >= 1
     assert len(inbox.received) == 1
+    db.refresh(timer)
+    assert timer.status == "done"
+    kinds = db.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == first.ticket_id)).all()
+    assert "email_sent" in kinds and "email_failed" not in kinds  # a temporary refusal is nobody's business
+    assert db.scalar(select(Notification).where(Notification.kind == "email.failed")) is None
 
 
 def test_replies_on_other_channels_and_without_smtp_are_not_mailed(db, world, client, clock, mail_settings):
@@ -137,3 +156,83 @@ def test_a_subject_with_a_line_break_is_refused_and_a_ticket_subject_is_folded_s
     assert rcpt == ["13812345678@example.cn"] and msg["Bcc"] is None
     assert msg["Subject"] == f"Re: [工单#{ticket.id}] 骑手送错地址 Bcc: victim@example.cn"
     assert db.scalar(select(TicketMessage.id).where(TicketMessage.ticket_id == ticket.id)) is not None
+
+
+def _reply(db, client, world, clock, *, subject: str, body: str, reply: str, sender: tuple | None = None) -> int:
+    kw = {"sender": sender} if sender else {}
+    first = take(db, chinese_mail(subject=subject, body=body, message_id=f"<{abs(hash(subject))}@mail.example.cn>",
+                                  **kw), now=clock.now())
+    db.commit()
+    r = client.post(f"{API}/tickets/{first.ticket_id}/messages", headers=world.headers("agent"),
+                    json={"body": reply, "internal": False})
+    assert r.status_code == 201, r.text
+    return first.ticket_id
+
+
+def _failure(db, ticket_id: int) -> TicketEvent:
+    (event,) = db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                                    TicketEvent.kind == "email_failed")).all()
+    return event
+
+
+def test_a_permanent_refusal_is_not_retried_and_the_agent_is_told(db, world, factory, clock, client, inbox):
+    inbox.answer = "550 5.7.1 内容被拒收 message rejected as spam"
+    ticket_id = _reply(db, client, world, clock, subject="骑手私自取消订单", body="订单被取消了",
+                       reply="您好,已为您补发订单,预计30分钟送达。")
+    assert run_due(factory, clock) == 1  # handled: it is over, not an error to retry
+    timer = db.scalar(select(Timer).where(Timer.kind == KIND))
+    db.refresh(timer)
+    assert (timer.status, timer.attempts) == ("failed", 1) and "550" in timer.last_error
+    clock.advance(hours=2)
+    assert run_due(factory, clock) == 0 and inbox.data_tries == 1  # never sent again
+    event = _failure(db, ticket_id)
+    assert event.actor_name == "系统" and event.data["error"].startswith("550 5.7.1 内容被拒收")
+    assert "attempts" not in event.data
+    note = db.scalar(select(Notification).where(Notification.kind == "email.failed"))
+    assert note.user_id == world.users["agent"].id and note.ticket_id == ticket_id
+    assert f"工单 #{ticket_id}" in note.title and "550" in note.body
+    ctx = fmt.HistoryContext(users={}, messages={})
+    assert fmt.describe(event.kind, event.data, "系统", "zh-CN", ctx) == (
+        "系统:回复邮件未能发给客户,邮件服务器拒收:550 5.7.1 内容被拒收 message rejected as spam")
+    assert fmt.describe(event.kind, event.data, "System", "en", ctx).startswith(
+        "System: the reply could not be mailed, the mail server refused it: 550 5.7.1")
+    kinds = db.scalars(select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id)).all()
+    assert "email_sent" not in kinds
+
+
+def test_a_refused_recipient_fails_at_once_without_the_address_in_full(db, world, factory, clock, client, inbox):
+    inbox.unknown.add("wang.fang.1988@example.cn")
+    ticket_id = _reply(db, client, world, clock, subject="会员自动续费扣款", body="我没有开通自动续费",
+                       reply="王女士您好,已为您关闭自动续费并退款。", sender=("王芳", "wang.fang.1988@example.cn"))
+    run_due(factory, clock)
+    assert inbox.data_tries == 0 and inbox.received == []
+    event = _failure(db, ticket_id)
+    assert event.data["error"].startswith("550 5.1.1") and "用户不存在" in event.data["error"]
+    assert "wang.fang.1988@example.cn" not in event.data["error"]
+    note = db.scalar(select(Notification).where(Notification.kind == "email.failed"))
+    assert note.user_id == world.users["agent"].id and "wang.fang.1988@example.cn" not in note.body
+
+
+def test_a_reply_given_up_after_the_last_attempt_is_in_the_history_once(db, world, factory, clock, client, inbox):
+    inbox.refuse = True  # 451 every time
+    ticket_id = _reply(db, client, world, clock, subject="优惠券过期未使用", body="能否延期",
+                       reply="您好,优惠券已为您延期7天。")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        run_due(factory, clock)
+        failures = db.scalars(select(TicketEvent).where(TicketEvent.kind == "email_failed")).all()
+        assert (inbox.data_tries, len(failures)) == (attempt, 1 if attempt == MAX_ATTEMPTS else 0)
+        clock.advance(hours=1)
+    timer = db.scalar(select(Timer).where(Timer.kind == KIND))
+    db.refresh(timer)
+    assert (timer.status, timer.attempts, inbox.data_tries) == ("failed", MAX_ATTEMPTS, MAX_ATTEMPTS)
+    event = _failure(db, ticket_id)
+    assert event.data["attempts"] == MAX_ATTEMPTS and "451" in event.data["error"]
+    ctx = fmt.HistoryContext(users={}, messages={})
+    assert fmt.describe(event.kind, event.data, "系统", "zh-CN", ctx).startswith(
+        f"系统:回复邮件 {MAX_ATTEMPTS} 次发送均失败,已停止重试:")
+    assert f"failed {MAX_ATTEMPTS} times" in fmt.describe(event.kind, event.data, "System", "en", ctx)
+    (note,) = db.scalars(select(Notification).where(Notification.kind == "email.failed")).all()
+    assert note.user_id == world.users["agent"].id and f"已尝试 {MAX_ATTEMPTS} 次" in note.title
+    clock.advance(days=1)
+    run_due(factory, clock)
+    assert inbox.data_tries == MAX_ATTEMPTS

@@ -5,7 +5,8 @@ several workers share the work without waiting on each other), claims each
 with a conditional UPDATE (so a timer fires once even where row locks do not
 exist, as on SQLite), and runs its handler in a SAVEPOINT together with the
 claim: the effect and the "done" mark commit together or not at all. A failing
-handler is retried with backoff and never stops the rest of the batch.
+handler is retried with backoff and never stops the rest of the batch; after the last
+attempt the kind's ``on_give_up`` hook runs (to tell someone).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kefu.timers.models import Timer
 log = logging.getLogger("kefu.timers")
 Handler = Callable[[Session, Timer, datetime], None]
 HANDLERS: dict[str, Handler] = {}
+GIVE_UP: dict[str, Handler] = {}  # called once when a kind's timer fails for the last time
 MAX_ATTEMPTS = 5
 
 
@@ -34,6 +36,16 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
     def wrap(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        return fn
+
+    return wrap
+
+
+def on_give_up(kind: str) -> Callable[[Handler], Handler]:
+    """Register what to do when a ``kind`` timer has failed ``MAX_ATTEMPTS`` times (tell someone)."""
+
+    def wrap(fn: Handler) -> Handler:
+        GIVE_UP[kind] = fn
         return fn
 
     return wrap
@@ -107,7 +119,19 @@ def _fire_one(session: Session, timer: Timer, now: datetime) -> int:
         timer.last_error = scrub_text(f"{type(exc).__name__}: {exc}")[:2000]
         if timer.attempts >= MAX_ATTEMPTS:
             timer.status = "failed"
+            _give_up(session, timer, now)
         else:
             timer.due_at = now + timedelta(seconds=30 * 2 ** timer.attempts)
         log.warning("timer %s #%s (ref %s) failed: %s", timer.kind, timer.id, timer.ref_id, timer.last_error)
         return 0
+
+
+def _give_up(session: Session, timer: Timer, now: datetime) -> None:
+    fn = GIVE_UP.get(timer.kind)
+    if fn is None:
+        return
+    try:
+        with session.begin_nested():
+            fn(session, timer, now)
+    except Exception as exc:  # the timer stays failed; the rest of the batch goes on
+        log.error("timer %s #%s: give-up hook failed: %s", timer.kind, timer.id, scrub_text(str(exc)))

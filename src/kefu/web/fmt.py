@@ -110,6 +110,10 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
                  new=_label("tier", data.get("to_tier"), lang)) + _reason(data, lang)
     if kind in ("created", "reply", "note", "email_sent"):
         return t(f"ev.{kind}")
+    if kind == "email_failed":
+        if data.get("attempts"):
+            return t("ev.email_given_up", attempts=data["attempts"], error=data.get("error", ""))
+        return t("ev.email_failed", error=data.get("error", ""))
     if kind == "updated":
         changes = sorted(data.get("changes", {}).items(), key=lambda item: _field_rank(item[0]))
         sep = ", " if lang == "en" else "、"

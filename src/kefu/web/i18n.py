@@ -243,6 +243,10 @@ _S: dict[str, tuple[str, str]] = {
                         "{actor} granted {kind} ¥{amount} ({reason})"),
     "ev.sla_breached": ("{actor}:{which}已超时", "{actor}: {which} breached"),
     "ev.email_sent": ("{actor} 已将回复以邮件发给客户", "{actor} mailed the reply to the customer"),
+    "ev.email_failed": ("{actor}:回复邮件未能发给客户,邮件服务器拒收:{error}",
+                        "{actor}: the reply could not be mailed, the mail server refused it: {error}"),
+    "ev.email_given_up": ("{actor}:回复邮件 {attempts} 次发送均失败,已停止重试:{error}",
+                          "{actor}: mailing the reply failed {attempts} times, no more retries: {error}"),
     "ev.other": ("{actor} {kind}", "{actor} {kind}"),
     # callbacks, notifications
     "callbacks.mine": ("我的回访", "My callbacks"),

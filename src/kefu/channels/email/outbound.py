@@ -2,7 +2,9 @@
 
 Durable: saving the reply schedules an ``email_reply`` timer in the same transaction (so a reply that is
 saved is sent even if the process dies a moment later), and the timer worker sends it, retrying with
-backoff when the SMTP server is away. The Message-ID is derived from the reply (and signed with the
+backoff when the SMTP server is away or answers 4xx. A permanent refusal (5xx, or the recipient refused
+with 5xx) is not retried; it, or the last attempt failing, puts 邮件发送失败 in the ticket's history and
+notifies the agent who wrote the reply. The Message-ID is derived from the reply (and signed with the
 secret key, so nobody can guess one to join a stranger's ticket): a retry after a crash between sending
 and committing sends the same Message-ID, which the customer's client shows once. The subject carries
 the ticket number (``[工单#123]``) and In-Reply-To / References point at the customer's last message, so
@@ -28,9 +30,12 @@ from sqlalchemy.orm import Session
 from kefu.channels import intake
 from kefu.channels.email.parse import TICKET_IN_SUBJECT, one_line
 from kefu.channels.models import MailThread
+from kefu.core.context import Actor
 from kefu.core.errors import Invalid
+from kefu.core.pii import mask_email, scrub_text
 from kefu.core.settings import Settings, get_settings
 from kefu.customers.models import Customer
+from kefu.notifications.service import notify
 from kefu.tickets import service as tickets
 from kefu.tickets.models import Ticket, TicketEvent, TicketMessage
 from kefu.timers import service as timers
@@ -132,8 +137,66 @@ def send_reply(session: Session, timer: Timer, now: datetime) -> None:
     msg = compose(subject=reply_subject(ticket), body=message.body, to=customer.email, to_name=customer.name,
                   message_id=message_id, in_reply_to=in_reply_to, references=references, settings=settings,
                   date=message.created_at)
-    send(msg, settings)
+    try:
+        send(msg, settings)
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+        if not permanent(exc):
+            raise  # 4xx: the worker retries with backoff
+        timer.status, timer.last_error = "failed", scrub_text(f"{type(exc).__name__}: {exc}")[:2000]
+        log.warning("reply %s on ticket %s refused for good: %s", message.id, ticket.id, timer.last_error)
+        reply_failed(session, message=message, ticket=ticket, error=smtp_reason(exc, customer.email), now=now)
+        return
     intake.remember_outbound(session, message_id=message_id, ticket_id=ticket.id, now=now)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=None, actor_name="系统", kind="email_sent",
                             data={"message_id": message.id}))
     log.info("reply %s on ticket %s mailed", message.id, ticket.id)
+
+
+def permanent(exc: Exception) -> bool:
+    """A refusal that a retry cannot change: a 5xx answer, or the recipient refused with 5xx. A failed login
+    (535) is kefu's configuration, fixed by an admin: retried like a temporary error."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(500 <= code < 600 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+
+
+def smtp_reason(exc: Exception, address: str) -> str:
+    """The server's answer, short and without the customer's address in full."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(exc.recipients.values()))
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code, text = exc.smtp_code, exc.smtp_error
+    else:
+        code, text = None, str(exc).encode()
+    reason = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
+    reason = scrub_text(reason.replace(address, mask_email(address)))
+    return (f"{code} {reason}" if code else reason)[:300]
+
+
+def reply_failed(session: Session, *, message: TicketMessage, ticket: Ticket, error: str, now: datetime,
+                 attempts: int | None = None) -> None:
+    """The reply will not reach the customer: a line in the ticket's history (``attempts`` when it was
+    given up after retrying) and a notice to its author."""
+    data = {"message_id": message.id, "error": error} | ({"attempts": attempts} if attempts else {})
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=None, actor_name="系统", kind="email_failed",
+                            data=data))
+    tried = f"(已尝试 {attempts} 次)" if attempts else ""
+    notify(session, actor=Actor.system(now), user_ids=[message.author_id], kind="email.failed",
+           title=f"工单 #{ticket.id} 的回复邮件未能发给客户{tried}", body=error, ticket_id=ticket.id,
+           dedupe=f"email_failed:{message.id}")
+
+
+@timers.on_give_up(KIND)
+def reply_given_up(session: Session, timer: Timer, now: datetime) -> None:
+    """The last attempt failed (the SMTP server away for the whole backoff, or 4xx every time)."""
+    message = session.get(TicketMessage, timer.ref_id)
+    if message is None:
+        return
+    ticket = session.get(Ticket, message.ticket_id)
+    customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    error = timer.last_error or ""
+    if customer is not None and customer.email:
+        error = error.replace(customer.email, mask_email(customer.email))
+    reply_failed(session, message=message, ticket=ticket, error=error[:300], now=now, attempts=timer.attempts)
