@@ -9,6 +9,7 @@ seen only through the audited reveal on the customer. Re-processing is audited, 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.parser import BytesHeaderParser
@@ -32,6 +33,7 @@ from kefu.core.routing import Router
 from kefu.core.schemas import Out, Page
 
 HEADERS = 60
+COUNT_CAP = 1_000  # as the ticket and contact lists: counting stops here ("1000+")
 VALUE_CHARS = 500
 PREVIEW_CHARS = 2000
 _ID_HEADERS = {"message-id", "in-reply-to", "references"}
@@ -59,14 +61,26 @@ def preview_of(raw: bytes) -> str:
     return mask(text)[:PREVIEW_CHARS]
 
 
-def list_dead(session: Session, *, channel: str | None, limit: int, offset: int) -> tuple[list[InboundMessage], int]:
+@dataclass
+class DeadPage:
+    rows: list[InboundMessage]
+    count: int  # exact unless capped
+    capped: bool  # more than ``count`` match (counting stopped at COUNT_CAP, or offset + limit if larger)
+
+
+def list_dead(session: Session, *, channel: str | None, limit: int, offset: int) -> DeadPage:
+    """One page of dead letters, newest first (the status + received_at index), with a capped count."""
     stmt = select(InboundMessage).where(InboundMessage.status == "dead")
     if channel:
         stmt = stmt.where(InboundMessage.channel == channel)
-    count = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(stmt.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
-                           .limit(limit).offset(offset)).all()
-    return list(rows), count
+    rows = list(session.scalars(stmt.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+                                .limit(limit).offset(offset)))
+    if len(rows) < limit and (rows or offset == 0):
+        return DeadPage(rows=rows, count=offset + len(rows), capped=False)  # the last page: nothing to count
+    cap = max(COUNT_CAP, offset + limit)
+    n = session.scalar(select(func.count()).select_from(stmt.with_only_columns(InboundMessage.id)
+                                                        .limit(cap + 1).subquery())) or 0
+    return DeadPage(rows=rows, count=min(n, cap), capped=n > cap)
 
 
 def get_dead(session: Session, inbound_id: int) -> InboundMessage:
@@ -124,6 +138,10 @@ class DeadLetterDetail(DeadLetterPublic):
     size: int
 
 
+class DeadLetterPage(Page[DeadLetterPublic]):
+    count_capped: bool = False  # ``count`` stopped at 1,000 (or offset + limit if larger): more match
+
+
 class ReprocessResult(Out):
     id: int
     status: str  # processed | ignored | dead (still failing)
@@ -143,11 +161,13 @@ def detail(row: InboundMessage) -> dict:
             "preview": None if is_mail else preview_of(raw)}
 
 
-@router.get("", response_model=Page[DeadLetterPublic])
+@router.get("", response_model=DeadLetterPage)
 def list_dead_letters(session: SessionDep, _: Admin, channel: str | None = None,
                       limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0)] = 0):
-    rows, count = list_dead(session, channel=channel, limit=limit, offset=offset)
-    return {"data": [public(r) for r in rows], "count": count}
+    """Dead letters, newest first, ``channel`` (email, wechat, weibo…) to filter; ``count`` counts up to
+    1,000 (or offset + limit if larger), then stops there with ``count_capped: true``."""
+    page = list_dead(session, channel=channel, limit=limit, offset=offset)
+    return {"data": [public(r) for r in page.rows], "count": page.count, "count_capped": page.capped}
 
 
 @router.get("/{inbound_id}", response_model=DeadLetterDetail)

@@ -277,6 +277,7 @@ _S: dict[str, tuple[str, str]] = {
     "dead.size": ("大小(字节)", "Size (bytes)"),
     "dead.reprocess": ("重新处理", "Re-process"),
     "dead.none": ("没有死信", "No dead letters"),
+    "dead.count": ("共 {count} 条", "{count} in all"),
     "dead.result.processed": ("死信 #{id} 已处理", "Dead letter #{id} was taken"),
     "dead.result.ignored": ("死信 #{id} 是自动回复或退信,已忽略",
                             "Dead letter #{id} is an auto-reply or bounce: ignored"),
