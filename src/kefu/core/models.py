@@ -5,6 +5,7 @@ from kefu.audit import models as _audit  # noqa: F401
 from kefu.callbacks import models as _callbacks  # noqa: F401
 from kefu.catalog import models as _catalog  # noqa: F401
 from kefu.channels import models as _channels  # noqa: F401
+from kefu.chat import models as _chat  # noqa: F401
 from kefu.compensation import models as _compensation  # noqa: F401
 from kefu.contacts import models as _contacts  # noqa: F401
 from kefu.core.db import Base

@@ -120,6 +120,34 @@ class Settings(BaseSettings):
         300, ge=1, description="A signed push whose timestamp is further than this from the clock is refused "
         "as a replay.",
     )
+    chat_idle_prompt_seconds: int = Field(
+        180, ge=1, description="Chat idle flow: customer silence after the agent's answer before the system asks "
+        "whether they have other questions or are still there (a queue may set its own).",
+    )
+    chat_idle_close_seconds: int = Field(
+        120, ge=1, description="Further silence after the idle prompt before the standard closing is sent and the "
+        "chat closes (a queue may set its own).",
+    )
+    chat_first_reply_seconds: int = Field(
+        60, ge=1, description="An assigned chat without an agent reply this long alerts the agent's team leader "
+        "(a queue may set its own).",
+    )
+    chat_disconnect_grace_seconds: int = Field(
+        60, ge=1, description="How long a disconnected agent keeps their chats before they go back to the front "
+        "of the queue.",
+    )
+    chat_queue_timeout_seconds: int = Field(
+        300, ge=1, description="A customer waiting this long is offered a callback or to leave a message (留言) "
+        "(a queue may set its own).",
+    )
+    chat_returning_hold_seconds: int = Field(
+        30, ge=0, description="熟客优先: how long a returning customer is held for the busy agent who served them "
+        "last before any other eligible agent takes them.",
+    )
+    chat_trainees_pick: bool = Field(
+        False, description="Let trainees (新入职) pick customers out of the chat queue themselves instead of being "
+        "assigned; everyone else is always assigned automatically.",
+    )
     log_level: str = Field("INFO", description="Log level of the server and worker.")
 
     @field_validator("timezone")
