@@ -1,0 +1,172 @@
+"""Live fan-out for the chat transport: who is listening to which chat, and waking them when it changed.
+
+A hub carries no message text: it only *wakes* listeners. A woken socket reads what it has not sent yet from the
+store (``seq > cursor``, in order), so the store stays the single source of messages and delivery is exactly once
+and in order whatever the hub does — a lost or doubled wake-up costs a query, never a message.
+
+``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket here
+commits (``publish``) and, as a baseline that also covers other processes and the timer worker's system messages
+(idle prompt, idle closing, queue timeout), polls the store every ``interval`` seconds with one query over the
+chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. A
+Redis pub/sub hub (``KEFU_REDIS_URL``) would implement the same interface, publishing wake-ups to a channel per
+chat, and keep the poll as a slower safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from kefu.chat.models import Chat
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.25
+QUEUE_SECONDS = 1.0  # how often waiting customers' queue positions are looked at again
+
+
+@dataclass(eq=False)
+class Listener:
+    """One socket: woken when a chat it follows (or, for an agent, their set of chats) may have changed.
+    ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; they are never stored or replayed."""
+
+    agent_id: int | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    typing: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Hub(Protocol):
+    def follow(self, listener: Listener, chat_id: int) -> None: ...
+
+    def unfollow(self, listener: Listener, chat_id: int) -> None: ...
+
+    def join(self, listener: Listener) -> None: ...
+
+    def leave(self, listener: Listener) -> None: ...
+
+    def agent_online(self, agent_id: int) -> bool: ...
+
+    async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
+        """Something about ``chat_id`` was committed (a message, its status or agent): wake its listeners."""
+
+    async def typing(self, chat_id: int, sender: str) -> None: ...
+
+
+Snapshot = tuple[int | None, int, str]  # agent_id, last_seq, status
+
+
+class LocalHub:
+    """The in-process hub with the store poll (see the module docstring)."""
+
+    def __init__(self, factory: sessionmaker[Session], *, interval: float = POLL_SECONDS,
+                 serial_writes: bool = False) -> None:
+        self.factory, self.interval = factory, interval
+        self.chats: dict[int, set[Listener]] = defaultdict(set)
+        self.agents: dict[int, set[Listener]] = defaultdict(set)
+        self.seen: dict[int, Snapshot] = {}
+        self._queue_checked = 0.0
+        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        # SQLite: one writer at a time from this process's sockets (see ``kefu.chat.ws.Feed.db``)
+        self.write_lock = asyncio.Lock() if serial_writes else None
+
+    # -- listeners ----------------------------------------------------------------------------------------------
+    def join(self, listener: Listener) -> None:
+        if listener.agent_id is not None:
+            self.agents[listener.agent_id].add(listener)
+
+    def leave(self, listener: Listener) -> None:
+        for chat_id in [c for c, ls in self.chats.items() if listener in ls]:
+            self.unfollow(listener, chat_id)
+        if listener.agent_id is not None:
+            self._discard(self.agents, listener.agent_id, listener)
+
+    def follow(self, listener: Listener, chat_id: int) -> None:
+        self.chats[chat_id].add(listener)
+
+    def unfollow(self, listener: Listener, chat_id: int) -> None:
+        self._discard(self.chats, chat_id, listener)
+        if chat_id not in self.chats:
+            self.seen.pop(chat_id, None)
+
+    @staticmethod
+    def _discard(index: dict[int, set[Listener]], key: int, listener: Listener) -> None:
+        group = index.get(key)
+        if group is not None:
+            group.discard(listener)
+            if not group:
+                del index[key]
+
+    def agent_online(self, agent_id: int) -> bool:
+        return bool(self.agents.get(agent_id))
+
+    # -- wake-ups -----------------------------------------------------------------------------------------------
+    def _wake(self, chat_id: int, *agent_ids: int | None) -> None:
+        for listener in self.chats.get(chat_id, ()):
+            listener.wake.set()
+        for agent_id in agent_ids:
+            for listener in self.agents.get(agent_id, ()) if agent_id is not None else ():
+                listener.wake.set()
+
+    async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
+        self._wake(chat_id, agent_id)
+
+    async def typing(self, chat_id: int, sender: str) -> None:
+        for listener in self.chats.get(chat_id, ()):
+            listener.typing.append((chat_id, sender))
+            listener.wake.set()
+
+    # -- the poll -----------------------------------------------------------------------------------------------
+    def _read(self, chat_ids: list[int], agent_ids: list[int]) -> dict[int, Snapshot]:
+        conditions = []
+        if chat_ids:
+            conditions.append(Chat.id.in_(chat_ids))
+        if agent_ids:
+            conditions.append(and_(Chat.agent_id.in_(agent_ids), Chat.status == "active"))
+        with self.factory() as session:
+            rows = session.execute(select(Chat.id, Chat.agent_id, Chat.last_seq, Chat.status)
+                                   .where(or_(*conditions))).all()
+        return {r.id: (r.agent_id, r.last_seq, r.status) for r in rows}
+
+    async def poll_once(self) -> None:
+        if not self.chats and not self.agents:
+            return
+        now = await run_in_threadpool(self._read, list(self.chats), list(self.agents))
+        clock = time.monotonic()
+        requeue = clock - self._queue_checked >= QUEUE_SECONDS  # positions move as others are served
+        if requeue:
+            self._queue_checked = clock
+        for chat_id, snap in now.items():
+            before = self.seen.get(chat_id)
+            if snap != before or (requeue and snap[2] == "waiting"):
+                self._wake(chat_id, snap[0], before[0] if before else None)
+        self.seen = {c: s for c, s in now.items() if c in self.chats}
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except Exception:  # the store is briefly unreachable: try again next time
+                log.exception("chat hub poll failed")
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        """Poll from the running loop (a test may run the app's lifespan in two loops: one poll each)."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._tasks:
+            self._tasks[loop] = loop.create_task(self._run())
+
+    async def stop(self) -> None:
+        task = self._tasks.pop(asyncio.get_running_loop(), None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
