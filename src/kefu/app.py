@@ -18,6 +18,9 @@ from sqlalchemy import Engine, func, select, text
 import kefu.worker  # noqa: F401  (timer handlers)
 from kefu import __version__
 from kefu.api import router as api_router
+from kefu.chat.hub import LocalHub
+from kefu.chat.ws import Limits
+from kefu.chat.ws import router as chat_socket_router
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import make_engine, make_sessionmaker
 from kefu.core.errors import DomainError
@@ -105,7 +108,9 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
 
             _thread, stop = start_thread(factory, clock, interval=settings.worker_interval_seconds,
                                          batch=settings.worker_batch, on_fired=count)
+        app.state.chat_hub.start()
         yield
+        await app.state.chat_hub.stop()
         if stop is not None:
             stop.set()
 
@@ -116,6 +121,9 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
                   max_body_size=max_request_bytes(settings))
     app.state.settings, app.state.engine, app.state.clock = settings, engine, clock
     app.state.sessionmaker, app.state.metrics = factory, metrics
+    # live chat fan-out (kefu.chat.hub): in-process with a store poll; a Redis hub would replace it here
+    app.state.chat_limits = Limits()
+    app.state.chat_hub = LocalHub(factory, serial_writes=engine.dialect.name == "sqlite")
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
@@ -163,5 +171,6 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.add_middleware(HeadersAndMetrics, metrics=metrics)
     app.include_router(api_router)
     app.include_router(web_router)
+    app.include_router(chat_socket_router)  # /ws/chat/customer and /ws/chat/agent (docs/chat-protocol.md)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
