@@ -16,7 +16,7 @@ from email.parser import BytesHeaderParser
 from typing import Annotated
 
 from fastapi import Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.audit.service import record
@@ -27,6 +27,7 @@ from kefu.channels.models import InboundMessage
 from kefu.core.context import Actor
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.errors import NotFound
+from kefu.core.paging import page_count
 from kefu.core.pii import mask_email, scrub_text
 from kefu.core.roles import Perm
 from kefu.core.routing import Router
@@ -75,12 +76,9 @@ def list_dead(session: Session, *, channel: str | None, limit: int, offset: int)
         stmt = stmt.where(InboundMessage.channel == channel)
     rows = list(session.scalars(stmt.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
                                 .limit(limit).offset(offset)))
-    if len(rows) < limit and (rows or offset == 0):
-        return DeadPage(rows=rows, count=offset + len(rows), capped=False)  # the last page: nothing to count
-    cap = max(COUNT_CAP, offset + limit)
-    n = session.scalar(select(func.count()).select_from(stmt.with_only_columns(InboundMessage.id)
-                                                        .limit(cap + 1).subquery())) or 0
-    return DeadPage(rows=rows, count=min(n, cap), capped=n > cap)
+    count, capped = page_count(session, stmt.with_only_columns(InboundMessage.id), found=len(rows), limit=limit,
+                               offset=offset, cap=COUNT_CAP)
+    return DeadPage(rows=rows, count=count, capped=capped)
 
 
 def get_dead(session: Session, inbound_id: int) -> InboundMessage:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
@@ -15,6 +15,7 @@ from kefu.contacts.models import Contact
 from kefu.contacts.schemas import ContactPublic
 from kefu.core import pii
 from kefu.core.errors import NotFound
+from kefu.core.paging import page_count
 from kefu.customers.models import Customer
 from kefu.tickets.schemas import CategoryRef, CustomerRef, Ref
 
@@ -65,12 +66,7 @@ def page_contacts(session: Session, f: ContactFilter, *, limit: int, offset: int
     number of queries whatever the page size."""
     stmt = build_query(f)
     ids = list(session.scalars(stmt.order_by(*NEWEST).limit(limit).offset(offset)))
-    cap = max(COUNT_CAP, offset + limit)
-    if len(ids) < limit and (ids or offset == 0):
-        count, capped = offset + len(ids), False  # the last page: nothing to count
-    else:
-        n = session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
-        count, capped = min(n, cap), n > cap
+    count, capped = page_count(session, stmt, found=len(ids), limit=limit, offset=offset, cap=COUNT_CAP)
     rows = session.scalars(select(Contact).where(Contact.id.in_(ids))).all() if ids else []
     by_id = {c.id: c for c in rows}
     return ContactPage(rows=publics(session, [by_id[i] for i in ids if i in by_id]), count=count, capped=capped)

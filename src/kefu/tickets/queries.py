@@ -11,6 +11,7 @@ from sqlalchemy import column as sa_column
 from sqlalchemy.orm import Session, joinedload
 
 from kefu.catalog.models import Category
+from kefu.core.paging import capped_count, page_count
 from kefu.tickets import search, workflow
 from kefu.tickets.models import Ticket
 
@@ -204,7 +205,6 @@ def page_tickets(session: Session, f: TicketFilter, *, now: datetime, today_star
     fixed number of queries (at most six) whatever the page size."""
     stmt = build_query(session, f, now=now, today_start=today_start)
     searching_fts = _uses_fts(session, f)
-    cap = max(COUNT_CAP, offset + limit)
     if f.q and f.q.strip() and session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times and the server may then keep a generic plan, which does
         # not see the LIMIT nor how common the words are, and can filter the whole table
@@ -213,8 +213,8 @@ def page_tickets(session: Session, f: TicketFilter, *, now: datetime, today_star
         # of them) and expects a few hundred matches where there are 100,000, so it collects them all in a
         # bitmap and sorts them for one page (0.5 s). The capped count tells: past the cap, matches are
         # common and walking the newest tickets backwards finds a page at once.
-        n = session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
-        common = n > cap and f.order == "number"
+        count, capped = capped_count(session, stmt, max(COUNT_CAP, offset + limit))
+        common = capped and f.order == "number"
         if common:  # the GIN index only serves bitmaps: with these off, the primary key walk is what is left
             session.execute(text("SET LOCAL enable_bitmapscan = off"))
             session.execute(text("SET LOCAL enable_seqscan = off"))
@@ -223,15 +223,10 @@ def page_tickets(session: Session, f: TicketFilter, *, now: datetime, today_star
         if common:
             session.execute(text("RESET enable_bitmapscan"))
             session.execute(text("RESET enable_seqscan"))
-        count, capped = min(n, cap), n > cap
     else:
         ids = _page_ids(session, stmt, f, today_start=today_start, limit=limit, offset=offset,
                         searching_fts=searching_fts)
-        if len(ids) < limit and (ids or offset == 0):
-            count, capped = offset + len(ids), False  # the last page: nothing to count
-        else:
-            n = session.scalar(select(func.count()).select_from(stmt.limit(cap + 1).subquery())) or 0
-            count, capped = min(n, cap), n > cap
+        count, capped = page_count(session, stmt, found=len(ids), limit=limit, offset=offset, cap=COUNT_CAP)
     by_id = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)).options(*EAGER_ONE))}
     return TicketPage(rows=[by_id[i] for i in ids if i in by_id], count=count, capped=capped)
 
