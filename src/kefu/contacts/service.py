@@ -89,12 +89,17 @@ def validate(records: Sequence[Any]) -> tuple[list[tuple[int, ContactRecord]], l
         except ValidationError as exc:
             errors += _pydantic_errors(index, exc)
             continue
-        problem = _check_record(rec)
-        if problem:
-            errors.append({"index": index, "field": problem[0], "message": problem[1]})
-        else:
-            good.append((index, rec))
+        _sort(index, rec, good, errors)
     return good, errors
+
+
+def _sort(index: int, rec: ContactRecord, good: list, errors: list) -> None:
+    """A well-typed record into ``good``, or the first thing wrong with it into ``errors``."""
+    problem = _check_record(rec)
+    if problem:
+        errors.append({"index": index, "field": problem[0], "message": problem[1]})
+    else:
+        good.append((index, rec))
 
 
 # -- looking up a batch's codes and customers -----------------------------------
@@ -293,11 +298,7 @@ def read_bulk(body: bytes, *, limit: int = MAX_BULK) -> tuple[list[tuple[int, Co
     _check_size(len(recs), limit)
     good, errors = [], []
     for index, rec in enumerate(recs):
-        problem = _check_record(rec)
-        if problem:
-            errors.append({"index": index, "field": problem[0], "message": problem[1]})
-        else:
-            good.append((index, rec))
+        _sort(index, rec, good, errors)
     return good, errors
 
 
