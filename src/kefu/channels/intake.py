@@ -51,13 +51,18 @@ def _claim(session: Session, item: InboundItem, now: datetime) -> InboundMessage
         return existing
     row = InboundMessage(channel=item.channel, external_id=item.external_id, status="processed", raw=None,
                          received_at=now, attempts=1)
+    return row if _add_once(session, row) else None  # not added: another worker stored it a moment ago
+
+
+def _add_once(session: Session, row: InboundMessage) -> bool:
+    """Insert ``row`` in a SAVEPOINT; False if its (channel, external_id) is already stored."""
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
-    except IntegrityError:  # another worker stored it a moment ago
-        return None
-    return row
+    except IntegrityError:
+        return False
+    return True
 
 
 def _find_ticket(session: Session, item: InboundItem, customer_id: int) -> Ticket | None:
@@ -139,14 +144,8 @@ def remember_outbound(session: Session, *, message_id: str, ticket_id: int, now:
 def ignore(session: Session, *, channel: str, external_id: str, reason: str, now: datetime) -> bool:
     """Record a message deliberately not taken (an auto-reply, a bounce) so it is not looked at again.
     False if it was already recorded."""
-    try:
-        with session.begin_nested():
-            session.add(InboundMessage(channel=channel, external_id=external_id, status="ignored", error=reason,
-                                       received_at=now, processed_at=now, attempts=1))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return _add_once(session, InboundMessage(channel=channel, external_id=external_id, status="ignored",
+                                             error=reason, received_at=now, processed_at=now, attempts=1))
 
 
 def dead_letter(session: Session, *, channel: str, external_id: str, raw: bytes | None, error: str,
