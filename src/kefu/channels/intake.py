@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kefu.catalog.models import Category
 from kefu.channels.base import ADAPTERS, InboundItem
 from kefu.channels.models import InboundMessage, MailThread
+from kefu.contacts import events as contact_events
 from kefu.contacts.models import Contact
 from kefu.core.context import Actor
 from kefu.core.errors import NotFound
@@ -124,6 +125,7 @@ def receive(session: Session, item: InboundItem, *, now: datetime) -> Received:
                       customer_id=customer.id, customer_role=customer.role, category_id=ticket.category_id,
                       business_line_id=ticket.business_line_id, offered_at=item.received_at, outcome="answered",
                       ticket_id=ticket.id, created_at=now)
+    contact_events.text_for(contact, " ".join(t for t in (item.subject, item.body) if t)[:2000])
     session.add(contact)
     session.flush()
     claimed.status, claimed.error, claimed.raw = "processed", None, None

@@ -26,6 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kefu.accounts.models import User
 from kefu.catalog.models import BusinessLine, Category
+from kefu.contacts import events
+from kefu.contacts.events import FACT_COLUMNS, ContactFact
 from kefu.contacts.models import Contact
 from kefu.contacts.schemas import MAX_BULK, BulkEnvelope, BulkRequest, ContactRecord
 from kefu.core import pii
@@ -319,6 +321,7 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 _CONTACT_COLUMNS = [c.name for c in CONTACTS.columns if not c.primary_key]
 _CONTACT_LIST = ", ".join(_CONTACT_COLUMNS)
+_FACT_LIST = ", ".join(FACT_COLUMNS)
 _CUSTOMER_COLUMNS = ("id", "name", "role", "phone", "email", "wechat_openid", "created_at", "updated_at")
 _CUSTOMER_LIST = ", ".join(_CUSTOMER_COLUMNS)
 assert _CONTACT_COLUMNS == ["channel", "external_id", "direction", "customer_id", "customer_role",
@@ -367,7 +370,7 @@ def _insert_contacts(session: Session, rows: list[tuple]) -> int:
 
     SQLite: one executemany of ``INSERT … ON CONFLICT DO NOTHING`` through the driver. PostgreSQL: ``COPY``
     into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (it reports how many rows
-    were new; psycopg's executemany cannot)."""
+    were new; psycopg's executemany cannot). The new rows are published to ``kefu.contacts.events`` listeners."""
     if not rows:
         return 0
     dbapi = session.connection().connection.driver_connection
@@ -380,15 +383,24 @@ def _insert_contacts(session: Session, rows: list[tuple]) -> int:
                 for row in rows:
                     copy.write_row(row)
             cur.execute(f"INSERT INTO contacts ({_CONTACT_LIST}) SELECT {_CONTACT_LIST} FROM contacts_incoming "
-                        "ON CONFLICT (channel, external_id) DO NOTHING")
-            return cur.rowcount
+                        f"ON CONFLICT (channel, external_id) DO NOTHING RETURNING {_FACT_LIST}")
+            facts = [ContactFact.from_row(r) for r in cur.fetchall()] if events.NEW else []
+            created = cur.rowcount
+        events.publish_new(session, facts)
+        return created
     cur = dbapi.cursor()
     try:
+        # SQLite: the write transaction is ours alone, so the new rows are those past the largest id before
+        before = cur.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0] if events.NEW else 0
         cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(_CONTACT_COLUMNS))}) "
                         "ON CONFLICT (channel, external_id) DO NOTHING", rows)
-        return cur.rowcount
+        created = cur.rowcount
+        facts = [ContactFact.from_row(r) for r in cur.execute(
+            f"SELECT {_FACT_LIST} FROM contacts WHERE id > ? ORDER BY id", (before,))] if events.NEW else []
     finally:
         cur.close()
+    events.publish_new(session, facts)
+    return created
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from kefu.catalog import models as _catalog  # noqa: F401
 from kefu.channels import models as _channels  # noqa: F401
 from kefu.chat import models as _chat  # noqa: F401
 from kefu.compensation import models as _compensation  # noqa: F401
+from kefu.contacts import events as _contact_events  # noqa: F401  (its after_flush listener)
 from kefu.contacts import models as _contacts  # noqa: F401
 from kefu.core.db import Base
 from kefu.customers import models as _customers  # noqa: F401

@@ -1,0 +1,124 @@
+"""What other domains hear when contacts are stored or change: complaint-spike alerts (M6) count new
+contacts, KPI rollups (M7) keep their interval totals in step with new and changed ones.
+
+Listeners are told in batches, never once per row of a bulk insert, and run inside the writer's
+transaction, before it commits: what they write commits or rolls back with the contacts. A listener that
+must act only once the contacts are durable (a notification, a realtime push) registers an ``after_commit``
+hook on the session it is given.
+
+Every path that writes contacts reaches them:
+- the bulk path (``contacts.service.store``: the API, the CSV importer, the simulator) calls
+  ``publish_new`` with the rows it inserted, not the duplicates it skipped;
+- every other path (channel intake, chat, the demo) writes ORM ``Contact`` objects, which an ``after_flush``
+  listener on every ``Session`` publishes: new objects to ``on_new``, changed ones to ``on_changed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from kefu.contacts.models import Contact
+
+# the columns a listener is told (what alerts and rollups key on), in this order
+FACT_COLUMNS = ("id", "channel", "customer_id", "business_line_id", "category_id", "agent_id", "queue", "offered_at",
+                "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds", "outcome", "ticket_id",
+                "satisfaction")
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFact:
+    """One stored contact as listeners see it (times aware, in UTC)."""
+
+    id: int
+    channel: str
+    customer_id: int | None
+    business_line_id: int | None
+    category_id: int | None
+    agent_id: int | None
+    queue: str | None
+    offered_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    talk_seconds: int | None
+    hold_seconds: int | None
+    wrap_seconds: int | None
+    outcome: str
+    ticket_id: int | None
+    satisfaction: int | None
+    text: str | None = None  # the customer's words, where the channel has them (e-mail subject, WeChat text)
+
+    @classmethod
+    def of(cls, contact: Contact, text: str | None = None) -> ContactFact:
+        values = {name: getattr(contact, name) for name in FACT_COLUMNS}
+        return cls(**_utc(values), text=text)
+
+    @classmethod
+    def from_row(cls, row: Sequence) -> ContactFact:
+        """From a row of ``FACT_COLUMNS`` as the driver gives it (SQLite: naive UTC text or datetimes)."""
+        return cls(**_utc(dict(zip(FACT_COLUMNS, row, strict=True))))
+
+
+Listener = Callable[[Session, Sequence[ContactFact]], None]
+NEW: list[Listener] = []
+CHANGED: list[Listener] = []
+
+
+def on_new(fn: Listener) -> Listener:
+    """Register ``fn(session, facts)`` to hear of newly stored contacts."""
+    if fn not in NEW:
+        NEW.append(fn)
+    return fn
+
+
+def on_changed(fn: Listener) -> Listener:
+    """Register ``fn(session, facts)`` to hear of stored contacts that changed (answered, ended, rated…)."""
+    if fn not in CHANGED:
+        CHANGED.append(fn)
+    return fn
+
+
+def publish_new(session: Session, facts: Sequence[ContactFact]) -> None:
+    if facts:
+        for fn in NEW:
+            fn(session, facts)
+
+
+def publish_changed(session: Session, facts: Sequence[ContactFact]) -> None:
+    if facts:
+        for fn in CHANGED:
+            fn(session, facts)
+
+
+def text_for(contact: Contact, text: str | None) -> None:
+    """Attach the customer's words to a contact about to be flushed, for listeners that read text (same-issue
+    alerts). Kept on the object only, never stored on the contact row."""
+    contact.__dict__["_kefu_text"] = text
+
+
+def _utc(values: dict) -> dict:
+    for name in ("offered_at", "answered_at", "ended_at"):
+        v = values[name]
+        if isinstance(v, str):
+            v = datetime.fromisoformat(v)
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        values[name] = v
+    return values
+
+
+@event.listens_for(Session, "after_flush")
+def _orm_contacts(session: Session, flush_context) -> None:
+    if not (NEW or CHANGED):
+        return
+    new = [ContactFact.of(o, o.__dict__.get("_kefu_text")) for o in session.new if isinstance(o, Contact)]
+    changed = [ContactFact.of(o) for o in session.dirty
+               if isinstance(o, Contact) and o not in session.new and inspect(o).modified
+               and session.is_modified(o, include_collections=False)]
+    new.sort(key=lambda f: f.id)
+    publish_new(session, new)
+    publish_changed(session, changed)
