@@ -282,3 +282,17 @@ def test_the_checker_imports_no_web_framework_or_database():
             "print(sorted(m for m in ('fastapi', 'starlette', 'sqlalchemy', 'typer', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("label", ["订单号", "订单号：", "订单编号 ", "您的运单号是", "退款单号#", "交易号:",
+                                   "Order No. "])
+def test_an_order_number_that_passes_luhn_is_not_a_bank_card(label):
+    text = f"{label}{CARD}，请您核对"
+    assert luhn_ok(CARD)
+    assert find_pii(text) == []
+    assert only(text, "pii_leak") == []
+
+
+@pytest.mark.parametrize("text", [f"卡号{CARD}", f"订单已退回到{CARD}", f"{CARD}", f"订单号已发您，卡号{CARD}"])
+def test_the_same_digits_without_an_order_label_are_a_card(text):
+    assert [f.kind for f in find_pii(text)] == ["bank_card"]

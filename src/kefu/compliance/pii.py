@@ -57,6 +57,16 @@ _ANY_DIGIT = re.compile(r"\d")
 _NOT_DIGIT = re.compile(r"[^\dXx]")
 
 
+# an order, waybill or transaction number right before the digits: "订单号：2026…", "运单号 #…", "order no. …";
+# such numbers are 16–19 digits too and one in ten passes Luhn, but they are what agents must read back
+_ORDER_LABEL = re.compile(r"(?:(?:订单|运单|快递单|交易单?|支付单?|流水|工单|退款单?|单)(?:编号|号码|号|id|ID)"
+                          r"|order\s*(?:no\.?|number|id|#))\s*(?:是|为)?\s*[:：#＃]?\s*$", re.IGNORECASE)
+
+
+def _after_order_label(text: str, start: int) -> bool:
+    return _ORDER_LABEL.search(text, max(0, start - 16), start) is not None
+
+
 def _normal(kind: str, raw: str) -> str:
     digits = _NOT_DIGIT.sub("", raw).upper()
     if kind == "mobile":
@@ -75,8 +85,8 @@ def find_pii(text: str) -> list[Found]:
             value = _normal(kind, raw)
             if kind == "id" and not id_checksum_ok(value):
                 kind = "card" if luhn_ok(value) else ""
-            elif kind == "card" and not luhn_ok(value):
-                kind = ""
+            elif kind == "card" and (not luhn_ok(value) or _after_order_label(text, m.start())):
+                kind = ""  # not a card: fails Luhn, or it is an order/waybill number that happens to pass
             if kind:
                 name = {"id": "id_card", "card": "bank_card"}.get(kind, kind)
                 found.append(Found(name, m.start(), m.end(), value))
