@@ -115,23 +115,15 @@ class Requirement:
     abandonment: np.ndarray | None = None  # Erlang A only: share of callers who hang up waiting
 
     def as_lists(self) -> dict:
-        """Plain lists (JSON-ready, ``inf`` as None) in the cells' shape."""
+        """Plain lists (JSON-ready; an infinite ASA as None) in the cells' shape."""
         out = {}
         for name in ("load", "raw_positions", "positions", "service_level", "occupancy", "asa",
                      "waiting_probability", "abandonment"):
             v = getattr(self, name)
-            if v is None:
-                continue
-            v = np.asarray(v)
-            out[name] = np.where(np.isfinite(v), v, np.nan).astype(object if v.dtype.kind == "f" else v.dtype)
-            out[name] = _tolist(out[name], v.dtype.kind)
+            if v is not None:
+                v = np.asarray(v)
+                out[name] = (np.where(np.isfinite(v), v, None) if v.dtype.kind == "f" else v).tolist()
         return out
-
-
-def _tolist(v: np.ndarray, kind: str):
-    if kind != "f":
-        return v.tolist()
-    return np.vectorize(lambda x: None if x != x else float(x), otypes=[object])(v).tolist()
 
 
 def with_shrinkage(raw_positions, shrinkage) -> np.ndarray:

@@ -1,0 +1,70 @@
+"""/wfm: staffing by Erlang C / A and shift scheduling over HTTP, for the planning page and planners' tools.
+Computes only; stores nothing. Per-interval inputs give per-interval arrays back, ready to chart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
+
+from kefu.core.deps import Principal, require
+from kefu.core.errors import Invalid
+from kefu.core.roles import Perm
+from kefu.core.routing import Router
+from kefu.wfm import staffing
+
+router = Router(prefix="/wfm", tags=["wfm"])
+Planner = Annotated[Principal, require(Perm.wfm_plan)]
+MAX_CELLS = 10_080  # a week of 5-minute intervals, or 30 queues × a week of half-hours
+
+Count = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class ErlangRequest(BaseModel):
+    calls: Count | Annotated[list[Count], Field(min_length=1, max_length=MAX_CELLS)] = Field(
+        description="calls offered in the interval, or one number per interval")
+    interval_minutes: Annotated[float, Field(gt=0, le=1440)] = 30
+    aht: Seconds | Annotated[list[Seconds], Field(min_length=1, max_length=MAX_CELLS)] = Field(
+        description="average handle time in seconds, or one per interval")
+    service_level: Annotated[float, Field(ge=0, lt=1)] = Field(0.8, description="target share, 0.8 = 80%")
+    target_time: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(20, description="seconds")
+    shrinkage: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    max_occupancy: Annotated[float, Field(gt=0, le=1)] = 1.0
+    patience: Seconds | None = Field(None, description="callers' mean patience in seconds: Erlang A")
+    max_abandonment: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _same_length(self):
+        if isinstance(self.aht, list) and len(self.aht) != (len(self.calls) if isinstance(self.calls, list) else 1):
+            raise ValueError("aht: give one number, or one per interval of calls")
+        if self.max_abandonment is not None and self.patience is None:
+            raise ValueError("max_abandonment needs patience (Erlang A)")
+        return self
+
+
+class ErlangResult(BaseModel):
+    model: str
+    load: float | list[float]
+    raw_positions: int | list[int]
+    positions: int | list[int]
+    service_level: float | list[float]
+    occupancy: float | list[float]
+    asa: float | None | list[float | None] = Field(description="seconds; null when the queue never clears")
+    waiting_probability: float | list[float]
+    abandonment: float | list[float] | None = None
+
+
+@router.post("/erlang", response_model=ErlangResult, response_model_exclude_none=True)
+def erlang(body: ErlangRequest, _: Planner):
+    """Agents needed per interval (人力需求): ``raw_positions`` on the phones, ``positions`` after shrinkage,
+    and the service level, occupancy, ASA and probability of waiting they give (Erlang A adds the
+    abandonment share). Arrays in, arrays out."""
+    try:
+        r = staffing.requirement(calls=body.calls, interval_minutes=body.interval_minutes, aht=body.aht,
+                                 service_level=body.service_level, target_time=body.target_time,
+                                 shrinkage=body.shrinkage, max_occupancy=body.max_occupancy, patience=body.patience,
+                                 max_abandonment=body.max_abandonment)
+    except ValueError as exc:
+        raise Invalid(str(exc), field=str(exc).split(" ", 1)[0]) from None
+    return r.as_lists() | {"model": "erlang_a" if body.patience else "erlang_c"}
