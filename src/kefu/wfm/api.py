@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Body
 from pydantic import BaseModel, Field, model_validator
 
 from kefu.core.deps import Principal, require
@@ -68,3 +69,31 @@ def erlang(body: ErlangRequest, _: Planner):
     except ValueError as exc:
         raise Invalid(str(exc), field=str(exc).split(" ", 1)[0]) from None
     return r.as_lists() | {"model": "erlang_a" if body.patience else "erlang_c"}
+
+
+MAX_DAYS, MAX_AGENTS, MAX_SECONDS = 31, 500, 60
+
+
+@router.post("/schedule")
+def schedule(_: Planner, body: Annotated[dict, Body(description="the plan: days, shifts, agents, rules "
+                                                                  "(see kefu.wfm.schedule)")]) -> dict:
+    """Shifts with breaks and lunch for each agent (``agents``), and requirement against agents on the
+    phones per interval (``intervals``, and ``coverage`` as day × interval arrays for a chart). The solver's
+    time limit is at most 60 s here; a bad plan is a 422 naming the field (``agents[2].days_off[0]``)."""
+    from kefu.wfm.schedule import PlanError, parse_plan
+    from kefu.wfm.schedule_output import schedule as solve
+
+    try:
+        plan = parse_plan(body)
+    except PlanError as exc:
+        raise Invalid(str(exc), field=exc.path) from None
+    for what, count, cap in (("days", len(plan.days), MAX_DAYS), ("agents", len(plan.agents), MAX_AGENTS)):
+        if count > cap:
+            raise Invalid(f"{what}: at most {cap} per request", field=what)
+    if plan.rules.time_limit > MAX_SECONDS:
+        raise Invalid(f"rules.time_limit: at most {MAX_SECONDS} s here (use `kefu wfm schedule` for longer runs)",
+                      field="rules.time_limit")
+    try:
+        return solve(plan)
+    except RuntimeError as exc:
+        raise Invalid(f"{exc}; raise rules.time_limit", field="rules.time_limit") from None

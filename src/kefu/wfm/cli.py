@@ -8,6 +8,7 @@ message naming the option, never a traceback.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -107,3 +108,74 @@ def _table(result: dict, calls: list[float]) -> Table:
     for i, c in enumerate(calls):
         table.add_row(str(i + 1), f"{c:g}", *(_fmt(fmt, result[key][i]) for key, _label, fmt in cols))
     return table
+
+
+@wfm_app.command("schedule")
+def schedule_command(
+    plan_file: Path = typer.Argument(..., help="The plan: JSON with days, shifts, agents and rules."),
+    requirements: Path | None = typer.Option(None, "--requirements", "-r",
+                                             help="CSV date,time,requirement[,calls]: per-interval requirements "
+                                                  "(replace those in the plan, days matched by date)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, csv (roster) or intervals-csv."),
+    time_limit: float | None = typer.Option(None, "--time-limit", help="Solver time limit in seconds."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of the screen."),
+) -> None:
+    """Build the shifts (排班) that cover per-interval requirements, with breaks and lunch, under the
+    agents' rules (OR-Tools CP-SAT)."""
+    from kefu.wfm import schedule_io
+    from kefu.wfm.schedule import PlanError, parse_plan
+    from kefu.wfm.schedule_output import intervals_csv, roster_csv, schedule
+
+    if fmt not in ("table", "json", "csv", "intervals-csv"):
+        raise typer.BadParameter("one of table, json, csv, intervals-csv", param_hint="--format")
+    try:
+        data = schedule_io.read_plan(plan_file, requirements)
+        if time_limit is not None:
+            data.setdefault("rules", {})["time_limit"] = time_limit
+        plan = parse_plan(data)
+    except (PlanError, schedule_io.InputError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with out.status("排班中 solving…", spinner="dots") if fmt == "table" and output is None else _nothing():
+        try:
+            result = schedule(plan)
+        except RuntimeError as exc:
+            err.print(f"[red]error:[/red] {exc}; try a longer --time-limit")
+            raise typer.Exit(1) from None
+    text = {"json": lambda: json.dumps(result, ensure_ascii=False, indent=2), "csv": lambda: roster_csv(result),
+            "intervals-csv": lambda: intervals_csv(result)}.get(fmt)
+    if output is not None:
+        output.write_text(text() if text else json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        err.print(f"written to {output}")
+    elif text:
+        print(text())
+    else:
+        _show_schedule(result)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _show_schedule(result: dict) -> None:
+    dates = result["coverage"]["dates"]
+    table = Table(title=f"排班 roster — {result['status']}, {result['seconds']:.1f} s")
+    table.add_column("坐席 agent")
+    for d in dates:
+        table.add_column(d[5:], justify="center")
+    for agent in result["agents"]:
+        by_date = {d["date"]: d for d in agent["days"]}
+        cells = []
+        for d in dates:
+            w = by_date.get(d)
+            cells.append(f"{w['start']}-{w['end']}\n{w['shift']}" if w else "休")
+        table.add_row(agent["name"], *cells)
+    out.print(table)
+    s = result["summary"]
+    out.print(f"shifts {s['shifts']} · under-covered intervals {s['under_covered_intervals']} · "
+              f"shortfall {s['shortfall']:g} agent-intervals · over-coverage {s['over_coverage']:g} · "
+              f"cost {result['cost']:g}")
