@@ -174,23 +174,36 @@ def requirement(calls, interval_s, aht, service_level, target_time, *, shrinkage
 
 
 def _search(a, aht, sl, t, lower, need, b_at) -> None:
-    """Walk n = 1, 2, … carrying Erlang B for the cells still open; a cell closes at the first n ≥ its lower
-    bound whose service level meets the target. Closed cells drop out of the arrays."""
+    """Walk n = 1, 2, … carrying Erlang B (in place) for the open cells; a cell closes at the first n ≥ its
+    lower bound whose service level meets the target. Cells are sorted by lower bound: each joins the small
+    ``pending`` set when n reaches it, and only pending cells have their service level computed."""
     idx = np.flatnonzero(need < 0)
-    a, aht, sl, t, lower = a[idx], aht[idx], sl[idx], t[idx], lower[idx]
-    b = np.ones(idx.size)
-    n = 0
-    while idx.size:
+    idx = idx[np.argsort(lower[idx], kind="stable")]
+    load, ratio, slack = a[idx], t[idx] / aht[idx], 1.0 - (sl[idx] - SL_SLACK)
+    low = lower[idx].tolist()
+    b, ab, den = np.ones(idx.size), np.empty(idx.size), np.empty(idx.size)
+    pending = np.empty(0, dtype=np.int64)
+    joined, left, n = 0, idx.size, 0
+    while left:
         n += 1
-        b = a * b / (n + a * b)
-        ok = n >= lower
-        if not ok.any():
+        np.multiply(load, b, out=ab)
+        np.add(ab, n, out=den)
+        np.divide(ab, den, out=b)
+        reach = joined
+        while reach < len(low) and low[reach] <= n:
+            reach += 1
+        if reach > joined:
+            pending = np.concatenate([pending, np.arange(joined, reach)])
+            joined = reach
+        if not pending.size:
             continue
-        c = erlang_c_from_b(n, a, b)
-        got = 1.0 - c * np.exp(-(n - a) * t / aht)
-        ok &= got >= sl - SL_SLACK
-        if ok.any():
-            need[idx[ok]] = n
-            b_at[idx[ok]] = b[ok]
-            keep = ~ok
-            idx, a, aht, sl, t, lower, b = idx[keep], a[keep], aht[keep], sl[keep], t[keep], lower[keep], b[keep]
+        x, bb = load[pending], b[pending]
+        gap = n - x
+        # 1 − C·e^{−gap·T/AHT} ≥ target with C = n·B / (gap + A·B), n > A: no division needed
+        hit = n * bb * np.exp(-gap * ratio[pending]) <= slack[pending] * (gap + x * bb)
+        if hit.any():
+            cells = pending[hit]
+            need[idx[cells]] = n
+            b_at[idx[cells]] = b[cells]
+            pending = pending[~hit]
+            left -= cells.size
