@@ -40,7 +40,7 @@ def schedule(job: dict) -> dict:
     began = time.perf_counter()
     s = MinAbsDifference(num_days=job["days"], periods=job["periods"], shifts_coverage=job["coverage"],
                          required_resources=job["required"], max_period_concurrency=job["max_period"],
-                         max_shift_concurrency=job["max_shift"], max_search_time=job["time_limit"],
+                         max_shift_concurrency=job["max_shift"], max_search_time=float(job["time_limit"]),
                          num_search_workers=job["workers"])
     solution = s.solve()
     return {"seconds": time.perf_counter() - began, "status": solution["status"],

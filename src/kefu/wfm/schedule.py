@@ -36,7 +36,7 @@ class BreakRule:
     latest: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per template in a plan: compared (and hashed) by identity
 class ShiftTemplate:
     name: str
     minutes: int

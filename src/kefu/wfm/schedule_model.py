@@ -19,13 +19,14 @@ gives the same schedule every time.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from kefu.wfm.schedule import Agent, Plan, ShiftTemplate
+from kefu.wfm.schedule import Plan, ShiftTemplate
 
 MILLI = 1000
 
@@ -39,9 +40,7 @@ class Option:
         return range(self.start // interval, (self.start + self.template.minutes) // interval)
 
     def break_slots(self, k: int, interval: int) -> list[int]:
-        rule = self.template.breaks[k]
-        return [p for p in self.slots(interval) if rule.earliest <= p * interval - self.start <= rule.latest
-                and p * interval - self.start + rule.minutes <= self.template.minutes]
+        return _break_slots(self, k, interval)
 
 
 @dataclass(frozen=True)
@@ -51,32 +50,56 @@ class Pattern:
 
     def on_phone(self, interval: int) -> dict[int, int]:
         """Agent-minutes on the phones per interval."""
-        minutes = dict.fromkeys(self.option.slots(interval), interval)
-        for rule, p in zip(self.option.template.breaks, self.breaks, strict=True):
-            b0, b1 = p * interval, p * interval + rule.minutes
-            for t in range(p, -(-b1 // interval)):
-                minutes[t] -= _overlap(b0, b1, t * interval, (t + 1) * interval)
-        return minutes
+        return _on_phone(self, interval)
+
+
+@functools.cache
+def _break_slots(o: Option, k: int, interval: int) -> list[int]:
+    rule = o.template.breaks[k]
+    return [p for p in o.slots(interval) if rule.earliest <= p * interval - o.start <= rule.latest
+            and p * interval - o.start + rule.minutes <= o.template.minutes]
+
+
+@functools.cache
+def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
+    minutes = dict.fromkeys(pattern.option.slots(interval), interval)
+    for rule, p in zip(pattern.option.template.breaks, pattern.breaks, strict=True):
+        b0, b1 = p * interval, p * interval + rule.minutes
+        for t in range(p, -(-b1 // interval)):
+            minutes[t] -= _overlap(b0, b1, t * interval, (t + 1) * interval)
+    return minutes
 
 
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def options_for(plan: Plan, agent: Agent, d: int) -> list[Option]:
-    """The shift options ``agent`` may work on day ``d`` (opening hours, days off, availability)."""
+def options_table(plan: Plan) -> dict[tuple[int, int], list[Option]]:
+    """(agent index, day) → the shift options that agent may work that day; agents under the same rules
+    share one list."""
+    memo, table = {}, {}
+    for a, agent in enumerate(plan.agents):
+        for d in range(len(plan.days)):
+            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d))
+            if key not in memo:
+                memo[key] = _options(plan, *key)
+            table[a, d] = memo[key]
+    return table
+
+
+def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
+    """The shift options on day ``d`` for these rules (opening hours, days off, availability)."""
     day = plan.days[d]
-    if d in agent.days_off:
+    if off:
         return []
     out = []
     for tpl in plan.shifts:
-        if agent.shifts is not None and tpl.name not in agent.shifts:
+        if shifts is not None and tpl.name not in shifts:
             continue
         for s in tpl.starts:
             end = s + tpl.minutes
             if s < day.open or end > day.close:
                 continue
-            windows = agent.available.get(d)
             if windows is not None and not any(a <= s and end <= b for a, b in windows):
                 continue
             o = Option(tpl, s)
@@ -99,12 +122,13 @@ def _pay(plan: Plan, d: int) -> float:
     return plan.rules.holiday_pay if plan.days[d].holiday else 1.0
 
 
-def _shortfall(cp, plan: Plan, cover) -> tuple[dict, dict, cp_model.LinearExpr]:
+def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.LinearExpr]:
     """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum."""
     iv = plan.rules.interval
     peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
     under, weights = {}, {}
-    for d, day in enumerate(plan.days):
+    for d in range(len(plan.days)) if days is None else days:
+        day = plan.days[d]
         for t in range(plan.slots):
             need = round(day.requirement[t] * iv)
             if need <= 0:
@@ -128,43 +152,67 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float,
-                   start: dict | None = None) -> tuple[dict, bool]:
-    """Least shortfall, then least cost at it: (values by name, proved optimal). ``start`` (values by name)
-    is a feasible answer given as a hint, and kept if the solver finds nothing better in time."""
+def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
+                   least: int | None = None) -> tuple[dict, bool, bool]:
+    """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
+    at it). ``start`` (values by name)
+    is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
+    its shortfall when it is already known to be the least possible (the first solve is skipped)."""
     began = time.perf_counter()
     if start:
         for v in variables:
             cp.add_hint(v, start[v.name])
-    first = _solver(plan, seconds * 0.6)
-    cp.minimize(shortfall)
-    status = first.solve(cp)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        if start is None:
-            raise RuntimeError(f"the scheduler found no schedule in time ({first.status_name(status)})")
-        return start, False
-    values = {v.name: first.value(v) for v in variables}
-    cp.clear_hints()
-    for v in variables:
-        cp.add_hint(v, values[v.name])
-    cp.add(shortfall <= round(first.value(shortfall)))
+    status = cp_model.OPTIMAL
+    values = start
+    if least is None:
+        first = _solver(plan, seconds * 0.6)
+        cp.minimize(shortfall)
+        status = first.solve(cp)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if start is None:
+                raise RuntimeError(f"the scheduler found no schedule in time ({first.status_name(status)})")
+            return start, False, False
+        values = {v.name: first.value(v) for v in variables}
+        least = round(first.value(shortfall))
+        cp.clear_hints()
+        for v in variables:
+            cp.add_hint(v, values[v.name])
+    cp.add(shortfall <= least)
     cp.minimize(cost)
     second = _solver(plan, seconds - (time.perf_counter() - began))
-    second.parameters.relative_gap_limit = 0.002  # cost within 0.2% of the best possible is cost enough
+    second.parameters.relative_gap_limit = 0.005  # cost within 0.5% of the best possible is cost enough
     status2 = second.solve(cp)
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = {v.name: second.value(v) for v in variables}
-    return values, status == cp_model.OPTIMAL and status2 == cp_model.OPTIMAL
+    return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
 
 
-def count_shifts(plan: Plan, seconds: float) -> dict[int, list[Pattern]]:
-    """Stage 1: the shifts and break times each day needs, as patterns (one per shift worked)."""
+def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, list[Pattern]], tuple[bool, bool], int]:
+    """Stage 1: the shifts and break times each day needs, as patterns (one per shift worked); whether the
+    shortfall and the cost are proved the least; and that weighted shortfall.
+
+    Days are solved one by one first: if together they fit the weekly capacity, they are the answer
+    (the objective is a sum over days). Otherwise the days are solved jointly from that start."""
+    began, days = time.perf_counter(), range(len(plan.days))
+    counted, proved, least = {}, (True, True), 0
+    if len(days) > 1:
+        for d in days:
+            part, ok, short = _count(plan, [d], seconds * 0.5 / len(days), table)
+            counted.update(part)
+            proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
+        if _fits_weekly(plan, counted, table):
+            return counted, proved, least
+    left = seconds - (time.perf_counter() - began)
+    return _count(plan, list(days), max(left, 0.5), table, counted or None)
+
+
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None):
     cp, iv = cp_model.CpModel(), plan.rules.interval
     able = defaultdict(int)  # (d, option) → agents who can work it
-    day_cap = [0] * len(plan.days)
-    for agent in plan.agents:
-        for d in range(len(plan.days)):
-            opts = options_for(plan, agent, d)
+    day_cap = dict.fromkeys(days, 0)
+    for a in range(len(plan.agents)):
+        for d in days:
+            opts = table[a, d]
             day_cap[d] += bool(opts)
             for o in opts:
                 able[d, o] += 1
@@ -183,24 +231,61 @@ def count_shifts(plan: Plan, seconds: float) -> dict[int, list[Pattern]]:
                 for t in range(p, -(-(p * iv + rule.minutes) // iv)):
                     cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
             cp.add(sum(placed) == v)
-    for d, cap in enumerate(day_cap):
+    for d, cap in day_cap.items():
         cp.add(sum(v for (dd, _o), v in n.items() if dd == d) <= cap)
-    _weekly_capacity(cp, plan, n)
-    _under, _w, shortfall = _shortfall(cp, plan, cover)
+    if len(days) > 1:
+        _weekly_capacity(cp, plan, n, table)
+    under, weights, shortfall = _shortfall(cp, plan, cover, days)
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    values, _optimal = _lexicographic(cp, shortfall, total_cost, [*n.values(), *z.values()], plan, seconds)
-    return _patterns(plan, n, z, values)
+    variables = [*n.values(), *z.values()]
+    hint = None if start is None else _hint(plan, start, n, z)
+    values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
+                                     None if hint is None else hint | _under_hint(plan, start, under))
+    least = sum(weights[k] * values[u.name] for k, u in under.items())
+    return _patterns(plan, n, z, values), tuple(proved), least
 
 
-def _weekly_capacity(cp, plan: Plan, n) -> None:
+def _hint(plan: Plan, counted: dict, n: dict, z: dict) -> dict:
+    """Variable values (by name) of counted patterns."""
+    values = {v.name: 0 for v in (*n.values(), *z.values())}
+    for d, pats in counted.items():
+        for pat in pats:
+            values[n[d, pat.option].name] += 1
+            for k, p in enumerate(pat.breaks):
+                values[z[d, pat.option, k, p].name] += 1
+    return values
+
+
+def _under_hint(plan: Plan, counted: dict, under: dict) -> dict:
+    iv, cover = plan.rules.interval, defaultdict(int)
+    for d, pats in counted.items():
+        for pat in pats:
+            for t, m in pat.on_phone(iv).items():
+                cover[d, t] += m
+    return {u.name: max(0, round(plan.days[d].requirement[t] * iv) - cover[d, t]) for (d, t), u in under.items()}
+
+
+def _fits_weekly(plan: Plan, counted: dict, table: dict) -> bool:
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        if sum(len(counted.get(d, [])) for d in block) > _block_capacity(plan, block, table):
+            return False
+    return True
+
+
+def _block_capacity(plan: Plan, block: range, table: dict) -> int:
+    cap = 0
+    for a, agent in enumerate(plan.agents):
+        limit = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+        cap += min(limit, sum(1 for d in block if table[a, d]))
+    return cap
+
+
+def _weekly_capacity(cp, plan: Plan, n, table) -> None:
     """Shifts in each 7-day block at most what the agents can work in it."""
     for w in range(0, len(plan.days), 7):
         block = range(w, min(w + 7, len(plan.days)))
-        cap = 0
-        for agent in plan.agents:
-            limit = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
-            cap += min(limit, sum(1 for d in block if options_for(plan, agent, d)))
-        cp.add(sum(v for (d, _o), v in n.items() if d in block) <= cap)
+        cp.add(sum(v for (d, _o), v in n.items() if d in block) <= _block_capacity(plan, block, table))
 
 
 def _patterns(plan: Plan, n, z, values) -> dict[int, list[Pattern]]:
@@ -226,121 +311,3 @@ def _default_pattern(o: Option, interval: int) -> Pattern:
     """Each break in the middle of its window."""
     return Pattern(o, tuple(s[len(s) // 2] for s in (o.break_slots(k, interval)
                                                        for k in range(len(o.template.breaks)))))
-
-
-@dataclass
-class Solved:
-    status: str
-    roster: dict  # (agent index, day) → Pattern
-    shortfall_weighted: int
-    cost: int
-    seconds: float
-
-
-def solve(plan: Plan) -> Solved:
-    """Stage 1 counts the shifts and breaks, stage 2 gives them to agents."""
-    began = time.perf_counter()
-    counted = count_shifts(plan, plan.rules.time_limit * 0.4)
-    iv = plan.rules.interval
-    cp = cp_model.CpModel()
-    cover, y, cost = defaultdict(list), {}, []
-    for a, agent in enumerate(plan.agents):
-        works = []
-        for d in range(len(plan.days)):
-            allowed = set(options_for(plan, agent, d))
-            pats = dict.fromkeys(p for p in counted.get(d, []) if p.option in allowed)
-            pats.update(dict.fromkeys(_default_pattern(o, iv) for o in sorted(allowed, key=_key)))
-            rate = contacts_per_minute(plan, d)
-            day_vars, contacts = [], []
-            for j, pat in enumerate(pats):
-                v = cp.new_bool_var(f"y{a}_{d}_{j}")
-                y[a, d, j] = (v, pat)
-                day_vars.append((v, pat))
-                on = pat.on_phone(iv)
-                for t, minutes in on.items():
-                    cover[d, t].append((minutes, v))
-                contacts.append((round(MILLI * sum(m * rate[t] for t, m in on.items())), v))
-                cost.append((round(pat.option.template.paid_minutes * agent.hourly_cost * _pay(plan, d) * 100 / 60),
-                             v))
-            works.append(sum(v for v, _p in day_vars) if day_vars else 0)
-            if day_vars:
-                cp.add_at_most_one(v for v, _p in day_vars)
-                cap = plan.rules.max_contacts_per_day
-                if cap is not None:
-                    cp.add(sum(c * v for c, v in contacts) <= cap * MILLI)
-        _calendar(cp, plan, agent, works)
-    _under, _w, shortfall = _shortfall(cp, plan, cover)
-    total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    variables = [v for v, _p in y.values()]
-    left = plan.rules.time_limit - (time.perf_counter() - began)
-    start = greedy(plan, counted, y)
-    values, optimal = _lexicographic(cp, shortfall, total_cost, variables, plan, max(left, 1.0), start)
-    roster = {(a, d): pat for (a, d, _j), (v, pat) in y.items() if values[v.name]}
-    spent = sum(c for c, v in cost if values[v.name])
-    short = sum(w * max(0, _need(plan, d, t) - sum(m * values[v.name] for m, v in cover[d, t]))
-                for (d, t), w in _w.items())
-    return Solved(status="optimal" if optimal else "feasible", roster=roster, shortfall_weighted=short, cost=spent,
-                  seconds=time.perf_counter() - began)
-
-
-def _need(plan: Plan, d: int, t: int) -> int:
-    return round(plan.days[d].requirement[t] * plan.rules.interval)
-
-
-def greedy(plan: Plan, counted: dict[int, list[Pattern]], y: dict) -> dict:
-    """A feasible start for stage 2: day by day, each counted shift to the agent with the fewest days so far
-    who may work it (options, weekly cap, consecutive days, contacts cap). Values by variable name."""
-    iv, cap = plan.rules.interval, plan.rules.max_contacts_per_day
-    var = {(a, d, pat): v for (a, d, _j), (v, pat) in y.items()}
-    values = {v.name: 0 for v, _p in y.values()}
-    worked = [[] for _ in plan.agents]  # day indexes worked
-    for d in range(len(plan.days)):
-        rate = contacts_per_minute(plan, d)
-        busy = set()
-        for pat in sorted(counted.get(d, []), key=lambda p: (p.option.start, p.option.template.name)):
-            contacts = sum(m * rate[t] for t, m in pat.on_phone(iv).items())
-            if cap is not None and round(MILLI * contacts) > cap * MILLI:
-                continue
-            fit = [a for a in range(len(plan.agents)) if a not in busy and (a, d, pat) in var
-                   and _calendar_allows(plan, plan.agents[a], worked[a], d)]
-            if fit:
-                a = min(fit, key=lambda i: (len(worked[i]), i))
-                values[var[a, d, pat].name] = 1
-                worked[a].append(d)
-                busy.add(a)
-    return values
-
-
-def _calendar_allows(plan: Plan, agent: Agent, worked: list[int], d: int) -> bool:
-    cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
-    week = d - d % 7
-    if sum(1 for w in worked if week <= w < d + 1) >= cap:
-        return False
-    run_cap = agent.max_consecutive_days or plan.rules.max_consecutive_days
-    run, day = 0, d - 1
-    while day >= 0 and day in worked:
-        run, day = run + 1, day - 1
-    if day < 0:
-        run += agent.worked_before
-    return run < run_cap
-
-
-def _key(o: Option) -> tuple:
-    return (o.template.name, o.start)
-
-
-def _calendar(cp, plan: Plan, agent: Agent, works: list) -> None:
-    """Weekly day cap (per 7-day block from the first day) and consecutive working days."""
-    cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
-    for w in range(0, len(works), 7):
-        block = [v for v in works[w:w + 7] if not isinstance(v, int)]
-        if block:
-            cp.add(sum(block) <= cap)
-    run = agent.max_consecutive_days or plan.rules.max_consecutive_days
-    seq = [1] * min(agent.worked_before, run + 1) + works
-    for i in range(0, len(seq) - run):
-        window = seq[i:i + run + 1]
-        fixed = sum(v for v in window if isinstance(v, int))
-        free = [v for v in window if not isinstance(v, int)]
-        if free:
-            cp.add(sum(free) <= run - fixed)

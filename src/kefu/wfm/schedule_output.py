@@ -7,7 +7,7 @@ import csv
 import io
 
 from kefu.wfm.schedule import Plan
-from kefu.wfm.schedule_model import Solved, solve
+from kefu.wfm.schedule_assign import Solved, solve
 
 
 def clock(minutes: int) -> str:
