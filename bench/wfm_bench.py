@@ -23,7 +23,8 @@ import os
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,12 @@ def erlang_part(python: str, repeat: int) -> dict:
         if mine != want:
             kefu_wrong.append((int(i), int(q), mine, want))
         if got != want:
+            load = Fraction(int(calls[i, q]) * int(aht[q]), 1800)
+            why = ("load / max occupancy is an integer" if got[0] != want[0] and (load / exact.q(OCC)).denominator == 1
+                   else "raw / (1 - shrinkage) is an integer" if got[0] == want[0]
+                   and (Fraction(want[0]) / (1 - exact.q(SHRINK))).denominator == 1 else "other")
             pwf_wrong.append({"interval": int(i), "queue": int(q), "calls": int(calls[i, q]), "aht": int(aht[q]),
-                              "pyworkforce": got, "exact": want})
+                              "pyworkforce": got, "exact": want, "why": why})
     zero = int((calls == 0).sum())
     for i, q in np.argwhere(calls == 0):  # zero volume: zero agents (pyworkforce refuses it)
         if ours.raw_positions[i, q] != 0:
@@ -86,8 +91,11 @@ def erlang_part(python: str, repeat: int) -> dict:
     edges = _edge_cases(python)
     return {"cells": int(calls.size), "busy_cells": len(busy), "zero_cells": zero,
             "kefu_seconds_best": min(times), "kefu_seconds_median": float(np.median(times)),
-            "pyworkforce_seconds": theirs["seconds"], "speedup": theirs["seconds"] / min(times),
+            "pyworkforce_seconds": theirs["seconds"], "pyworkforce_seconds_median": theirs["median_seconds"],
+            "speedup": theirs["seconds"] / min(times),
+            "speedup_median": theirs["median_seconds"] / float(np.median(times)),
             "kefu_wrong": kefu_wrong, "pyworkforce_wrong": pwf_wrong, "edges": edges,
+            "pyworkforce_wrong_by_cause": dict(Counter(w["why"] for w in pwf_wrong)),
             "peak_load": float(ours.load.max())}
 
 
@@ -95,7 +103,7 @@ def _edge_cases(python: str) -> list[dict]:
     """The issue's two rounding cases, pyworkforce against kefu and the exact answer."""
     cases = [  # (calls, interval min, aht s, sl, target s, shrinkage, occupancy, what)
         (459, 30, 180, 0.5, 20, 0.0, 0.85, "load 45.9 Erl capped at 85% occupancy"),
-        (118, 30, 180, 0.5, 60, 0.3, 1.0, "21 raw agents at 30% shrinkage"),
+        (121, 30, 243, 0.8, 20, 0.3, 1.0, "21 raw agents at 30% shrinkage"),
     ]
     out = []
     for calls, iv, aht, sl, t, shr, occ, what in cases:

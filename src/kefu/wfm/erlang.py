@@ -176,19 +176,20 @@ def requirement(calls, interval_s, aht, service_level, target_time, *, shrinkage
 def _search(a, aht, sl, t, lower, need, b_at) -> None:
     """Walk n = 1, 2, … carrying Erlang B (in place) for the open cells; a cell closes at the first n ≥ its
     lower bound whose service level meets the target. Cells are sorted by lower bound: each joins the small
-    ``pending`` set when n reaches it, and only pending cells have their service level computed."""
+    ``pending`` set when n reaches it, and only pending cells have their service level computed. When half
+    the cells have closed, the arrays are compacted (the busiest cells run longest)."""
     idx = np.flatnonzero(need < 0)
     idx = idx[np.argsort(lower[idx], kind="stable")]
     load, ratio, slack = a[idx], t[idx] / aht[idx], 1.0 - (sl[idx] - SL_SLACK)
     low = lower[idx].tolist()
-    b, ab, den = np.ones(idx.size), np.empty(idx.size), np.empty(idx.size)
+    b, ab = np.ones(idx.size), np.empty(idx.size)
     pending = np.empty(0, dtype=np.int64)
+    open_ = np.ones(idx.size, dtype=bool)
     joined, left, n = 0, idx.size, 0
     while left:
         n += 1
         np.multiply(load, b, out=ab)
-        np.add(ab, n, out=den)
-        np.divide(ab, den, out=b)
+        np.divide(ab, ab + n, out=b)
         reach = joined
         while reach < len(low) and low[reach] <= n:
             reach += 1
@@ -201,9 +202,17 @@ def _search(a, aht, sl, t, lower, need, b_at) -> None:
         gap = n - x
         # 1 − C·e^{−gap·T/AHT} ≥ target with C = n·B / (gap + A·B), n > A: no division needed
         hit = n * bb * np.exp(-gap * ratio[pending]) <= slack[pending] * (gap + x * bb)
-        if hit.any():
-            cells = pending[hit]
-            need[idx[cells]] = n
-            b_at[idx[cells]] = b[cells]
-            pending = pending[~hit]
-            left -= cells.size
+        if not hit.any():
+            continue
+        cells = pending[hit]
+        need[idx[cells]] = n
+        b_at[idx[cells]] = b[cells]
+        open_[cells] = False
+        pending = pending[~hit]
+        left -= cells.size
+        if 2 * left < idx.size and left:
+            new = np.cumsum(open_) - 1
+            pending, joined = new[pending], int(open_[:joined].sum())
+            low = [v for v, keep in zip(low, open_.tolist(), strict=True) if keep]
+            idx, load, ratio, slack, b = idx[open_], load[open_], ratio[open_], slack[open_], b[open_]
+            ab, open_ = np.empty(idx.size), np.ones(idx.size, dtype=bool)

@@ -87,18 +87,19 @@ def greedy(plan: Plan, counted: dict[int, list[Pattern]], table: dict) -> dict:
     cap = plan.rules.max_contacts_per_day
     roster, worked = {}, [[] for _ in plan.agents]
     for d in range(len(plan.days)):
-        busy = set()
-        allowed = [set(table[a, d]) for a in range(len(plan.agents))]
+        free = [a for a in range(len(plan.agents))
+                if table[a, d] and _calendar_allows(plan, plan.agents[a], worked[a], d)]
+        free.sort(key=lambda i: (len(worked[i]), plan.agents[i].hourly_cost, i))
+        allowed = {a: set(table[a, d]) for a in free}
         for pat in sorted(counted.get(d, []), key=lambda p: (p.option.start, p.option.template.name, p.breaks)):
             if cap is not None and _contacts(plan, d, pat) > cap * MILLI:
                 continue
-            fit = [a for a in range(len(plan.agents)) if a not in busy and pat.option in allowed[a]
-                   and _calendar_allows(plan, plan.agents[a], worked[a], d)]
-            if fit:
-                a = min(fit, key=lambda i: (len(worked[i]), plan.agents[i].hourly_cost, i))
-                roster[a, d] = pat
-                worked[a].append(d)
-                busy.add(a)
+            for i, a in enumerate(free):
+                if pat.option in allowed[a]:
+                    roster[a, d] = pat
+                    worked[a].append(d)
+                    del free[i]
+                    break
     return roster
 
 
