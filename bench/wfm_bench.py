@@ -138,16 +138,27 @@ def _score(required: np.ndarray, covered: np.ndarray) -> dict:
             "over_coverage": round(float(np.maximum(cov - req, 0).sum()), 2)}
 
 
+def _ours(plan: dict) -> tuple[dict, float]:
+    began = time.perf_counter()
+    out = schedule(parse_plan(plan))
+    return out, time.perf_counter() - began
+
+
+def _summary(req: np.ndarray, out: dict, seconds: float) -> dict:
+    return _score(req, np.array(out["coverage"]["scheduled"])) | {
+        "seconds": round(seconds, 2), "status": out["status"], "shifts": out["summary"]["shifts"],
+        "paid_hours": round(sum(d["paid_minutes"] for a in out["agents"] for d in a["days"]) / 60, 1)}
+
+
 def schedule_part(python: str, days: int, share: float, aht: float, time_limit: float, workers: int) -> dict:
     req = requirements(days, share, aht)
-    agents = int(np.ceil(req.max() * 1.6 * max(1, days / 5))) + 5
+    agents = int(np.ceil(req.max() * 2 * max(1, days / 5))) + 5
     plan = {"start": "2003-03-03", "rules": {"interval": 30, "time_limit": time_limit, "workers": workers,
                                               "max_days_per_week": 5, "max_contacts_per_day": None},
             "days": [{"requirement": req[d].tolist(), "open": "07:00", "close": "22:00"} for d in range(days)],
             "shifts": [FULL, PART], "agents": [{"id": f"A{i:03d}"} for i in range(agents)]}
-    began = time.perf_counter()
-    ours = schedule(parse_plan(plan))
-    our_seconds = time.perf_counter() - began
+    ours, our_seconds = _ours(plan)
+    bare, bare_seconds = _ours(plan | {"shifts": [{k: v for k, v in t.items() if k != "breaks"} for t in (FULL, PART)]})
     coverage, names = {}, []
     for tpl in (FULL, PART):
         for s in tpl["starts"]:
@@ -168,12 +179,8 @@ def schedule_part(python: str, days: int, share: float, aht: float, time_limit: 
             h, k = spans[r["shift"]]
             covered[r["day"], h:h + k] += r["resources"]
             staffed += r["resources"] * k / 2
-    ours_cov = np.array(ours["coverage"]["scheduled"])
     return {"days": days, "agents_available": agents, "peak_requirement": int(req.max()),
-            "kefu": _score(req, ours_cov) | {"seconds": round(our_seconds, 2), "status": ours["status"],
-                                               "shifts": ours["summary"]["shifts"],
-                                               "paid_hours": round(sum(d["paid_minutes"] for a in ours["agents"]
-                                                                       for d in a["days"]) / 60, 1)},
+            "kefu": _summary(req, ours, our_seconds), "kefu_without_breaks": _summary(req, bare, bare_seconds),
             "pyworkforce": _score(req, covered) | {"seconds": round(theirs["seconds"], 2), "status": theirs["status"],
                                                     "staffed_hours": staffed}}
 
