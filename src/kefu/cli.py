@@ -13,6 +13,7 @@ from kefu.channels.email.cli import mail_app
 from kefu.compliance.cli import compliance_app
 from kefu.core.settings import get_settings
 from kefu.simulate.command import simulate
+from kefu.wfm.cli import wfm_app
 
 app = typer.Typer(help="kefu 客服 — contact-center platform.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)
@@ -24,6 +25,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(mail_app, name="mail")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(wfm_app, name="wfm")  # 预测排班: Erlang staffing, scheduling (kefu.wfm)
 console = Console()
 err = Console(stderr=True)
 

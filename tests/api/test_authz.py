@@ -606,6 +606,15 @@ ENDPOINTS: list[Endpoint] = [
     # the rendered text names the customer by surname only: the PII check below holds it to that
     E("POST", "/scripts/{script_id}/render", Perm.scripts_read,
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
+    # workforce planning (kefu.wfm): computes from the figures it is sent, stores nothing
+    E("POST", "/wfm/erlang", Perm.wfm_plan,
+      lambda c: Req("POST", f"{API}/wfm/erlang", {"json": {"calls": [100, 40], "aht": 180, "shrinkage": 0.3}})),
+    E("POST", "/wfm/schedule", Perm.wfm_plan,
+      lambda c: Req("POST", f"{API}/wfm/schedule", {"json": {
+          "rules": {"time_limit": 2}, "days": [{"requirement": [0] * 18 + [1] * 8, "open": "09:00"}],
+          "shifts": [{"name": "早班", "minutes": 240, "starts": ["09:00"],
+                      "breaks": [{"name": "小休", "minutes": 15, "earliest": 60, "latest": 150}]}],
+          "agents": [{"id": "A01", "name": "张伟"}]}})),
 ]
 
 
@@ -737,6 +746,8 @@ EXPECTED = {
     # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
     Perm.scripts_read: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
     Perm.scripts_write: {"supervisor", "admin"},
+    # SPEC M8: supervisors staff the center and analysts plan it (预测排班)
+    Perm.wfm_plan: {"supervisor", "analyst", "admin"},
 }
 
 
@@ -746,8 +757,8 @@ def test_permission_table_keeps_the_spec(perm):
 
 
 def test_read_only_roles_never_write():
-    # compliance.check reads no data and writes nothing: it checks the text it is sent
-    writes = [p for p in Perm if not p.value.endswith(".read") and p is not Perm.compliance_check]
+    # compliance.check and wfm.plan read no data and write nothing: they compute from what they are sent
+    writes = [p for p in Perm if not p.value.endswith(".read") and p not in (Perm.compliance_check, Perm.wfm_plan)]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
     assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]

@@ -64,6 +64,7 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    wfm_plan = "wfm.plan"  # workforce planning (预测排班): staffing, schedules; computes, stores nothing
 
 
 R = Role
@@ -104,6 +105,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # planners: supervisors (督导) staff the center, analysts (数据分析) forecast and schedule it
+    Perm.wfm_plan: frozenset({R.supervisor, R.analyst, R.admin}),
 }
 
 

@@ -1,0 +1,172 @@
+"""Stage 2 of the scheduler: the counted shifts (``kefu.wfm.schedule_model``) given to agents.
+
+A greedy pass first: day by day, each counted shift to the agent with the fewest days so far who may work
+it. When it places every counted shift, its shortfall is stage 1's, the least possible; if all agents cost
+the same it is then also the cheapest, and no further solve is needed. Otherwise a CP-SAT model
+``y[a, d, j]`` (agent ``a`` works pattern ``j`` on day ``d``, among the counted patterns and each allowed
+option with its breaks mid-window) starts from the greedy answer under every per-agent rule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from kefu.wfm.schedule import Agent, Plan
+from kefu.wfm.schedule_model import (
+    MILLI,
+    Option,
+    Pattern,
+    _default_pattern,
+    _lexicographic,
+    _pay,
+    _shortfall,
+    contacts_per_minute,
+    count_shifts,
+    options_table,
+)
+
+
+@dataclass
+class Solved:
+    status: str
+    roster: dict  # (agent index, day) → Pattern
+    shortfall_weighted: int
+    cost: int  # cents
+    seconds: float
+
+
+def solve(plan: Plan) -> Solved:
+    began = time.perf_counter()
+    table = options_table(plan)
+    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.4, table)
+    roster = greedy(plan, counted, table)
+    known = least if short_proved and len(roster) == sum(len(v) for v in counted.values()) else None
+    optimal = known is not None and cost_proved
+    if not (optimal and len({a.hourly_cost for a in plan.agents}) <= 1):
+        left = plan.rules.time_limit - (time.perf_counter() - began)
+        roster, *proved = _assign(plan, counted, table, roster, known, max(left, 1.0))
+        optimal = all(proved) and optimal
+    return Solved(status="optimal" if optimal else "feasible", roster=roster,
+                  shortfall_weighted=_weighted_shortfall(plan, roster), cost=sum(_cost(plan, a, d, p)
+                                                                              for (a, d), p in roster.items()),
+                  seconds=time.perf_counter() - began)
+
+
+def _cost(plan: Plan, a: int, d: int, pattern: Pattern) -> int:
+    return round(pattern.option.template.paid_minutes * plan.agents[a].hourly_cost * _pay(plan, d) * 100 / 60)
+
+
+def _contacts(plan: Plan, d: int, pattern: Pattern) -> int:
+    rate = contacts_per_minute(plan, d)
+    return round(MILLI * sum(m * rate[t] for t, m in pattern.on_phone(plan.rules.interval).items()))
+
+
+def _weighted_shortfall(plan: Plan, roster: dict) -> int:
+    iv = plan.rules.interval
+    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
+    cover = defaultdict(int)
+    for (_a, d), pat in roster.items():
+        for t, m in pat.on_phone(iv).items():
+            cover[d, t] += m
+    total = 0
+    for d, day in enumerate(plan.days):
+        for t, need in enumerate(day.requirement):
+            gap = round(need * iv) - cover[d, t]
+            if need > 0 and gap > 0:
+                total += gap * round(10 * (1 + plan.rules.peak_weight * need / peak))
+    return total
+
+
+def greedy(plan: Plan, counted: dict[int, list[Pattern]], table: dict) -> dict:
+    """(agent, day) → pattern: day by day, each counted shift to the agent with the fewest days so far who
+    may work it (options, weekly cap, consecutive days, contacts cap)."""
+    cap = plan.rules.max_contacts_per_day
+    roster, worked = {}, [[] for _ in plan.agents]
+    for d in range(len(plan.days)):
+        free = [a for a in range(len(plan.agents))
+                if table[a, d] and _calendar_allows(plan, plan.agents[a], worked[a], d)]
+        free.sort(key=lambda i: (len(worked[i]), plan.agents[i].hourly_cost, i))
+        allowed = {a: set(table[a, d]) for a in free}
+        for pat in sorted(counted.get(d, []), key=lambda p: (p.option.start, p.option.template.name, p.breaks)):
+            if cap is not None and _contacts(plan, d, pat) > cap * MILLI:
+                continue
+            for i, a in enumerate(free):
+                if pat.option in allowed[a]:
+                    roster[a, d] = pat
+                    worked[a].append(d)
+                    del free[i]
+                    break
+    return roster
+
+
+def _calendar_allows(plan: Plan, agent: Agent, worked: list[int], d: int) -> bool:
+    cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+    week = d - d % 7
+    if sum(1 for w in worked if week <= w <= d) >= cap:
+        return False
+    run_cap = agent.max_consecutive_days or plan.rules.max_consecutive_days
+    run, day = 0, d - 1
+    while day >= 0 and day in worked:
+        run, day = run + 1, day - 1
+    if day < 0:
+        run += agent.worked_before
+    return run < run_cap
+
+
+def _key(o: Option) -> tuple:
+    return (o.template.name, o.start)
+
+
+def _assign(plan: Plan, counted, table, start: dict, least: int | None,
+            seconds: float) -> tuple[dict, bool, bool]:
+    """The CP-SAT assignment, from the greedy ``start``; ``least`` is the shortfall known to be the least."""
+    iv, cp = plan.rules.interval, cp_model.CpModel()
+    cover, y, cost = defaultdict(list), {}, []
+    for a, agent in enumerate(plan.agents):
+        works = []
+        for d in range(len(plan.days)):
+            allowed = set(table[a, d])
+            pats = dict.fromkeys(p for p in counted.get(d, []) if p.option in allowed)
+            pats.update(dict.fromkeys(_default_pattern(o, iv) for o in sorted(allowed, key=_key)))
+            day_vars, contacts = [], []
+            for j, pat in enumerate(pats):
+                v = cp.new_bool_var(f"y{a}_{d}_{j}")
+                y[v.name] = (a, d, pat, v)
+                day_vars.append(v)
+                for t, minutes in pat.on_phone(iv).items():
+                    cover[d, t].append((minutes, v))
+                contacts.append((_contacts(plan, d, pat), v))
+                cost.append((_cost(plan, a, d, pat), v))
+            works.append(sum(day_vars) if day_vars else 0)
+            if day_vars:
+                cp.add_at_most_one(day_vars)
+                if plan.rules.max_contacts_per_day is not None:
+                    cp.add(sum(c * v for c, v in contacts) <= plan.rules.max_contacts_per_day * MILLI)
+        _calendar(cp, plan, agent, works)
+    _under, _w, shortfall = _shortfall(cp, plan, cover)
+    total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
+    variables = [v for *_k, v in y.values()]
+    hint = {name: int(start.get((a, d)) == pat) for name, (a, d, pat, _v) in y.items()}
+    values, *proved = _lexicographic(cp, shortfall, total_cost, variables, plan, seconds, hint, least)
+    return {(a, d): pat for name, (a, d, pat, _v) in y.items() if values[name]}, *proved
+
+
+def _calendar(cp, plan: Plan, agent: Agent, works: list) -> None:
+    """Weekly day cap (per 7-day block from the first day) and consecutive working days."""
+    cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+    for w in range(0, len(works), 7):
+        block = [v for v in works[w:w + 7] if not isinstance(v, int)]
+        if block:
+            cp.add(sum(block) <= cap)
+    run = agent.max_consecutive_days or plan.rules.max_consecutive_days
+    seq = [1] * min(agent.worked_before, run + 1) + works
+    for i in range(0, len(seq) - run):
+        window = seq[i:i + run + 1]
+        fixed = sum(v for v in window if isinstance(v, int))
+        free = [v for v in window if not isinstance(v, int)]
+        if free:
+            cp.add(sum(free) <= run - fixed)

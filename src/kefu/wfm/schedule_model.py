@@ -1,0 +1,313 @@
+"""The CP-SAT models of a ``Plan`` (OR-Tools), solved in two stages.
+
+1. **Shifts and breaks, counted** (per day, no names yet): ``n[d, o]`` agents work shift option ``o`` (a
+   template at one start) and ``z[d, o, k, p]`` of them take break ``k`` at interval ``p`` inside its
+   window. Coverage is counted in agent-minutes on the phones per interval (a 15-minute break takes half a
+   half-hour), so shortfall is exact for any break length. Capped by how many agents can work each option
+   and each day (availability, days off, weekly caps). This is pyworkforce's MinAbsDifference model with
+   breaks, solved for shortfall rather than absolute difference.
+2. **Who works what**: the counted shifts become patterns (a start and its break times); ``y[a, d, j]``
+   gives agent ``a`` pattern ``j`` on day ``d`` under every per-agent rule: one shift a day, the templates
+   they may work, fixed days off, availability windows, the weekly day cap, consecutive working days
+   (counting days worked before the plan), the cap on contacts a day.
+
+Each stage is lexicographic in two solves: first the peak-weighted shortfall (a short minute at the
+busiest interval weighs ``1 + peak_weight`` times one at a quiet interval), then, holding it, the paid cost
+(holiday pay on holidays). Seeded; with one worker (the default) a run that ends before its time limit
+gives the same schedule every time.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from kefu.wfm.schedule import Plan, ShiftTemplate
+
+MILLI = 1000
+
+
+@dataclass(frozen=True)
+class Option:
+    template: ShiftTemplate
+    start: int  # minutes after midnight
+
+    def slots(self, interval: int) -> range:
+        return range(self.start // interval, (self.start + self.template.minutes) // interval)
+
+    def break_slots(self, k: int, interval: int) -> list[int]:
+        return _break_slots(self, k, interval)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    option: Option
+    breaks: tuple[int, ...]  # the interval each break starts in, in the template's order
+
+    def on_phone(self, interval: int) -> dict[int, int]:
+        """Agent-minutes on the phones per interval."""
+        return _on_phone(self, interval)
+
+
+@functools.cache
+def _break_slots(o: Option, k: int, interval: int) -> list[int]:
+    rule = o.template.breaks[k]
+    return [p for p in o.slots(interval) if rule.earliest <= p * interval - o.start <= rule.latest
+            and p * interval - o.start + rule.minutes <= o.template.minutes]
+
+
+@functools.cache
+def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
+    minutes = dict.fromkeys(pattern.option.slots(interval), interval)
+    for rule, p in zip(pattern.option.template.breaks, pattern.breaks, strict=True):
+        b0, b1 = p * interval, p * interval + rule.minutes
+        for t in range(p, -(-b1 // interval)):
+            minutes[t] -= _overlap(b0, b1, t * interval, (t + 1) * interval)
+    return minutes
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def options_table(plan: Plan) -> dict[tuple[int, int], list[Option]]:
+    """(agent index, day) → the shift options that agent may work that day; agents under the same rules
+    share one list."""
+    memo, table = {}, {}
+    for a, agent in enumerate(plan.agents):
+        for d in range(len(plan.days)):
+            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d))
+            if key not in memo:
+                memo[key] = _options(plan, *key)
+            table[a, d] = memo[key]
+    return table
+
+
+def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
+    """The shift options on day ``d`` for these rules (opening hours, days off, availability)."""
+    day = plan.days[d]
+    if off:
+        return []
+    out = []
+    for tpl in plan.shifts:
+        if shifts is not None and tpl.name not in shifts:
+            continue
+        for s in tpl.starts:
+            end = s + tpl.minutes
+            if s < day.open or end > day.close:
+                continue
+            if windows is not None and not any(a <= s and end <= b for a, b in windows):
+                continue
+            o = Option(tpl, s)
+            if all(o.break_slots(k, plan.rules.interval) for k in range(len(tpl.breaks))):
+                out.append(o)
+    return out
+
+
+def contacts_per_minute(plan: Plan, d: int) -> list[float]:
+    """Contacts an agent on the phones takes per minute in each interval: the day's calls spread over the
+    required agents, else the rules' occupancy over the handle time."""
+    day, r = plan.days[d], plan.rules
+    flat = r.occupancy * 60.0 / r.aht
+    if day.calls is None:
+        return [flat] * plan.slots
+    return [c / (q * r.interval) if q > 0 else flat for c, q in zip(day.calls, day.requirement, strict=True)]
+
+
+def _pay(plan: Plan, d: int) -> float:
+    return plan.rules.holiday_pay if plan.days[d].holiday else 1.0
+
+
+def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.LinearExpr]:
+    """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum."""
+    iv = plan.rules.interval
+    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
+    under, weights = {}, {}
+    for d in range(len(plan.days)) if days is None else days:
+        day = plan.days[d]
+        for t in range(plan.slots):
+            need = round(day.requirement[t] * iv)
+            if need <= 0:
+                continue
+            u = cp.new_int_var(0, need, f"u{d}_{t}")
+            terms = cover.get((d, t), [])
+            cp.add(u + cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) >= need)
+            under[d, t] = u
+            weights[d, t] = round(10 * (1 + plan.rules.peak_weight * day.requirement[t] / peak))
+    keys = list(under)
+    total = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
+    return under, weights, total
+
+
+def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, seconds)
+    solver.parameters.random_seed = plan.rules.seed
+    solver.parameters.num_workers = plan.rules.workers
+    solver.parameters.symmetry_level = 1  # identical agents: full symmetry detection costs more than it saves
+    return solver
+
+
+def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
+                   least: int | None = None) -> tuple[dict, bool, bool]:
+    """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
+    at it). ``start`` (values by name)
+    is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
+    its shortfall when it is already known to be the least possible (the first solve is skipped)."""
+    began = time.perf_counter()
+    if start:
+        for v in variables:
+            cp.add_hint(v, start[v.name])
+    status = cp_model.OPTIMAL
+    values = start
+    if least is None:
+        first = _solver(plan, seconds * 0.6)
+        cp.minimize(shortfall)
+        status = first.solve(cp)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if start is None:
+                raise RuntimeError(f"the scheduler found no schedule in time ({first.status_name(status)})")
+            return start, False, False
+        values = {v.name: first.value(v) for v in variables}
+        least = round(first.value(shortfall))
+        cp.clear_hints()
+        for v in variables:
+            cp.add_hint(v, values[v.name])
+    cp.add(shortfall <= least)
+    cp.minimize(cost)
+    second = _solver(plan, seconds - (time.perf_counter() - began))
+    second.parameters.relative_gap_limit = 0.005  # cost within 0.5% of the best possible is cost enough
+    status2 = second.solve(cp)
+    if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = {v.name: second.value(v) for v in variables}
+    return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
+
+
+def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, list[Pattern]], tuple[bool, bool], int]:
+    """Stage 1: the shifts and break times each day needs, as patterns (one per shift worked); whether the
+    shortfall and the cost are proved the least; and that weighted shortfall.
+
+    Days are solved one by one first: if together they fit the weekly capacity, they are the answer
+    (the objective is a sum over days). Otherwise the days are solved jointly from that start."""
+    began, days = time.perf_counter(), range(len(plan.days))
+    counted, proved, least = {}, (True, True), 0
+    if len(days) > 1:
+        for d in days:
+            part, ok, short = _count(plan, [d], seconds * 0.5 / len(days), table)
+            counted.update(part)
+            proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
+        if _fits_weekly(plan, counted, table):
+            return counted, proved, least
+    left = seconds - (time.perf_counter() - began)
+    return _count(plan, list(days), max(left, 0.5), table, counted or None)
+
+
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None):
+    cp, iv = cp_model.CpModel(), plan.rules.interval
+    able = defaultdict(int)  # (d, option) → agents who can work it
+    day_cap = dict.fromkeys(days, 0)
+    for a in range(len(plan.agents)):
+        for d in days:
+            opts = table[a, d]
+            day_cap[d] += bool(opts)
+            for o in opts:
+                able[d, o] += 1
+    cover, n, z, cost = defaultdict(list), {}, {}, []
+    rate = sum(a.hourly_cost for a in plan.agents) / max(1, len(plan.agents))
+    for (d, o), cap in able.items():
+        v = n[d, o] = cp.new_int_var(0, cap, f"n{d}_{o.template.name}_{o.start}")
+        for t in o.slots(iv):
+            cover[d, t].append((iv, v))
+        cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
+        for k, rule in enumerate(o.template.breaks):
+            placed = []
+            for p in o.break_slots(k, iv):
+                b = z[d, o, k, p] = cp.new_int_var(0, cap, f"z{d}_{o.template.name}_{o.start}_{k}_{p}")
+                placed.append(b)
+                for t in range(p, -(-(p * iv + rule.minutes) // iv)):
+                    cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
+            cp.add(sum(placed) == v)
+    for d, cap in day_cap.items():
+        cp.add(sum(v for (dd, _o), v in n.items() if dd == d) <= cap)
+    if len(days) > 1:
+        _weekly_capacity(cp, plan, n, table)
+    under, weights, shortfall = _shortfall(cp, plan, cover, days)
+    total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
+    variables = [*n.values(), *z.values()]
+    hint = None if start is None else _hint(plan, start, n, z)
+    values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
+                                     None if hint is None else hint | _under_hint(plan, start, under))
+    least = sum(weights[k] * values[u.name] for k, u in under.items())
+    return _patterns(plan, n, z, values), tuple(proved), least
+
+
+def _hint(plan: Plan, counted: dict, n: dict, z: dict) -> dict:
+    """Variable values (by name) of counted patterns."""
+    values = {v.name: 0 for v in (*n.values(), *z.values())}
+    for d, pats in counted.items():
+        for pat in pats:
+            values[n[d, pat.option].name] += 1
+            for k, p in enumerate(pat.breaks):
+                values[z[d, pat.option, k, p].name] += 1
+    return values
+
+
+def _under_hint(plan: Plan, counted: dict, under: dict) -> dict:
+    iv, cover = plan.rules.interval, defaultdict(int)
+    for d, pats in counted.items():
+        for pat in pats:
+            for t, m in pat.on_phone(iv).items():
+                cover[d, t] += m
+    return {u.name: max(0, round(plan.days[d].requirement[t] * iv) - cover[d, t]) for (d, t), u in under.items()}
+
+
+def _fits_weekly(plan: Plan, counted: dict, table: dict) -> bool:
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        if sum(len(counted.get(d, [])) for d in block) > _block_capacity(plan, block, table):
+            return False
+    return True
+
+
+def _block_capacity(plan: Plan, block: range, table: dict) -> int:
+    cap = 0
+    for a, agent in enumerate(plan.agents):
+        limit = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+        cap += min(limit, sum(1 for d in block if table[a, d]))
+    return cap
+
+
+def _weekly_capacity(cp, plan: Plan, n, table) -> None:
+    """Shifts in each 7-day block at most what the agents can work in it."""
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        cp.add(sum(v for (d, _o), v in n.items() if d in block) <= _block_capacity(plan, block, table))
+
+
+def _patterns(plan: Plan, n, z, values) -> dict[int, list[Pattern]]:
+    """Split each counted option into its shifts: the i-th shift takes the i-th earliest time of each break
+    (windows follow each other, so the times never collide)."""
+    out = defaultdict(list)
+    for (d, o), v in n.items():
+        count = values[v.name]
+        if not count:
+            continue
+        times = []
+        for k in range(len(o.template.breaks)):
+            slots = []
+            for p in o.break_slots(k, plan.rules.interval):
+                slots += [p] * values[z[d, o, k, p].name]
+            times.append(slots)
+        for i in range(count):
+            out[d].append(Pattern(o, tuple(t[i] for t in times)))
+    return out
+
+
+def _default_pattern(o: Option, interval: int) -> Pattern:
+    """Each break in the middle of its window."""
+    return Pattern(o, tuple(s[len(s) // 2] for s in (o.break_slots(k, interval)
+                                                       for k in range(len(o.template.breaks)))))

@@ -1,0 +1,107 @@
+"""A solved schedule read back as plain data: per agent (the roster, 排班表) and per interval (requirement
+against agents on the phones), with the day × interval arrays a chart wants, and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from kefu.wfm.schedule import Plan
+from kefu.wfm.schedule_assign import Solved, solve
+
+
+def clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
+    iv, days = plan.rules.interval, []
+    for d, day in enumerate(plan.days):
+        pat = s.roster.get((a, d))
+        if pat is None:
+            continue
+        o = pat.option
+        breaks = [{"name": rule.name, "start": clock(p * iv), "end": clock(p * iv + rule.minutes), "paid": rule.paid}
+                  for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
+        days.append({"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
+                     "start": clock(o.start), "end": clock(o.start + o.template.minutes),
+                     "breaks": breaks, "paid_minutes": o.template.paid_minutes})
+    return days
+
+
+def _on_phone(plan: Plan, roster: list[list[dict]]) -> list[list[float]]:
+    """Agent-minutes on the phones per day and interval, from the roster itself."""
+    iv = plan.rules.interval
+    idx = {day.date.isoformat(): d for d, day in enumerate(plan.days)}
+    grid = [[0.0] * plan.slots for _ in plan.days]
+    for days in roster:
+        for w in days:
+            row = grid[idx[w["date"]]]
+            s, e = _minutes(w["start"]), _minutes(w["end"])
+            for t in range(s // iv, e // iv):
+                row[t] += iv
+            for b in w["breaks"]:
+                b0, b1 = _minutes(b["start"]), _minutes(b["end"])
+                for t in range(b0 // iv, -(-b1 // iv)):
+                    row[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
+    return [[v / iv for v in row] for row in grid]
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def result(plan: Plan, s: Solved) -> dict:
+    roster = [_agent_days(plan, s, a) for a in range(len(plan.agents))]
+    scheduled = _on_phone(plan, roster)
+    requirement = [list(day.requirement) for day in plan.days]
+    intervals, short_count, shortfall, over = [], 0, 0.0, 0.0
+    for d, day in enumerate(plan.days):
+        for t in range(plan.slots):
+            need, have = requirement[d][t], scheduled[d][t]
+            gap = max(0.0, need - have)
+            if need == 0 and have == 0:
+                continue
+            short_count += gap > 1e-9
+            shortfall += gap
+            over += max(0.0, have - need)
+            intervals.append({"date": day.date.isoformat(), "time": clock(t * plan.rules.interval),
+                              "requirement": need, "scheduled": round(have, 4), "shortfall": round(gap, 4)})
+    return {
+        "status": s.status, "seconds": round(s.seconds, 3), "cost": s.cost / 100,
+        "summary": {"under_covered_intervals": short_count, "shortfall": round(shortfall, 4),
+                    "over_coverage": round(over, 4), "weighted_shortfall_minutes": s.shortfall_weighted,
+                    "shifts": sum(len(r) for r in roster)},
+        "agents": [{"id": ag.id, "name": ag.name, "days": roster[a]} for a, ag in enumerate(plan.agents)],
+        "intervals": intervals,
+        "coverage": {"dates": [day.date.isoformat() for day in plan.days],
+                     "times": [clock(t * plan.rules.interval) for t in range(plan.slots)],
+                     "requirement": requirement, "scheduled": [[round(v, 4) for v in row] for row in scheduled]},
+    }
+
+
+def schedule(plan: Plan) -> dict:
+    """Solve the plan and read the answer back."""
+    return result(plan, solve(plan))
+
+
+def roster_csv(out: dict) -> str:
+    """One row per agent and worked day: the roster a team lead prints."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["agent_id", "name", "date", "shift", "start", "end", "breaks", "paid_minutes"])
+    for ag in out["agents"]:
+        for d in ag["days"]:
+            breaks = " ".join(f"{b['name']} {b['start']}-{b['end']}" for b in d["breaks"])
+            w.writerow([ag["id"], ag["name"], d["date"], d["shift"], d["start"], d["end"], breaks, d["paid_minutes"]])
+    return buf.getvalue()
+
+
+def intervals_csv(out: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["date", "time", "requirement", "scheduled", "shortfall"])
+    for row in out["intervals"]:
+        w.writerow([row["date"], row["time"], row["requirement"], row["scheduled"], row["shortfall"]])
+    return buf.getvalue()
