@@ -1,0 +1,1 @@
+"""Workforce management (预测排班)."""
