@@ -85,12 +85,15 @@ def from_counts(queue: str, times: Sequence[datetime], counts: Sequence[float], 
     return History(queue, days, values, lo * slot_minutes, slot_minutes)
 
 
-def future_days(history: History, horizon_days: int, *, closed: Iterable[date] = ()) -> list[date]:
-    """The open days among the ``horizon_days`` calendar days after the history: open weekdays only,
-    minus days known to be ``closed``."""
+def future_days(history: History, horizon_days: int, *, start: date | None = None,
+                closed: Iterable[date] = ()) -> list[date]:
+    """The open days among ``horizon_days`` calendar days from ``start`` (default: the day after the history):
+    open weekdays only, minus days known to be ``closed``."""
     if horizon_days < 1:
         raise ValueError("horizon_days must be at least 1")
+    start = start or history.days[-1] + timedelta(days=1)
+    if start <= history.days[-1]:
+        raise ValueError(f"the forecast must start after the history, which ends {history.days[-1]}")
     shut = set(closed)
-    last = history.days[-1]
-    days = (last + timedelta(days=i) for i in range(1, horizon_days + 1))
+    days = (start + timedelta(days=i) for i in range(horizon_days))
     return [d for d in days if d.weekday() in history.open_weekdays and d not in shut]

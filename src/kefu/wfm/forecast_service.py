@@ -1,0 +1,63 @@
+"""Forecast every queue of a history: the model's intervals, day totals, effects and notes, and optionally a
+rolling-origin backtest against the seasonal-naive baseline (what the CLI and the API show)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+
+from kefu.wfm.forecasting import Backtest, History, Params, compare, fit, future_days, tune
+from kefu.wfm.forecasting.backtest import origins_for
+from kefu.wfm.forecasting.effects import Calendar, chinese_events
+
+
+@dataclass
+class QueueForecast:
+    queue: str
+    slot_minutes: int
+    intervals: list[datetime]  # local start of each interval
+    values: list[float]  # expected contacts per interval
+    days: list[date]
+    day_totals: list[float]
+    weekday_factors: dict[int, float]
+    effects: dict[str, float]
+    history_days: int
+    notes: list[str] = field(default_factory=list)
+    backtests: list[Backtest] = field(default_factory=list)
+
+
+def _backtest_shape(history: History, horizon: int, windows: int) -> dict | None:
+    kw = {"horizon_days": horizon, "windows": windows, "step_days": max(1, horizon // 2)}
+    try:
+        origins_for(history, **kw)
+    except ValueError:
+        return None
+    return kw
+
+
+def forecast_queue(history: History, *, horizon_days: int, start: date | None = None, backtest_windows: int = 0,
+                   tune_params: bool = False, params: Params | None = None,
+                   calendar: Calendar = chinese_events) -> QueueForecast:
+    days = future_days(history, horizon_days, start=start)
+    notes: list[str] = []
+    shape = _backtest_shape(history, max(1, len(days)), max(backtest_windows, 4))
+    if (tune_params or backtest_windows) and shape is None:
+        notes.append(f"{len(history.days)} days of history are too few to backtest a {len(days)}-day horizon")
+    if tune_params and shape:
+        params, _ = tune(history, calendar=calendar, **shape)
+    model = fit(history, params, calendar=calendar)
+    values = model.predict(days)
+    backtests = []
+    if backtest_windows and shape:
+        backtests = compare(history, params=params, calendar=calendar, **{**shape, "windows": backtest_windows})
+    return QueueForecast(
+        queue=history.queue, slot_minutes=history.slot_minutes, intervals=history.interval_starts(days),
+        values=np.round(values.ravel(), 2).tolist(), days=days, day_totals=np.round(values.sum(axis=1), 1).tolist(),
+        weekday_factors=model.weekday_factors, effects=model.effects, history_days=len(history.days),
+        notes=model.notes + notes, backtests=backtests)
+
+
+def forecast_all(histories: dict[str, History], **kw) -> list[QueueForecast]:
+    return [forecast_queue(h, **kw) for h in histories.values()]
