@@ -15,6 +15,7 @@ from kefu.notifications import api as notifications
 from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
+from kefu.wfm import forecast_api as wfm_forecast
 
 router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
@@ -25,3 +26,4 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
+router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing

@@ -606,7 +606,15 @@ ENDPOINTS: list[Endpoint] = [
     # the rendered text names the customer by surname only: the PII check below holds it to that
     E("POST", "/scripts/{script_id}/render", Perm.scripts_read,
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
+    # forecasting from points sent in the request: three weeks of 外卖热线 half-hours
+    E("POST", "/wfm/forecast", Perm.wfm_forecast_read,
+      lambda c: Req("POST", f"{API}/wfm/forecast", {"json": {"horizon_days": 2, "history": _wfm_points()}})),
 ]
+
+
+def _wfm_points() -> list[dict]:
+    return [{"queue": "外卖热线", "interval_start": f"2026-11-{d:02d}T{h:02d}:{m:02d}:00", "count": 10 + h + d % 7}
+            for d in range(1, 22) for h in range(8, 22) for m in (0, 30)]
 
 
 def _raw_pii(world) -> list[str]:
@@ -737,6 +745,8 @@ EXPECTED = {
     # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
     Perm.scripts_read: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
     Perm.scripts_write: {"supervisor", "admin"},
+    # SPEC M8: forecasting (预测) is planning work: supervisors, analysts, admins
+    Perm.wfm_forecast_read: {"supervisor", "analyst", "admin"},
 }
 
 

@@ -64,6 +64,7 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    wfm_forecast_read = "wfm.forecast.read"  # forecast volume per queue and interval (预测); stores nothing
 
 
 R = Role
@@ -104,6 +105,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # workforce planning (预测排班) is the supervisors' and analysts' work
+    Perm.wfm_forecast_read: frozenset({R.supervisor, R.analyst, R.admin}),
 }
 
 

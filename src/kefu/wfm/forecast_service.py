@@ -11,6 +11,7 @@ import numpy as np
 from kefu.wfm.forecasting import Backtest, History, Params, compare, fit, future_days, tune
 from kefu.wfm.forecasting.backtest import origins_for
 from kefu.wfm.forecasting.effects import Calendar, chinese_events
+from kefu.wfm.forecasting.history import WEEKDAYS_ZH
 
 
 @dataclass
@@ -61,3 +62,16 @@ def forecast_queue(history: History, *, horizon_days: int, start: date | None = 
 
 def forecast_all(histories: dict[str, History], **kw) -> list[QueueForecast]:
     return [forecast_queue(h, **kw) for h in histories.values()]
+
+
+def as_json(r: QueueForecast) -> dict:
+    """The JSON shape the CLI prints and the API returns: parallel per-interval arrays."""
+    return {
+        "queue": r.queue, "interval_minutes": r.slot_minutes, "history_days": r.history_days,
+        "intervals": [t.isoformat() for t in r.intervals], "forecast": r.values,
+        "days": [d.isoformat() for d in r.days], "day_totals": r.day_totals,
+        "weekday_factors": {WEEKDAYS_ZH[k]: round(v, 4) for k, v in r.weekday_factors.items()},
+        "effects": {k: round(v, 4) for k, v in r.effects.items()}, "notes": r.notes,
+        "backtest": [{"model": b.name, "horizon_days": b.horizon_days, "windows": len(b.origins),
+                      "wape": round(b.wape, 4), "mape": round(b.mape, 4)} for b in r.backtests],
+    }
