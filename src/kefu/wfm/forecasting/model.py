@@ -32,7 +32,7 @@ class Params:
     level_alpha: float = 0.6  # exponential smoothing of what the regression leaves (0: none, 1: last day)
     profile_half_life_weeks: float = 12.0
     profile_shrink: float = 0.5  # weight, in days, of the all-days profile in each weekday's profile
-    effect_ridge: float = 1.0  # pull of each day effect toward none, in (weighted) days
+    effect_prior_sd: float = 0.3  # prior spread of a day effect's log: a rare, noisy effect is pulled to none
     trend: bool = False
     effects: bool = True
 
@@ -129,6 +129,21 @@ def _profiles(history: History, params: Params) -> dict[int, np.ndarray]:
     return out
 
 
+def _solve(X: np.ndarray, z: np.ndarray, w: np.ndarray, columns: list[str], params: Params) -> np.ndarray:
+    """Weighted least squares with a Gaussian prior on the day effects (ridge σ²/τ²): σ² is the noise of a
+    day's log volume from a first, nearly unpenalized fit, τ the prior spread. A busy queue's effects are
+    taken from its history almost as they are; a quiet, noisy queue's are shrunk toward none."""
+    is_effect = np.array([c.startswith("eff:") for c in columns], dtype=float)
+    A, b = X.T @ (w[:, None] * X), X.T @ (w * z)
+    beta = np.linalg.lstsq(A + np.diag(1e-3 * is_effect), b, rcond=None)[0]
+    if not is_effect.any():
+        return beta
+    r = z - X @ beta
+    dof = max(1.0, w.sum() - len(columns))
+    sigma2 = max(float(w @ r**2) / dof, 1e-6)
+    return np.linalg.lstsq(A + np.diag(sigma2 / params.effect_prior_sd**2 * is_effect), b, rcond=None)[0]
+
+
 def fit(history: History, params: Params | None = None, *, calendar: Calendar = chinese_events) -> DayProfileFit:
     """Fit the model on every day of ``history``."""
     params = params or Params()
@@ -139,8 +154,7 @@ def fit(history: History, params: Params | None = None, *, calendar: Calendar = 
     n = len(days)
     age = np.array([(days[-1] - d).days for d in days], dtype=float)
     w = 0.5 ** (age / params.level_half_life_days)
-    penalty = np.diag([params.effect_ridge if c.startswith("eff:") else 1e-9 for c in columns])
-    beta = np.linalg.lstsq(X.T @ (w[:, None] * X) + penalty, X.T @ (w * z), rcond=None)[0]
+    beta = _solve(X, z, w, columns, params)
     level = 0.0
     for r in z - X @ beta:
         level += params.level_alpha * (r - level)
