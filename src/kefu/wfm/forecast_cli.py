@@ -4,8 +4,8 @@ or CSV, with an optional rolling-origin backtest against the seasonal-naive base
 from __future__ import annotations
 
 import csv
+import io
 import json
-import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -56,18 +56,29 @@ def _zone(name: str | None) -> ZoneInfo:
         raise _fail(f"--tz: unknown time zone {name!r}") from None
 
 
-def _from_db(tz: ZoneInfo, *, queues: list[str], channel: str | None, history_days: int, interval: int):
+def _day(option: str, text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise _fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _from_db(tz: ZoneInfo, *, today: date | None, queues: list[str], channel: str | None, history_days: int,
+             interval: int):
     from kefu.core.clock import SystemClock
     from kefu.core.db import make_engine, make_sessionmaker
     from kefu.core.settings import get_settings
     from kefu.wfm.forecast_source import default_window, histories_from_contacts
 
-    today = SystemClock().now().astimezone(tz).date()
+    today = today or SystemClock().now().astimezone(tz).date()
     first, until = default_window(today, history_days)
-    factory = make_sessionmaker(make_engine(get_settings().database_url))
-    with factory() as session:
-        found = histories_from_contacts(session, first=first, until=until, tz=tz, queues=queues or None,
-                                        channel=channel, slot_minutes=interval)
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            found = histories_from_contacts(session, first=first, until=until, tz=tz, queues=queues or None,
+                                            channel=channel, slot_minutes=interval)
+    finally:
+        engine.dispose()
     return found, today
 
 
@@ -100,6 +111,8 @@ def forecast(
     channel: str | None = typer.Option(None, help="Only contacts of this channel (from the database)."),
     horizon: int = typer.Option(14, min=1, max=92, help="Calendar days to forecast."),
     start: str | None = typer.Option(None, help="First day to forecast, YYYY-MM-DD (default: after the history)."),
+    as_of: str | None = typer.Option(None, help="Day the forecast is made, YYYY-MM-DD: the contacts history ends "
+                                               "the day before (default: today)."),
     history_days: int = typer.Option(182, min=14, max=1100, help="Days of contacts history to learn from."),
     interval: int = typer.Option(30, help="Interval length in minutes (15, 30 or 60)."),
     output: Output = typer.Option(Output.table, "--format", "-f", help="table, json or csv."),
@@ -115,26 +128,21 @@ def forecast(
 
     if interval not in (15, 30, 60):
         raise _fail(f"--interval must be 15, 30 or 60, not {interval}")
-    try:
-        first_day = date.fromisoformat(start) if start else None
-    except ValueError:
-        raise _fail(f"--start: {start!r} is not a date (YYYY-MM-DD)") from None
+    first_day, today = _day("--start", start), _day("--as-of", as_of)
     zone = _zone(tz)
     try:
         if csv_file is not None:
             histories = histories_from_csv(_read_text(csv_file), tz=zone, time_column=time_column,
                                            count_column=count_column, queue_column=queue_column,
                                            slot_minutes=interval)
-            if queue:
-                histories = {q: h for q, h in histories.items() if q in queue}
+            histories = {q: h for q, h in histories.items() if not queue or q in queue}
         else:
-            histories, today = _from_db(zone, queues=queue, channel=channel, history_days=history_days,
-                                        interval=interval)
+            histories, today = _from_db(zone, today=today, queues=queue, channel=channel,
+                                        history_days=history_days, interval=interval)
             first_day = first_day or today
     except SourceError as exc:
         raise _fail(str(exc)) from None
-    missing = [q for q in queue if q not in histories]
-    if missing:
+    if missing := [q for q in queue if q not in histories]:
         raise _fail(f"--queue: no volume for {'、'.join(missing)}")
     if not histories:
         raise _fail("no inbound contacts in the history window")
@@ -143,12 +151,18 @@ def forecast(
                                tune_params=tune)
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    _emit(results, output)
+
+
+def _emit(results: list[QueueForecast], output: Output) -> None:
     if output is Output.json:
         typer.echo(json.dumps({"data": [as_json(r) for r in results], "count": len(results)}, ensure_ascii=False))
     elif output is Output.csv:
-        w = csv.writer(sys.stdout, lineterminator="\n")
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
         w.writerow(["queue", "interval_start", "forecast"])
         for r in results:
             w.writerows((r.queue, t.isoformat(), v) for t, v in zip(r.intervals, r.values, strict=True))
+        typer.echo(buf.getvalue(), nl=False)
     else:
         _table(results)
