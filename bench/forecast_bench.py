@@ -48,7 +48,8 @@ def kefu_runs(h: History, params: Params) -> dict:
     two_weeks = fit(train, params, calendar=no_events).predict(days)
     fit_two = time.perf_counter() - t
     t = time.perf_counter()
-    day_ahead = np.vstack([fit(h.head(i), params, calendar=no_events).predict(h.days[i:i + 1]) for i in range(n - HOLDOUT, n)])
+    day_ahead = np.vstack([fit(h.head(i), params, calendar=no_events).predict(h.days[i:i + 1])
+                           for i in range(n - HOLDOUT, n)])
     fit_day = (time.perf_counter() - t) / HOLDOUT
     return {"two_weeks": two_weeks.ravel(), "day_ahead": day_ahead.ravel(), "fit_seconds_two_weeks": fit_two,
             "fit_seconds_day_ahead": fit_day}
@@ -96,7 +97,7 @@ def main() -> None:
             runs[f"statsforecast {name}"] = {k: np.asarray(v) for k, v in r.items()}
         print(f"statsforecast run: {time.perf_counter() - t:.0f} s")
 
-    print(f"\n| model | WAPE 2 weeks | MAPE 2 weeks | WAPE day-ahead | MAPE day-ahead | fit 2 weeks | fit day-ahead |")
+    print("\n| model | WAPE 2 weeks | MAPE 2 weeks | WAPE day-ahead | MAPE day-ahead | fit 2 weeks | fit day-ahead |")
     print("|---|---|---|---|---|---|---|")
     for name, r in runs.items():
         print(f"| {name} | {wape(actual, r['two_weeks']):.4f} | {mape(actual, r['two_weeks']):.4f} "
