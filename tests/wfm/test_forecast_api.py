@@ -51,7 +51,8 @@ def test_forecast_from_the_contacts_history(client, world, db, clock):
 def test_every_queue_when_none_is_named_and_backtest_on_request(client, world, db, clock):
     _contacts(db, clock.now().astimezone(SHANGHAI).date())
     r = client.post(URL, headers=world.headers("supervisor"),
-                    json={"horizon_days": 2, "history_days": 28, "backtest_windows": 3, "interval_minutes": 60})
+                    json={"horizon_days": 2, "history_days": 28, "backtest_windows": 3, "interval_minutes": 60,
+                          "tune": True})
     assert r.status_code == 200, r.text
     data = {q["queue"]: q for q in r.json()["data"]}
     assert set(data) == {"外卖热线", "阅读热线"}

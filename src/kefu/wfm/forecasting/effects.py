@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 
 from kefu.simulate import calendar as cn
 
@@ -24,9 +25,14 @@ MONTH_START = "月初首日"
 
 def chinese_events(day: date) -> list[str]:
     """Names of the Chinese holidays and events covering ``day``; none outside the years the calendar knows."""
+    return list(_chinese(day))
+
+
+@lru_cache(maxsize=4096)
+def _chinese(day: date) -> tuple[str, ...]:
     if not cn.FIRST_YEAR <= day.year <= cn.LAST_YEAR:
-        return []
-    return [e.name for e in cn.events_on(day)]
+        return ()
+    return tuple(e.name for e in cn.events_on(day))
 
 
 def no_events(day: date) -> list[str]:

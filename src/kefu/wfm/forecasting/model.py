@@ -73,7 +73,7 @@ class DayProfileFit:
             raise ValueError(f"no history on {'、'.join(closed)}: nothing to forecast from")
         if days[0] <= self.history.days[-1]:
             raise ValueError("forecast days must come after the history")
-        X = _design(self.history, list(days), self.columns, self.params, self.calendar)
+        X = _design(self.history, days, self.columns, _effects(self.history, days, self.calendar))
         return np.exp(X @ self.beta + self.level)
 
     def predict(self, days: Sequence[date]) -> np.ndarray:
@@ -83,33 +83,32 @@ class DayProfileFit:
         return totals[:, None] * np.array([self.profiles[d.weekday()] for d in days])
 
 
-def _design(history: History, days: list[date], columns: list[str], params: Params,
-            calendar: Calendar) -> np.ndarray:
-    """Rows for ``days`` (history days or forecast days) over ``columns``."""
+def _effects(history: History, days: Sequence[date], calendar: Calendar) -> list[list[str]]:
+    """The effects on ``days`` (history days or forecast days), knowing the history's open days."""
     known = set(history.days) | set(days)
-    effects = day_effects(days, known=known, open_weekdays=history.open_weekdays, calendar=calendar)
-    t0 = history.days[0]
+    return day_effects(days, known=known, open_weekdays=history.open_weekdays, calendar=calendar)
+
+
+def _design(history: History, days: Sequence[date], columns: list[str], effects: list[list[str]]) -> np.ndarray:
+    """Rows for ``days`` over ``columns``: intercept, weekday dummies, trend, effect indicators."""
+    col = {c: j for j, c in enumerate(columns)}
     X = np.zeros((len(days), len(columns)))
+    X[:, col["const"]] = 1.0
+    t0 = history.days[0]
     for i, (d, names) in enumerate(zip(days, effects, strict=True)):
-        for j, c in enumerate(columns):
-            if c == "const":
-                X[i, j] = 1.0
-            elif c == "trend":
-                X[i, j] = (d - t0).days / 100.0
-            elif c.startswith("wd"):
-                X[i, j] = float(d.weekday() == int(c[2:]))
-            else:
-                X[i, j] = float(c[4:] in names)
+        for key in (f"wd{d.weekday()}", *(f"eff:{n}" for n in names)):
+            if key in col:
+                X[i, col[key]] = 1.0
+        if "trend" in col:
+            X[i, col["trend"]] = (d - t0).days / 100.0
     return X
 
 
-def _columns(history: History, params: Params, calendar: Calendar) -> list[str]:
+def _columns(history: History, params: Params, effects: list[list[str]]) -> list[str]:
     weekdays = sorted(history.open_weekdays)
     cols = ["const"] + [f"wd{w}" for w in weekdays[1:]] + (["trend"] if params.trend else [])
     if params.effects:
-        days = list(history.days)
-        seen = day_effects(days, known=set(days), open_weekdays=history.open_weekdays, calendar=calendar)
-        cols += [f"eff:{n}" for n in sorted({n for names in seen for n in names})]
+        cols += [f"eff:{n}" for n in sorted({n for names in effects for n in names})]
     return cols
 
 
@@ -147,9 +146,10 @@ def _solve(X: np.ndarray, z: np.ndarray, w: np.ndarray, columns: list[str], para
 def fit(history: History, params: Params | None = None, *, calendar: Calendar = chinese_events) -> DayProfileFit:
     """Fit the model on every day of ``history``."""
     params = params or Params()
-    columns = _columns(history, params, calendar)
     days = list(history.days)
-    X = _design(history, days, columns, params, calendar)
+    effects = _effects(history, days, calendar)
+    columns = _columns(history, params, effects)
+    X = _design(history, days, columns, effects)
     z = np.log(history.values.sum(axis=1))
     n = len(days)
     age = np.array([(days[-1] - d).days for d in days], dtype=float)
