@@ -46,6 +46,17 @@ def test_forecast_from_the_contacts_history(client, world, db, clock):
     assert q["intervals"] == [f"{d}T12:00:00" for d in q["days"]]  # phone calls only: the 15:00 chats left out
     assert q["forecast"] == pytest.approx([40.0, 20, 20, 20, 20, 20, 20], rel=0.02)
     assert q["weekday_factors"]["周一"] == pytest.approx(2 * q["weekday_factors"]["周二"], rel=0.02)
+    assert q["notes"] == []  # 2026-11-23 … 29: no holiday or event in the Chinese calendar
+
+
+def test_an_event_never_seen_in_the_history_is_named_in_the_notes(client, world, db, clock):
+    _contacts(db, clock.now().astimezone(SHANGHAI).date())
+    r = client.post(URL, headers=world.headers("analyst"), json={"queues": ["阅读热线"], "horizon_days": 30})
+    assert r.status_code == 200, r.text
+    q = r.json()["data"][0]
+    assert "2026-12-12" in q["days"]
+    assert q["notes"] == ["月初首日、双12、冬至 fall in the forecast but not in the history: "
+                          "forecast without their effect"]
 
 
 def test_every_queue_when_none_is_named_and_backtest_on_request(client, world, db, clock):

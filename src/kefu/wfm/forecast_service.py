@@ -50,6 +50,8 @@ def forecast_queue(history: History, *, horizon_days: int, start: date | None = 
         params, _ = tune(history, calendar=calendar, **shape)
     model = fit(history, params, calendar=calendar)
     values = model.predict(days)
+    if unknown := model.unknown_effects(days):
+        notes.append(f"{'、'.join(unknown)} fall in the forecast but not in the history: forecast without their effect")
     backtests = []
     if backtest_windows and shape:
         backtests = compare(history, params=params, calendar=calendar, **{**shape, "windows": backtest_windows})

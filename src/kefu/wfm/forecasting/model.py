@@ -62,6 +62,13 @@ class DayProfileFit:
         """Each day effect as a multiplier of the day's volume (1.3: 30% more calls)."""
         return {c[4:]: float(np.exp(b)) for c, b in zip(self.columns, self.beta, strict=True) if c.startswith("eff:")}
 
+    def unknown_effects(self, days: Sequence[date]) -> list[str]:
+        """Effects falling on ``days`` that the history never showed: the forecast goes without them."""
+        if not self.params.effects:
+            return []
+        seen = dict.fromkeys(n for names in _effects(self.history, days, self.calendar) for n in names)
+        return [n for n in seen if f"eff:{n}" not in self.columns]  # in date order
+
     def _coef(self, name: str) -> float:
         return float(self.beta[self.columns.index(name)]) if name in self.columns else 0.0
 
