@@ -142,3 +142,22 @@ def test_from_the_contacts_table_in_the_centers_time_zone(store):
 
     nothing = _run("--as-of", "2026-11-23", "-q", "打车热线")
     assert nothing.exit_code == 2 and "no volume for 打车热线" in nothing.output
+
+
+def test_records_counts_one_contact_per_row(tmp_path):
+    """A CDR export (``kefu simulate --csv``): no count column, each row a contact, offsets converted."""
+    lines = ["call_id,queue,offered_at"]
+    for day in range(14):
+        d = date(2026, 11, 9) + timedelta(days=day)
+        for k in range(8 if d.weekday() < 5 else 4):
+            lines.append(f"C{day}-{k},外卖热线,{d.isoformat()}T02:{k:02d}:00+00:00")  # 10:0k Beijing time
+    path = tmp_path / "话单.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = _run("--csv", str(path), "--records", "--time-column", "offered_at", "--tz", "Asia/Shanghai",
+                  "--horizon", "7", "--format", "json")
+    assert result.exit_code == 0, result.output
+    q = json.loads(result.stdout)["data"][0]
+    assert q["intervals"][0] == "2026-11-23T10:00:00" and len(q["intervals"]) == 7
+    assert q["forecast"] == pytest.approx([8, 8, 8, 8, 8, 4, 4], rel=0.02)
+    without = _run("--csv", str(path), "--time-column", "offered_at")
+    assert without.exit_code == 2 and "no column 'count'" in without.output

@@ -122,6 +122,8 @@ def forecast(
     time_column: str = typer.Option("interval_start", help="CSV column of the interval start."),
     count_column: str = typer.Option("count", help="CSV column of the count."),
     queue_column: str = typer.Option("queue", help="CSV column of the queue (absent: one queue)."),
+    records: bool = typer.Option(False, "--records", help="Each CSV row is one contact (a CDR export, `kefu "
+                                                          "simulate --csv`): count rows, no count column."),
 ) -> None:
     """Forecast contacts per interval and queue (话务预测)."""
     from kefu.wfm.forecast_source import SourceError, histories_from_csv
@@ -133,7 +135,8 @@ def forecast(
     try:
         if csv_file is not None:
             histories = histories_from_csv(_read_text(csv_file), tz=zone, time_column=time_column,
-                                           count_column=count_column, queue_column=queue_column,
+                                           count_column=None if records else count_column,
+                                           queue_column=queue_column,
                                            slot_minutes=interval)
             histories = {q: h for q, h in histories.items() if not queue or q in queue}
         else:

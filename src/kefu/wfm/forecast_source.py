@@ -73,29 +73,34 @@ def _parse_time(text: str, tz: ZoneInfo, line: int, column: str) -> datetime:
     return t.astimezone(tz).replace(tzinfo=None) if t.tzinfo else t
 
 
+def _count(row: dict, column: str | None, line: int) -> float:
+    if column is None:
+        return 1.0
+    try:
+        count = float(row[column])
+    except (TypeError, ValueError):
+        raise SourceError(f"line {line}: {column} {row[column]!r} is not a number", field=column) from None
+    if not 0 <= count < float("inf"):  # also NaN
+        raise SourceError(f"line {line}: {column} must be a count, not {row[column]!r}", field=column)
+    return count
+
+
 def histories_from_csv(text: str, *, tz: ZoneInfo, time_column: str = "interval_start",
-                       count_column: str = "count", queue_column: str = "queue",
+                       count_column: str | None = "count", queue_column: str = "queue",
                        slot_minutes: int = 30) -> dict[str, History]:
     """A CSV with a header: interval start (ISO; naive times are the center's local time, times with an
-    offset are converted to it), count, and optionally a queue (absent: one queue named 全部)."""
+    offset are converted to it), count, and optionally a queue (absent: one queue named 全部). With
+    ``count_column=None`` each row is one contact (a CDR export, ``kefu simulate --csv``): rows are counted."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     for column in (time_column, count_column):
-        if column not in header:
+        if column is not None and column not in header:
             raise SourceError(f"the CSV has no column {column!r} (columns: {', '.join(header) or 'none'})",
                               field=column)
     points: dict[str, tuple[list[datetime], list[float]]] = defaultdict(lambda: ([], []))
     for line, row in enumerate(reader, start=2):
-        try:
-            count = float(row[count_column])
-        except (TypeError, ValueError):
-            raise SourceError(f"line {line}: {count_column} {row[count_column]!r} is not a number",
-                              field=count_column) from None
-        if count < 0 or count != count or count == float("inf"):
-            raise SourceError(f"line {line}: {count_column} must be a count, not {row[count_column]!r}",
-                              field=count_column)
-        queue = (row.get(queue_column) or "").strip() or "全部"
-        times, counts = points[queue]
+        count = _count(row, count_column, line)
+        times, counts = points[(row.get(queue_column) or "").strip() or "全部"]
         times.append(_parse_time(row[time_column] or "", tz, line, time_column))
         counts.append(count)
     if not points:
@@ -105,7 +110,7 @@ def histories_from_csv(text: str, *, tz: ZoneInfo, time_column: str = "interval_
         try:
             out[q] = from_counts(q, t, c, slot_minutes=slot_minutes)
         except ValueError as exc:
-            raise SourceError(str(exc), field=count_column) from None
+            raise SourceError(str(exc), field=count_column or time_column) from None
     return out
 
 
