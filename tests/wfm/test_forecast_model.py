@@ -118,6 +118,21 @@ def test_forecast_scales_with_the_history_and_stays_positive(scale, seed, days):
     h = series(date(2026, 2, 2), days, base=500.0, seed=seed)
     scaled = type(h)(h.queue, h.days, h.values * scale)
     target = future_days(h, 7)
-    a, b = fit(h, calendar=no_events).predict(target), fit(scaled, calendar=no_events).predict(target)
-    assert np.all(a >= 0) and np.all(np.isfinite(a))
-    assert np.allclose(b, a * scale, rtol=1e-6)
+    a, b = fit(h, calendar=no_events), fit(scaled, calendar=no_events)
+    assert np.all(a.predict(target) >= 0) and np.all(np.isfinite(a.predict(target)))
+    assert np.allclose(b.day_totals(target), a.day_totals(target) * scale, rtol=1e-6)
+    # the intraday shape borrows from the all-days shape by calls seen, so only without that prior is the
+    # whole forecast scale-free
+    flat = Params(profile_prior_calls=0.0)
+    a, b = fit(h, flat, calendar=no_events), fit(scaled, flat, calendar=no_events)
+    assert np.allclose(b.predict(target), a.predict(target) * scale, rtol=1e-6)
+
+
+def test_a_quiet_queue_borrows_the_common_intraday_shape():
+    """40 calls a day: each weekday's own shares are noisy; the shape of all days is nearer the truth."""
+    h = series(date(2026, 2, 2), 84, base=40.0, seed=5)
+    own = fit(h, Params(profile_prior_calls=0.0), calendar=no_events).profiles
+    pooled = fit(h, calendar=no_events).profiles
+    err = {name: np.mean([np.abs(p[w] - shape()).sum() for w in range(7)]) for name, p in (("own", own),
+                                                                                          ("pooled", pooled))}
+    assert err["pooled"] < 0.7 * err["own"]

@@ -31,7 +31,8 @@ class Params:
     level_half_life_days: float = 200.0  # weight of a day in the regression halves every this many days
     level_alpha: float = 0.6  # exponential smoothing of what the regression leaves (0: none, 1: last day)
     profile_half_life_weeks: float = 12.0
-    profile_shrink: float = 0.5  # weight, in days, of the all-days profile in each weekday's profile
+    profile_shrink: float = 0.5  # weight, in days, of the all-days profile in each weekday's profile…
+    profile_prior_calls: float = 2000.0  # …plus this many calls' worth of days: a quiet queue borrows more
     effect_prior_sd: float = 0.3  # prior spread of a day effect's log: a rare, noisy effect is pulled to none
     trend: bool = False
     effects: bool = True
@@ -127,11 +128,11 @@ def _profiles(history: History, params: Params) -> dict[int, np.ndarray]:
     w = 0.5 ** (age_weeks / params.profile_half_life_weeks)
     common = (w[:, None] * shares).sum(axis=0) / w.sum()
     weekday = np.array([d.weekday() for d in history.days])
+    prior = params.profile_shrink + params.profile_prior_calls / float(np.mean(Y.sum(axis=1)))
     out = {}
     for wd in history.open_weekdays:
         m = weekday == wd
-        out[wd] = ((w[m, None] * shares[m]).sum(axis=0) + params.profile_shrink * common) / (
-            w[m].sum() + params.profile_shrink)
+        out[wd] = ((w[m, None] * shares[m]).sum(axis=0) + prior * common) / (w[m].sum() + prior)
     return out
 
 
