@@ -3,15 +3,16 @@
 A half-hour's volume is the day's total times the share of the day that falls in that half-hour:
 
 - **Day level.** ``log(total)`` is a recency-weighted regression on weekday, day effects (holidays and events,
-  the first day after a closure, the first day of a month; ridge-shrunk toward no effect) and optionally a
+  the first day after a closure, the first day of a month; each shrunk toward no effect by a prior scaled to
+  the queue's day-to-day noise) and optionally a
   linear trend; what the regression leaves is smoothed exponentially, so the forecast follows the current
   level (the local trend of the last weeks) instead of the average of the past.
 - **Intraday profile.** Per weekday, the shares of recent same-weekday days, weighted by age, shrunk toward
-  the profile of all days (a weekday seen few times borrows the common shape).
+  the profile of all days (a weekday seen few times, or a quiet queue, borrows the common shape).
 
-Fitting is a few small least-squares solves: milliseconds for a year of half-hours. The parameters below were
-chosen by rolling-origin backtests on the training part of the bank data (``bench/forecast_bench.py``);
-``backtest.tune`` picks them on any history.
+Fitting is a few small least-squares solves: milliseconds for a year of half-hours. The level and profile
+parameters below were chosen by rolling-origin backtests on the training part of the bank data (never its
+holdout; ``bench/forecast_bench.py``); ``backtest.tune`` picks them on any history.
 """
 
 from __future__ import annotations
