@@ -102,3 +102,20 @@ def test_bad_input_is_422_naming_the_field(client, world, db, clock, body, field
     r = client.post(URL, headers=world.headers("analyst"), json=body)
     assert r.status_code == 422, r.text
     assert field in r.text
+
+
+def test_a_past_start_replays_the_forecast_with_what_came(client, world, db, clock):
+    today = clock.now().astimezone(SHANGHAI).date()  # Monday 2026-11-23
+    _contacts(db, today)
+    start = today - timedelta(days=7)
+    r = client.post(URL, headers=world.headers("supervisor"),
+                    json={"queues": ["外卖热线"], "channel": "phone", "start": start.isoformat(), "horizon_days": 9})
+    assert r.status_code == 200, r.text
+    q = r.json()["data"][0]
+    assert q["days"][0] == start.isoformat() and q["history_days"] == 14  # the 14 days before the start
+    assert q["intervals"][:2] == ["2026-11-16T12:00:00", "2026-11-17T12:00:00"]
+    assert q["actual"] == [40.0, 20.0, 20.0, 20.0, 20.0, 20.0, 20.0, None, None]  # today and after: not over
+    assert q["forecast"][:7] == pytest.approx(q["actual"][:7], rel=0.02)
+
+    now = client.post(URL, headers=world.headers("supervisor"), json={"queues": ["外卖热线"], "horizon_days": 2})
+    assert now.json()["data"][0]["actual"] is None

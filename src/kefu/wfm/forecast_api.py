@@ -4,7 +4,7 @@ request, as per-interval arrays ready to chart. Computes and stores nothing."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -14,8 +14,8 @@ from kefu.core.errors import Invalid
 from kefu.core.roles import Perm
 from kefu.core.routing import Router
 from kefu.core.settings import get_settings
-from kefu.wfm.forecast_service import as_json, forecast_all
-from kefu.wfm.forecast_source import default_window, histories_from_contacts
+from kefu.wfm.forecast_service import as_json, attach_actuals, forecast_all
+from kefu.wfm.forecast_source import histories_from_contacts
 from kefu.wfm.forecasting import from_counts
 
 router = Router(prefix="/wfm", tags=["wfm"])
@@ -34,7 +34,8 @@ class ForecastRequest(BaseModel):
     channel: str | None = Field(None, max_length=16, description="only contacts of this channel")
     horizon_days: Annotated[int, Field(ge=1, le=92)] = 14
     history_days: Annotated[int, Field(ge=14, le=1100)] = 182
-    start: date | None = Field(None, description="first day to forecast (default: today, or after the points)")
+    start: date | None = Field(None, description="first day to forecast (default: today, or after the points); "
+                                                 "a past day replays the forecast made then, with what came")
     interval_minutes: Literal[15, 30, 60] = 30
     backtest_windows: Annotated[int, Field(ge=0, le=52)] = 0
     tune: bool = Field(False, description="choose the model's parameters by backtest on this history")
@@ -62,6 +63,8 @@ class QueueForecastPublic(BaseModel):
     effects: dict[str, float]
     notes: list[str]
     backtest: list[BacktestPublic]
+    actual: list[float | None] | None = Field(
+        None, description="contacts that came per interval, for days already over (a forecast started in the past)")
 
 
 class ForecastPage(BaseModel):
@@ -84,21 +87,18 @@ def _from_points(points: list[Point], tz, slot_minutes: int):
 
 @router.post("/forecast", response_model=ForecastPage)
 def forecast(body: ForecastRequest, session: SessionDep, clock: ClockDep, _: Forecaster):
-    """Forecast each queue: ``intervals[i]`` (local start) carries ``forecast[i]`` contacts."""
+    """Forecast each queue: ``intervals[i]`` (local start) carries ``forecast[i]`` contacts (and ``actual[i]``
+    when ``start`` is a past day and that day is over)."""
     tz = get_settings().tz
-    start = body.start
+    today = clock.now().astimezone(tz).date()
     if body.history:
         histories = _from_points(body.history, tz, body.interval_minutes)
-        if body.queues:
-            histories = {q: h for q, h in histories.items() if q in body.queues}
+        histories = {q: h for q, h in histories.items() if not body.queues or q in body.queues}
+        start = body.start
     else:
-        today = clock.now().astimezone(tz).date()
-        first, until = default_window(today, body.history_days)
-        histories = histories_from_contacts(session, first=first, until=until, tz=tz, queues=body.queues or None,
-                                            channel=body.channel, slot_minutes=body.interval_minutes)
-        start = start or today
-    missing = [q for q in body.queues if q not in histories]
-    if missing:
+        start = body.start or today
+        histories = _contacts(session, body, tz, until=min(start, today))
+    if missing := [q for q in body.queues if q not in histories]:
         raise Invalid(f"queues: no volume for {'、'.join(missing)}", field="queues")
     if not histories:
         raise Invalid("history: no inbound contacts in the history window", field="history")
@@ -107,5 +107,13 @@ def forecast(body: ForecastRequest, session: SessionDep, clock: ClockDep, _: For
                                backtest_windows=body.backtest_windows, tune_params=body.tune)
     except ValueError as exc:
         raise Invalid(f"start: {exc}", field="start") from None
+    if not body.history and start < today:
+        attach_actuals(results, _contacts(session, body, tz, first=start, until=today), before=today)
     data = [as_json(r) for r in results]
     return {"data": data, "count": len(data)}
+
+
+def _contacts(session, body: ForecastRequest, tz, *, until: date, first: date | None = None):
+    first = first or until - timedelta(days=body.history_days)
+    return histories_from_contacts(session, first=first, until=until, tz=tz, queues=body.queues or None,
+                                   channel=body.channel, slot_minutes=body.interval_minutes)

@@ -27,6 +27,7 @@ class QueueForecast:
     history_days: int
     notes: list[str] = field(default_factory=list)
     backtests: list[Backtest] = field(default_factory=list)
+    actual: list[float | None] | None = None  # what came, per interval, where the day is over (forecast vs actual)
 
 
 def _backtest_shape(history: History, horizon: int, windows: int) -> dict | None:
@@ -66,6 +67,18 @@ def forecast_all(histories: dict[str, History], **kw) -> list[QueueForecast]:
     return [forecast_queue(h, **kw) for h in histories.values()]
 
 
+def attach_actuals(results: list[QueueForecast], actuals: dict[str, History], *, before: date) -> None:
+    """Put what came next to the forecast: per interval the actual count on days before ``before`` (days that
+    are over; 0 where nothing came), ``None`` after."""
+    for r in results:
+        h = actuals.get(r.queue)
+        seen: dict[datetime, float] = {}
+        if h is not None:
+            for day, row in zip(h.days, h.values, strict=True):
+                seen.update(zip(h.interval_starts([day]), row.tolist(), strict=True))
+        r.actual = [seen.get(t, 0.0) if t.date() < before else None for t in r.intervals]
+
+
 def as_json(r: QueueForecast) -> dict:
     """The JSON shape the CLI prints and the API returns: parallel per-interval arrays."""
     return {
@@ -76,4 +89,5 @@ def as_json(r: QueueForecast) -> dict:
         "effects": {k: round(v, 4) for k, v in r.effects.items()}, "notes": r.notes,
         "backtest": [{"model": b.name, "horizon_days": b.horizon_days, "windows": len(b.origins),
                       "wape": round(b.wape, 4), "mape": round(b.mape, 4)} for b in r.backtests],
+        "actual": r.actual,
     }
