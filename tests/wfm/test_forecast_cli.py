@@ -20,12 +20,16 @@ from kefu.migrate import upgrade
 from kefu.wfm.forecast_cli import forecast
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# mounted the way `kefu wfm forecast` will be: a command of the wfm group, next to the others
 app = typer.Typer()
-app.command()(forecast)  # the lead mounts it as `kefu wfm forecast`
+wfm = typer.Typer()
+wfm.command("forecast")(forecast)
+wfm.command("erlang")(lambda: None)
+app.add_typer(wfm, name="wfm")
 
 
 def _run(*args: str):
-    return CliRunner().invoke(app, list(args))
+    return CliRunner().invoke(app, ["wfm", "forecast", *args])
 
 
 def _csv(path, encoding: str = "utf-8") -> None:
