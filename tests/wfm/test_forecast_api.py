@@ -119,3 +119,18 @@ def test_a_past_start_replays_the_forecast_with_what_came(client, world, db, clo
 
     now = client.post(URL, headers=world.headers("supervisor"), json={"queues": ["外卖热线"], "horizon_days": 2})
     assert now.json()["data"][0]["actual"] is None
+
+
+def test_a_call_in_the_last_microsecond_of_an_interval_stays_in_it(client, world, db, clock):
+    today = clock.now().astimezone(SHANGHAI).date()
+    rows = []
+    for back in range(1, 15):
+        d = today - timedelta(days=back)
+        at = datetime(d.year, d.month, d.day, 9, 29, 59, 999999, tzinfo=SHANGHAI).astimezone(UTC)
+        rows.append(Contact(channel="phone", external_id=f"edge{back}", direction="inbound", queue="投诉热线",
+                            offered_at=at, outcome="answered", created_at=at))
+    db.add_all(rows)
+    db.commit()
+    r = client.post(URL, headers=world.headers("analyst"), json={"queues": ["投诉热线"], "horizon_days": 1})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"][0]["intervals"] == [f"{today}T09:00:00"]

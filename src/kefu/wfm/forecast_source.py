@@ -30,8 +30,8 @@ class SourceError(ValueError):
 def _bucket(dialect: str):
     if dialect == "postgresql":
         epoch = cast(func.floor(func.extract("epoch", Contact.offered_at)), BigInteger)
-    else:
-        epoch = cast(func.strftime("%s", Contact.offered_at), Integer)
+    else:  # stored 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds only, strftime would round 59.9999995 up
+        epoch = cast(func.strftime("%s", func.substr(Contact.offered_at, 1, 19)), Integer)
     return epoch / BUCKET
 
 
