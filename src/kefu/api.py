@@ -16,6 +16,7 @@ from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
 from kefu.wfm import api as wfm
+from kefu.wfm import forecast_api as wfm_forecast
 
 router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
@@ -27,3 +28,4 @@ for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.route
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
 router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staffing, scheduling; computes only
+router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing

@@ -615,7 +615,15 @@ ENDPOINTS: list[Endpoint] = [
           "shifts": [{"name": "早班", "minutes": 240, "starts": ["09:00"],
                       "breaks": [{"name": "小休", "minutes": 15, "earliest": 60, "latest": 150}]}],
           "agents": [{"id": "A01", "name": "张伟"}]}})),
+    # forecasting from points sent in the request: three weeks of 外卖热线 half-hours
+    E("POST", "/wfm/forecast", Perm.wfm_plan,
+      lambda c: Req("POST", f"{API}/wfm/forecast", {"json": {"horizon_days": 2, "history": _wfm_points()}})),
 ]
+
+
+def _wfm_points() -> list[dict]:
+    return [{"queue": "外卖热线", "interval_start": f"2026-11-{d:02d}T{h:02d}:{m:02d}:00", "count": 10 + h + d % 7}
+            for d in range(1, 22) for h in range(8, 22) for m in (0, 30)]
 
 
 def _raw_pii(world) -> list[str]:

@@ -179,3 +179,9 @@ def _show_schedule(result: dict) -> None:
     out.print(f"shifts {s['shifts']} · under-covered intervals {s['under_covered_intervals']} · "
               f"shortfall {s['shortfall']:g} agent-intervals · over-coverage {s['over_coverage']:g} · "
               f"cost {result['cost']:g}")
+
+
+# the volume forecast (kefu.wfm.forecasting) is a command of this group too
+from kefu.wfm.forecast_cli import forecast  # noqa: E402
+
+wfm_app.command("forecast")(forecast)
