@@ -25,3 +25,7 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
+from kefu.alerts import api as alerts  # noqa: E402  (complaint-spike alerts, M6)
+
+for r in (alerts.router, alerts.rules_router):
+    router.include_router(r)

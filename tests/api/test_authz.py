@@ -262,6 +262,24 @@ def _script(c: Ctx) -> int:
     return c.db.scalar(select(Script.id).where(Script.code == "hold_long"))
 
 
+def _alert(c: Ctx) -> int:
+    """A fresh open 一级 alert on 登录访问 (each call its own: resolving one twice is a 409)."""
+    from kefu.alerts.models import Alert
+
+    alert = Alert(rule_id="severe", category_id=c.world.categories["login"].id, open_key=f"authz:{_n()}",
+                  level="一级", rank=1, status="open", basis="count", window="30m", count=6, contact_ids=[],
+                  stage=0, raised_at=c.clock.now())
+    c.db.add(alert)
+    c.db.commit()
+    return alert.id
+
+
+def _alert_rules() -> str:
+    from kefu.alerts.rules import DEFAULT_PATH
+
+    return DEFAULT_PATH.read_text(encoding="utf-8")
+
+
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E(
@@ -606,6 +624,17 @@ ENDPOINTS: list[Endpoint] = [
     # the rendered text names the customer by surname only: the PII check below holds it to that
     E("POST", "/scripts/{script_id}/render", Perm.scripts_read,
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
+    # complaint-spike alerts (M6): team leaders and supervisors handle them, analysts read, rules are set by
+    # supervisors and admins
+    E("GET", "/alerts", Perm.alerts_read, lambda c: (_alert(c), Req("GET", f"{API}/alerts"))[1]),
+    E("GET", "/alerts/{alert_id}", Perm.alerts_read, lambda c: Req("GET", f"{API}/alerts/{_alert(c)}")),
+    E("POST", "/alerts/{alert_id}/acknowledge", Perm.alerts_handle,
+      lambda c: Req("POST", f"{API}/alerts/{_alert(c)}/acknowledge", {"json": {"note": "已通知技术排查"}})),
+    E("POST", "/alerts/{alert_id}/resolve", Perm.alerts_handle,
+      lambda c: Req("POST", f"{API}/alerts/{_alert(c)}/resolve", {"json": {"note": "登录故障已修复"}})),
+    E("GET", "/alert-rules", Perm.alerts_read, lambda c: Req("GET", f"{API}/alert-rules")),
+    E("PUT", "/alert-rules", Perm.alerts_rules,
+      lambda c: Req("PUT", f"{API}/alert-rules", {"json": {"source": _alert_rules()}})),
 ]
 
 
@@ -737,6 +766,9 @@ EXPECTED = {
     # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
     Perm.scripts_read: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
     Perm.scripts_write: {"supervisor", "admin"},
+    # SPEC M6: alerts go to team leaders and supervisors (上报组长及督导)
+    Perm.alerts_handle: {"team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.alerts_rules: {"supervisor", "admin"},
 }
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+import kefu.alerts.live  # noqa: F401  (contacts imported by the CLI count for alerts too)
 from kefu.alerts.backtest import EventsError, as_line, backtest, read_events
 from kefu.alerts.engine import Catalog, CategoryInfo, demo_catalog
 from kefu.alerts.rules import RulesError, load_rules

@@ -64,6 +64,9 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    alerts_read = "alerts.read"  # complaint-spike alerts (上报预警): see them, live
+    alerts_handle = "alerts.handle"  # acknowledge and resolve alerts
+    alerts_rules = "alerts.rules"  # edit the alert rules
 
 
 R = Role
@@ -104,6 +107,11 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # alerts go to team leaders and supervisors (组长, 督导), who acknowledge and resolve them; analysts read
+    # them; the thresholds are the supervisors' and admins' to set
+    Perm.alerts_read: frozenset(_LEADS | {R.analyst}),
+    Perm.alerts_handle: frozenset(_LEADS),
+    Perm.alerts_rules: frozenset({R.supervisor, R.admin}),
 }
 
 
