@@ -26,7 +26,7 @@ from kefu.alerts import counts
 from kefu.alerts.models import AlertMention
 from kefu.alerts.rules import RANK, Rule, RuleSet, format_duration
 from kefu.alerts.similar import similar, tokenize
-from kefu.alerts.store import Finding, apply, current_rules
+from kefu.alerts.store import Finding, apply, current_rules, news
 from kefu.catalog.models import Category
 from kefu.contacts import events
 from kefu.contacts.events import ContactFact
@@ -58,7 +58,8 @@ def on_new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
         findings += same_category_findings(session, rules, latest, classes)
     if worded:
         findings += same_text_findings(session, rules, worded)
-    apply(session, findings)
+    if findings:
+        apply(session, _with_samples(session, news(session, findings)))
     _ensure_sweep(session, rules, facts[-1].offered_at)
 
 
@@ -88,16 +89,18 @@ def ladder_findings(session: Session, rules: RuleSet, latest: dict[int, ContactF
             if best:
                 found.append(Finding(rule, cid, best[0].level, latest[cid].offered_at, "count",
                                      format_duration(best[0].window), best[1], contact_ids=(latest[cid].id,)))
-    return _with_samples(session, found)
+    return found
 
 
 def _with_samples(session: Session, found: list[Finding]) -> list[Finding]:
-    """The newest contacts of each finding's category inside its window (one read for all)."""
-    if not found:
-        return found
+    """Count findings get the newest contacts of their category inside their window (read only for findings
+    that raise or escalate: a spike that goes on costs no more reads)."""
     out = []
     for f in found:
-        seconds = 600 if f.basis == "same_issue" else _seconds(f.window)
+        if f.basis != "count":
+            out.append(f)
+            continue
+        seconds = _seconds(f.window)
         ids = session.scalars(select(Contact.id).where(
             Contact.category_id == f.category_id, Contact.offered_at > f.at - timedelta(seconds=seconds),
             Contact.offered_at <= f.at).order_by(Contact.offered_at.desc(), Contact.id.desc()).limit(SAMPLE)).all()

@@ -57,7 +57,10 @@ class Notice:
 
     @property
     def title(self) -> str:
-        return f"【{self.alert.level}】{ACTIONS_ZH.get(self.action, self.action)}:{self.category}"
+        what = ACTIONS_ZH.get(self.action, self.action)
+        if self.alert.basis == "same_issue" and self.action == "raised":
+            what = "多名用户反映相同问题"
+        return f"【{self.alert.level}】{what}:{self.category}"
 
     @property
     def body(self) -> str:

@@ -109,6 +109,14 @@ def open_ranks(session: Session, keys: list[str]) -> dict[str, int]:
     return dict(session.execute(select(Alert.open_key, Alert.rank).where(Alert.open_key.in_(keys))).all())
 
 
+def news(session: Session, findings: list[Finding]) -> list[Finding]:
+    """The findings above their open alert's level (or with none open): one read."""
+    if not findings:
+        return findings
+    ranks = open_ranks(session, [open_key(f.rule.id, f.category_id) for f in findings])
+    return [f for f in findings if RANK[f.level] > ranks.get(open_key(f.rule.id, f.category_id), -1)]
+
+
 def apply(session: Session, findings: list[Finding]) -> list[tuple[Alert, str]]:
     """Raise or escalate what the findings call for; ``[(alert, 'raised' | 'escalated')]``, notified."""
     if not findings:
