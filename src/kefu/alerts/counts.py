@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,6 +43,20 @@ def _upsert(dialect: str):
     return stmt
 
 
+LOCK_SPACE = 0x6B6566  # 'kef': the first key of the advisory locks alerts take per category
+
+
+def lock_categories(session: Session, category_ids: Iterable[int]) -> None:
+    """PostgreSQL: take each category's transaction-scoped advisory lock, in id order. Two writers adding to one
+    category then evaluate one after the other, the later one reading the earlier one's committed counts (rows of
+    different minutes alone would not make them wait, and each could miss the other's contacts). SQLite has
+    one writer at a time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for category_id in sorted(set(category_ids)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": category_id})
+
+
 def add(session: Session, pairs: Iterable[tuple[int, float]], grains: Iterable[int]) -> None:
     """Add ``(category_id, epoch seconds)`` contacts to the rows of each grain: one statement."""
     pairs = list(pairs)
@@ -55,12 +69,13 @@ def add(session: Session, pairs: Iterable[tuple[int, float]], grains: Iterable[i
         session.execute(_upsert(session.get_bind().dialect.name), rows)
 
 
-def read(session: Session, *, grain: int, category_ids: Sequence[int], first: int, last: int) -> dict[int, dict]:
-    """``{category_id: {bucket: n}}`` for buckets ``first..last``."""
+def read(session: Session, *, grain: int, category_ids: Sequence[int], first: int,
+         last: int | None = None) -> dict[int, dict]:
+    """``{category_id: {bucket: n}}`` for buckets ``first..last`` (no end: to the newest)."""
     out: dict[int, dict[int, int]] = {c: {} for c in category_ids}
     rows = session.execute(select(AlertCount.category_id, AlertCount.bucket, AlertCount.n).where(
         AlertCount.grain == grain, AlertCount.category_id.in_(list(category_ids)),
-        AlertCount.bucket >= first, AlertCount.bucket <= last))
+        AlertCount.bucket >= first, AlertCount.bucket <= (last if last is not None else 2**62)))
     for category_id, bucket, n in rows:
         out[category_id][bucket] = n
     return out

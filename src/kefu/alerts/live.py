@@ -48,6 +48,7 @@ def on_new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
     rules = current_rules(session)
     findings: list[Finding] = []
     if counted:
+        counts.lock_categories(session, {f.category_id for f in counted})
         counts.add(session, ((f.category_id, f.offered_at.timestamp()) for f in counted), counts.grains_of(rules))
         latest: dict[int, ContactFact] = {}
         for f in counted:
@@ -78,16 +79,19 @@ def ladder_findings(session: Session, rules: RuleSet, latest: dict[int, ContactF
             continue
         g, longest = rule.resolution, max(rule.windows) // rule.resolution
         ends = {cid: int(latest[cid].offered_at.timestamp() // g) for cid in ids}
-        rows = counts.read(session, grain=g, category_ids=ids, first=min(ends.values()) - longest + 1,
-                           last=max(ends.values()))
+        rows = counts.read(session, grain=g, category_ids=ids, first=min(ends.values()) - longest + 1)
         for cid in ids:
+            # at the newest contact stored, this batch's or not: another worker's batch of later contacts may
+            # have committed first
+            ends[cid] = max(ends[cid], max(rows[cid], default=ends[cid]))
             best = None
             for t in rule.thresholds:
                 n = counts.window(rows[cid], end=ends[cid], span=t.window // g)
                 if n > t.more_than and (best is None or RANK[t.level] > RANK[best[0].level]):
                     best = (t, n)
             if best:
-                found.append(Finding(rule, cid, best[0].level, latest[cid].offered_at, "count",
+                at = max(latest[cid].offered_at, datetime.fromtimestamp(ends[cid] * g, UTC))
+                found.append(Finding(rule, cid, best[0].level, at, "count",
                                      format_duration(best[0].window), best[1], contact_ids=(latest[cid].id,)))
     return found
 
