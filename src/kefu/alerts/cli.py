@@ -83,3 +83,22 @@ def check_rules_command(rules: Path = typer.Argument(..., help="A rules file (YA
     ruleset = _rules(rules)
     for rule in ruleset.rules:
         typer.echo(f"{rule.id}\t{rule.kind}\t{rule.name}")
+
+
+@alerts_app.command("rebuild")
+def rebuild_command() -> None:
+    """Recompute the shared alert counts from the stored contacts (KEFU_DATABASE_URL)."""
+    from datetime import UTC, datetime
+
+    from kefu.alerts.counts import rebuild
+    from kefu.alerts.store import current_rules
+    from kefu.core.db import make_engine, make_sessionmaker, session_scope
+    from kefu.core.settings import get_settings
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            counted = rebuild(session, rules=current_rules(session), now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    typer.echo(f"{counted} contact(s) counted")
