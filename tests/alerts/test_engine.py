@@ -281,3 +281,23 @@ def test_the_default_rules_hold_the_seed_table():
     assert [(s.more_than_percent, s.level) for s in severe.growth.steps] == [(10, "一级"), (20, "红色"), (30, "红色")]
     assert rules.get("same_issue").min_customers == 3 and rules.get("same_issue").window == 600
     assert rules.get("key_launch").kind == "digest"
+
+
+def test_a_long_stream_drops_old_buckets_and_still_agrees_with_the_recount():
+    """Ten days of contacts, most in minutes of their own: the engine drops buckets no window needs (thousands
+    at a time) and raises exactly what the recount does."""
+    import random
+
+    rng = random.Random(7)
+    rules = parse_rules(LADDER)
+    t, events = T0, []
+    for _ in range(6000):
+        t += rng.choice((1, 30, 90, 150, 400))
+        events.append((t, rng.choice(["登录访问", "道具使用"])))
+    eng = Engine(rules, CATALOG)
+    got = [(a.at.timestamp(), a.rule, a.category, a.level, a.window, a.count)
+           for at, cat in events for a in eng.feed(at, cat)]
+    assert got == naive_alerts(rules, CATALOG, events)
+    assert {(a[2], a[3]) for a in got} >= {("登录访问", "红色"), ("道具使用", "红色")}  # (nothing closes)
+    kept = [st.c for st in eng._states]
+    assert all(c.base > 0 and len(c.keys) < 2 * 2048 for c in kept)  # old buckets were dropped

@@ -186,3 +186,34 @@ def test_counts_rebuilt_from_stored_contacts_match_the_live_ones(client, world, 
     counts.rebuild(db, rules=current_rules(db), now=clock.now() + timedelta(hours=1))
     assert sorted(db.execute(select(AlertCount.grain, AlertCount.category_id, AlertCount.bucket,
                                     AlertCount.n))) == live
+
+
+def test_growth_against_the_previous_week_by_the_sweep(db, world, clock, factory):
+    """Last Monday 40 complaints about 付费充值 spread over the day, this Monday 45 (+12.5%): the sweep raises
+    the severe rule's 一级 on growth, with both counts."""
+    from kefu.alerts.live import SWEEP, growth_findings
+    from kefu.alerts.store import apply
+    from kefu.contacts.service import ingest
+
+    day = clock.now().replace(hour=0, minute=0)
+    records = []
+    for week, n in ((-7, 40), (0, 45)):
+        for i in range(n):
+            at = day + timedelta(days=week, minutes=15 + i * (1200 / n))
+            records.append({"call_id": f"增长-{week}-{i}", "channel": "phone", "category": "pay",
+                            "customer_phone": world.customers[0].phone, "offered_at": at.isoformat(),
+                            "outcome": "answered", "answered_at": (at + timedelta(seconds=5)).isoformat(),
+                            "ended_at": (at + timedelta(seconds=60)).isoformat()})
+    assert ingest(db, records, now=clock.now()).created == 85
+    db.commit()
+    assert [a for a in db.scalars(select(Alert)).all() if a.basis == "count"] == []  # no ladder crossed
+    now = day + timedelta(hours=22)
+    found = growth_findings(db, current_rules(db), now)
+    assert [(f.rule.id, f.level, f.count, f.previous) for f in found] == [("severe", "一级", 45, 40)]
+    apply(db, found)
+    (alert,) = db.scalars(select(Alert).where(Alert.basis == "growth")).all()
+    assert (alert.level, alert.window, alert.count, alert.previous) == ("一级", "1d", 45, 40)
+    # and the sweep timer is there to do it again each hour
+    from kefu.timers.models import Timer
+
+    assert db.scalar(select(Timer.status).where(Timer.kind == SWEEP)) == "pending"

@@ -35,29 +35,33 @@ class BucketCounts:
 
     def advance(self, bucket: int) -> None:
         """Begin ``bucket`` (later than the current one): the current bucket is completed, windows slide."""
+        keys, cum = self.keys, self.cum
         if self.cur:
-            self.keys.append(self.bucket)
-            self.cum.append((self.cum[-1] if self.cum else self.base) + self.cur)
-            for i in range(len(self.past)):
-                self.past[i] += self.cur
+            keys.append(self.bucket)
+            cum.append((cum[-1] if cum else self.base) + self.cur)
         self.bucket, self.cur = bucket, 0
-        keys, cum, n = self.keys, self.cum, len(self.keys)
-        for i, span in enumerate(self.spans):
-            j, limit = self.lo[i], bucket - span
+        n = len(keys)
+        total = cum[-1] if cum else self.base
+        lo, past, base = self.lo, self.past, self.base
+        i = 0
+        for span in self.spans:  # a plain loop: this runs once per new bucket of every category
+            j = lo[i]
+            limit = bucket - span
             if j < n and keys[j] <= limit:
-                j = bisect_right(keys, limit, j)
-                self.lo[i] = j
-                self.past[i] = cum[-1] - (cum[j - 1] if j else self.base)
-        self._trim(bucket - self.keep)
+                j = lo[i] = bisect_right(keys, limit, j)
+            past[i] = total - (cum[j - 1] if j else base)
+            i += 1
+        if n > _COMPACT and keys[_COMPACT - 1] <= bucket - self.keep:
+            self._trim(bucket - self.keep)
 
     def _trim(self, limit: int) -> None:
+        """Drop the buckets at or before ``limit`` that no window still needs (some thousands at a time)."""
         keys = self.keys
-        if len(keys) > _COMPACT and keys[_COMPACT - 1] <= limit:
-            cut = min(bisect_right(keys, limit), *self.lo) if self.lo else bisect_right(keys, limit)
-            if cut:
-                self.base = self.cum[cut - 1]
-                del keys[:cut], self.cum[:cut]
-                self.lo = [j - cut for j in self.lo]
+        cut = min(bisect_right(keys, limit), *self.lo) if self.lo else bisect_right(keys, limit)
+        if cut:
+            self.base = self.cum[cut - 1]
+            del keys[:cut], self.cum[:cut]
+            self.lo[:] = [j - cut for j in self.lo]
 
     def counts(self) -> list[int]:
         """Each window's count now (completed buckets plus the current one)."""

@@ -53,8 +53,11 @@ def lock_categories(session: Session, category_ids: Iterable[int]) -> None:
     one writer at a time already."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for category_id in sorted(set(category_ids)):
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": category_id})
+    ids = sorted(set(category_ids))
+    if ids:  # one round trip; the subquery's order is the order the locks are taken in
+        session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM "
+                             "(SELECT k FROM unnest(CAST(:ids AS integer[])) AS k ORDER BY k) AS ordered"),
+                        {"space": LOCK_SPACE, "ids": ids})
 
 
 def add(session: Session, pairs: Iterable[tuple[int, float]], grains: Iterable[int]) -> None:

@@ -107,11 +107,21 @@ class _Ladder:
         self.need = min(self.trips[0])
 
     def set_need(self) -> None:
-        trips, past = self.trips[self.rank + 1], self.c.past
-        self.need = min(t - p for t, p in zip(trips, past, strict=True))
+        trips, need, i = self.trips[self.rank + 1], INF, 0
+        for p in self.c.past:  # plain loops: these run once per new bucket
+            d = trips[i] - p
+            if d < need:
+                need = d
+            i += 1
+        self.need = need
 
     def hot(self) -> bool:
-        return any(p > low for p, low in zip(self.c.past, self.lowest, strict=True))
+        lowest, i = self.lowest, 0
+        for p in self.c.past:
+            if p > lowest[i]:
+                return True
+            i += 1
+        return False
 
     def cold_from(self, first: int, last: int) -> int:
         """The first bucket in ``first..last`` (no contacts in between) at which every window is under its
