@@ -131,11 +131,14 @@ def same_category_findings(session: Session, rules: RuleSet, latest: dict[int, C
     rows = session.execute(select(Contact.id, Contact.category_id, Contact.customer_id, Contact.offered_at).where(
         Contact.category_id.in_(ids), Contact.offered_at > first,
         Contact.offered_at <= max(latest[c].offered_at for c in ids)).order_by(Contact.offered_at, Contact.id)).all()
+    by_category: dict[int, list] = {}
+    for r in rows:
+        by_category.setdefault(r.category_id, []).append(r)
     found = []
     for cid in ids:
         end = latest[cid].offered_at
         start = end - timedelta(seconds=rule.window)
-        mine = [r for r in rows if r.category_id == cid and start < _aware(r.offered_at) <= end]
+        mine = [r for r in by_category.get(cid, ()) if start < _aware(r.offered_at) <= end]
         who = {r.customer_id if r.customer_id is not None else ("contact", r.id) for r in mine}
         if len(who) >= rule.min_customers:
             found.append(Finding(rule, cid, rule.level, end, "same_issue", format_duration(rule.window), len(who),
