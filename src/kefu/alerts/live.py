@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from kefu.alerts import counts
+from kefu.alerts import counts, digest
 from kefu.alerts.models import AlertMention
 from kefu.alerts.rules import RANK, Rule, RuleSet, format_duration
 from kefu.alerts.similar import similar, tokenize
@@ -46,6 +46,9 @@ def on_new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
     if not counted and not worded:
         return
     rules = current_rules(session)
+    if digest.digest_rules(rules):
+        digest.collect(session, rules, facts)
+        digest.ensure_scheduled(session, rules, facts[-1].offered_at)
     findings: list[Finding] = []
     if counted:
         counts.lock_categories(session, {f.category_id for f in counted})

@@ -104,7 +104,8 @@ class AlertDelivery(Base):
     __tablename__ = "alert_deliveries"
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(80), unique=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    # none: a key-launch digest
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     sink: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict] = mapped_column(JSONType)
@@ -115,3 +116,18 @@ class AlertDelivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_alert_deliveries_status", "status", "id"),)
+
+
+class LaunchFeedback(Base):
+    """A contact about a key launch (重点项目上线): its category is one of the launch's, or the customer's words
+    name one of its keywords. Kept for the launch's daily digest; ``excerpt`` is the words with PII masked."""
+
+    __tablename__ = "alert_launch_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    launch: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    contact_id: Mapped[int] = mapped_column(BigInteger)
+    category_id: Mapped[int | None] = mapped_column(Integer)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_alert_launch_feedback_launch_at", "launch", "at"),)

@@ -3,7 +3,8 @@
 ``alert_counts``: contacts per category per time bucket, shared by every server process; ``alerts`` with a
 unique ``open_key`` (one open alert per rule and category), their ``alert_activities``; ``alert_rule_sets``
 (the rules as edited); ``alert_mentions`` (customers' segmented words for the same-issue window);
-``alert_deliveries`` (e-mail and webhook notices sent by durable timers).
+``alert_deliveries`` (e-mail and webhook notices sent by durable timers); ``alert_launch_feedback`` (contacts
+about a key launch, for its daily digest).
 
 Revision ID: 0009
 Revises: 0007
@@ -22,6 +23,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('alert_launch_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('launch', sa.String(length=100), nullable=False),
+    sa.Column('at', kefu.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('contact_id', sa.BigInteger(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('excerpt', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_launch_feedback'))
+    )
+    with op.batch_alter_table('alert_launch_feedback', schema=None) as batch_op:
+        batch_op.create_index('ix_alert_launch_feedback_launch_at', ['launch', 'at'], unique=False)
     op.create_table('alert_counts',
     sa.Column('grain', sa.Integer(), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -101,7 +113,7 @@ def upgrade() -> None:
     op.create_table('alert_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=80), nullable=False),
-    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=True),
     sa.Column('sink', sa.String(length=16), nullable=False),
     sa.Column('target', sa.String(length=300), nullable=False),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -141,3 +153,6 @@ def downgrade() -> None:
 
     op.drop_table('alert_mentions')
     op.drop_table('alert_counts')
+    with op.batch_alter_table('alert_launch_feedback', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_launch_feedback_launch_at')
+    op.drop_table('alert_launch_feedback')
