@@ -200,7 +200,12 @@ def _ensure_sweep(session: Session, rules: RuleSet, at: datetime) -> None:
     if id(bind) in _SWEEP_KNOWN:
         return
     insert = sqlite_insert if bind.dialect.name == "sqlite" else pg_insert
-    session.execute(insert(Timer).values(kind=SWEEP, ref_id=0, due_at=at, status="pending", attempts=0)
+    # growth compares with a period earlier, and nothing is old enough to prune before that: the first sweep
+    # is one period after the first contact counted, on a whole `every`
+    every = sweep_every(rules)
+    period = min([r.growth.period for r in rules.of_kind("ladder") if r.growth] + [7 * 86400])
+    first = datetime.fromtimestamp(((at.timestamp() + period) // every + 1) * every, UTC)
+    session.execute(insert(Timer).values(kind=SWEEP, ref_id=0, due_at=first, status="pending", attempts=0)
                     .on_conflict_do_nothing(index_elements=["kind", "ref_id"]))
     _SWEEP_KNOWN.add(id(bind))
 
