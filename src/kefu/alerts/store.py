@@ -29,6 +29,7 @@ from kefu.timers.models import Timer
 
 log = logging.getLogger("kefu.alerts")
 UNACKED = "alert_unacked"
+MAX_SOURCE = 200_000  # characters of a rules file saved through the API or the page
 
 
 # ---- the rules in force
@@ -59,6 +60,8 @@ def current_rules(session: Session) -> RuleSet:
 def save_rules(session: Session, *, actor: Actor, source: str) -> RuleSet:
     """Validate and store new rules; ``Invalid`` names the bad field. Counts at a new resolution are
     rebuilt from the stored contacts."""
+    if len(source) > MAX_SOURCE:
+        raise Invalid(f"the rules file is longer than {MAX_SOURCE:,} characters", field="source")
     try:
         rules = parse_rules(source)
     except RulesError as exc:
