@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kefu.accounts import api as accounts
+from kefu.alerts import api as alerts
 from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
@@ -29,3 +30,5 @@ for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.route
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
 router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staffing, scheduling; computes only
 router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing
+for r in (alerts.router, alerts.rules_router):  # complaint-spike alerts (上报预警, M6)
+    router.include_router(r)

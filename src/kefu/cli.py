@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from kefu.alerts.cli import alerts_app
 from kefu.channels.email.cli import mail_app
 from kefu.compliance.cli import compliance_app
 from kefu.core.settings import get_settings
@@ -26,6 +27,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(mail_app, name="mail")
 app.add_typer(compliance_app, name="compliance")
 app.add_typer(wfm_app, name="wfm")  # 预测排班: Erlang staffing, scheduling (kefu.wfm)
+app.add_typer(alerts_app, name="alerts")
 console = Console()
 err = Console(stderr=True)
 

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import kefu.alerts.live  # noqa: F401  (alert counts on new contacts; growth sweep, deliveries, unacknowledged)
 import kefu.callbacks.service  # noqa: F401  (registers timer handlers)
 import kefu.channels.complaints  # noqa: F401
 import kefu.channels.email.outbound  # noqa: F401  (mails replies; registers its reply hook)

@@ -262,6 +262,24 @@ def _script(c: Ctx) -> int:
     return c.db.scalar(select(Script.id).where(Script.code == "hold_long"))
 
 
+def _alert(c: Ctx) -> int:
+    """A fresh open 一级 alert on 登录访问 (each call its own: resolving one twice is a 409)."""
+    from kefu.alerts.models import Alert
+
+    alert = Alert(rule_id="severe", category_id=c.world.categories["login"].id, open_key=f"authz:{_n()}",
+                  level="一级", rank=1, status="open", basis="count", window="30m", count=6, contact_ids=[],
+                  stage=0, raised_at=c.clock.now())
+    c.db.add(alert)
+    c.db.commit()
+    return alert.id
+
+
+def _alert_rules() -> str:
+    from kefu.alerts.rules import DEFAULT_PATH
+
+    return DEFAULT_PATH.read_text(encoding="utf-8")
+
+
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E(
@@ -618,6 +636,17 @@ ENDPOINTS: list[Endpoint] = [
     # forecasting from points sent in the request: three weeks of 外卖热线 half-hours
     E("POST", "/wfm/forecast", Perm.wfm_plan,
       lambda c: Req("POST", f"{API}/wfm/forecast", {"json": {"horizon_days": 2, "history": _wfm_points()}})),
+    # complaint-spike alerts (M6): team leaders and supervisors handle them, analysts read, rules are set by
+    # supervisors and admins
+    E("GET", "/alerts", Perm.alerts_read, lambda c: (_alert(c), Req("GET", f"{API}/alerts"))[1]),
+    E("GET", "/alerts/{alert_id}", Perm.alerts_read, lambda c: Req("GET", f"{API}/alerts/{_alert(c)}")),
+    E("POST", "/alerts/{alert_id}/acknowledge", Perm.alerts_handle,
+      lambda c: Req("POST", f"{API}/alerts/{_alert(c)}/acknowledge", {"json": {"note": "已通知技术排查"}})),
+    E("POST", "/alerts/{alert_id}/resolve", Perm.alerts_handle,
+      lambda c: Req("POST", f"{API}/alerts/{_alert(c)}/resolve", {"json": {"note": "登录故障已修复"}})),
+    E("GET", "/alert-rules", Perm.alerts_read, lambda c: Req("GET", f"{API}/alert-rules")),
+    E("PUT", "/alert-rules", Perm.alerts_rules,
+      lambda c: Req("PUT", f"{API}/alert-rules", {"json": {"source": _alert_rules()}})),
 ]
 
 
@@ -756,6 +785,9 @@ EXPECTED = {
     Perm.scripts_write: {"supervisor", "admin"},
     # SPEC M8: supervisors staff the center and analysts plan it (预测排班)
     Perm.wfm_plan: {"supervisor", "analyst", "admin"},
+    # SPEC M6: alerts go to team leaders and supervisors (上报组长及督导)
+    Perm.alerts_handle: {"team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.alerts_rules: {"supervisor", "admin"},
 }
 
 

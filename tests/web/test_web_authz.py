@@ -82,6 +82,23 @@ def _seq() -> int:
     return next(_SEQ)
 
 
+def _alert(world, db, clock) -> int:
+    from kefu.alerts.models import Alert
+
+    alert = Alert(rule_id="severe", category_id=world.categories["login"].id, open_key=f"web:{_seq()}",
+                  level="一级", rank=1, status="open", basis="count", window="30m", count=6, contact_ids=[],
+                  stage=0, raised_at=clock.now())
+    db.add(alert)
+    db.commit()
+    return alert.id
+
+
+def _rules_file() -> str:
+    from kefu.alerts.rules import DEFAULT_PATH
+
+    return DEFAULT_PATH.read_text(encoding="utf-8")
+
+
 PAGES = [
     Page("GET", "/complaints/regulator/new", ("POST", "/complaints/regulator"),
          lambda w, db, c: ("/complaints/regulator/new", None)),
@@ -122,6 +139,17 @@ PAGES = [
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),
          lambda w, db, c: ("/admin/sla/calendars", {"name": "周一值班日历", "kind": "business",
                                                     "hours_0": "09:00-18:00"}), ok=303),
+    # complaint-spike alerts (M6)
+    Page("GET", "/alerts", ("GET", "/alerts"), lambda w, db, c: ("/alerts", None)),
+    Page("GET", "/alerts/live", ("GET", "/alerts"), lambda w, db, c: ("/alerts/live", None)),
+    Page("GET", "/alerts/badge", ("GET", "/alerts"), lambda w, db, c: ("/alerts/badge", None)),
+    Page("POST", "/alerts/{alert_id}/acknowledge", ("POST", "/alerts/{alert_id}/acknowledge"),
+         lambda w, db, c: (f"/alerts/{_alert(w, db, c)}/acknowledge", {"note": "已通知技术"}), ok=303),
+    Page("POST", "/alerts/{alert_id}/resolve", ("POST", "/alerts/{alert_id}/resolve"),
+         lambda w, db, c: (f"/alerts/{_alert(w, db, c)}/resolve", {"note": "已修复"}), ok=303),
+    Page("GET", "/admin/alert-rules", ("PUT", "/alert-rules"), lambda w, db, c: ("/admin/alert-rules", None)),
+    Page("POST", "/admin/alert-rules", ("PUT", "/alert-rules"),
+         lambda w, db, c: ("/admin/alert-rules", {"source": _rules_file()}), ok=303),
 ]
 
 

@@ -1,6 +1,7 @@
 """Import every model module so that ``Base.metadata`` knows all tables."""
 
 from kefu.accounts import models as _accounts  # noqa: F401
+from kefu.alerts import models as _alerts  # noqa: F401
 from kefu.audit import models as _audit  # noqa: F401
 from kefu.callbacks import models as _callbacks  # noqa: F401
 from kefu.catalog import models as _catalog  # noqa: F401

@@ -149,6 +149,23 @@ class Settings(BaseSettings):
         "assigned; everyone else is always assigned automatically.",
     )
     log_level: str = Field("INFO", description="Log level of the server and worker.")
+    alert_rules_file: str | None = Field(
+        None, description="Complaint-spike alert rules (YAML) used until rules are saved through the API; unset: "
+        "the packaged default rules (SPEC M6).",
+    )
+    alert_ack_minutes: float = Field(
+        15, gt=0, description="An alert not acknowledged within this many minutes goes to the next role.",
+    )
+    alert_escalation_roles: str = Field(
+        "admin", description="Comma-separated roles an unacknowledged alert goes to, one more each "
+        "`KEFU_ALERT_ACK_MINUTES` (team leaders and supervisors hear of it at once).",
+    )
+    alert_webhook_url: str | None = Field(
+        None, description="Receiver of alert webhooks (POST, JSON, HMAC-SHA256 signed); unset: none sent.",
+    )
+    alert_webhook_secret: str | None = Field(
+        None, description="Secret for the `X-Kefu-Signature` HMAC of alert webhooks.",
+    )
 
     @field_validator("timezone")
     @classmethod

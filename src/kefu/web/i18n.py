@@ -437,6 +437,35 @@ _S: dict[str, tuple[str, str]] = {
     "script.cat.other": ("其他", "Other"),
 }
 
+# complaint-spike alerts (上报预警, kefu.alerts)
+_S.update({
+    "nav.alerts": ("预警", "Alerts"),
+    "alerts.title": ("上报预警", "Complaint-spike alerts"),
+    "alerts.rules": ("预警规则", "Alert rules"),
+    "alerts.rules_file": ("规则文件(YAML)", "Rules file (YAML)"),
+    "alerts.recent": ("最近已解决", "Recently resolved"),
+    "alerts.level": ("等级", "Level"),
+    "alerts.category": ("问题分类", "Category"),
+    "alerts.rule": ("规则", "Rule"),
+    "alerts.kind": ("类型", "Kind"),
+    "alerts.what": ("窗口 · 数量", "Window · count"),
+    "alerts.raised": ("上报时间", "Raised"),
+    "alerts.resolved": ("解决时间", "Resolved"),
+    "alerts.status": ("状态", "Status"),
+    "alerts.status.open": ("待确认", "Open"),
+    "alerts.status.acknowledged": ("已确认", "Acknowledged"),
+    "alerts.status.resolved": ("已解决", "Resolved"),
+    "alerts.contacts": ("样例联系记录", "Sample contacts"),
+    "alerts.customers": ("位用户", "customers"),
+    "alerts.previous": ("上一周期", "previous period"),
+    "alerts.acknowledge": ("确认", "Acknowledge"),
+    "alerts.resolve": ("解决", "Resolve"),
+    "alerts.note": ("处理说明", "Note"),
+    "alerts.none": ("暂无", "None"),
+    "alerts.none_open": ("当前没有预警", "No open alerts"),
+    "alerts.open_count": ("待确认的预警", "Open alerts"),
+})
+
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}
 
 

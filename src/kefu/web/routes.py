@@ -15,6 +15,7 @@ from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.web import (
     admin,
+    alerts,
     callbacks,
     complaints,
     customers,
@@ -31,7 +32,7 @@ from kefu.web.pages import LANG_COOKIE, language, render
 __all__ = ["render", "router", "web_error_response"]
 router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
-                scripts_admin):
+                scripts_admin, alerts):
     router.include_router(_module.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
