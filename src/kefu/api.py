@@ -25,3 +25,9 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
+# analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)
+from kefu.reports import api as reports  # noqa: E402
+from kefu.satisfaction import api as satisfaction  # noqa: E402
+
+router.include_router(reports.router)
+router.include_router(satisfaction.router)

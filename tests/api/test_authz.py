@@ -606,6 +606,23 @@ ENDPOINTS: list[Endpoint] = [
     # the rendered text names the customer by surname only: the PII check below holds it to that
     E("POST", "/scripts/{script_id}/render", Perm.scripts_read,
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
+    # analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)
+    E("GET", "/reports/kpis", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/reports/kpis", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("GET", "/reports/top-reasons", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/reports/top-reasons", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("POST", "/satisfaction/ratings", Perm.ratings_write,
+      lambda c: Req("POST", f"{API}/satisfaction/ratings", {"json": {"contact_id": _contact(c), "level": 5,
+                                                                      "reason": "问题已解决"}}), ok=201),
+    E("POST", "/satisfaction/links", Perm.ratings_write,
+      lambda c: Req("POST", f"{API}/satisfaction/links", {"json": {"contact_id": _contact(c)}}), ok=201),
+    E("GET", "/satisfaction", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction", {"params": {"from": "2026-11-01", "to": "2026-11-30",
+                                                             "group_by": "channel"}})),
+    E("POST", "/satisfaction/grades", Perm.grades_write,
+      lambda c: Req("POST", f"{API}/satisfaction/grades", {"json": {"ticket_id": _t(c), "grade": "解决"}}), ok=201),
+    E("GET", "/satisfaction/grades", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction/grades", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
 ]
 
 
@@ -737,6 +754,10 @@ EXPECTED = {
     # SPEC M4: every seat that talks to customers uses the scripts; etiquette is the supervisors' and admins'
     Perm.scripts_read: {"trainee", "agent", "team_lead", "complaint_specialist", "supervisor", "qa", "admin"},
     Perm.scripts_write: {"supervisor", "admin"},
+    # SPEC M5/M7: figures for those who run and analyse the center; 解决力 graded by QA and team leaders
+    Perm.reports_read: {"team_lead", "complaint_specialist", "supervisor", "analyst", "qa", "admin"},
+    Perm.ratings_write: {"admin"},
+    Perm.grades_write: {"team_lead", "supervisor", "qa", "admin"},
 }
 
 
@@ -747,7 +768,8 @@ def test_permission_table_keeps_the_spec(perm):
 
 def test_read_only_roles_never_write():
     # compliance.check reads no data and writes nothing: it checks the text it is sent
-    writes = [p for p in Perm if not p.value.endswith(".read") and p is not Perm.compliance_check]
+    # grades.write: grading a ticket's resolution power (解决力) is QA's own work (SPEC M5)
+    writes = [p for p in Perm if not p.value.endswith(".read") and p not in (Perm.compliance_check, Perm.grades_write)]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
     assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]

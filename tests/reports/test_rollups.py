@@ -7,13 +7,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
-from tests.reports.conftest import sim_catalog, simulate_into
 
 from kefu.contacts.models import Contact
 from kefu.reports import rollups
 from kefu.reports.kpis import MEASURES, Tally
 from kefu.reports.models import KEY_COLUMNS, KpiRollup
 from kefu.reports.rollups import aggregate, raw_contacts, rebuild, thresholds
+from reports.conftest import sim_catalog, simulate_into
 
 EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 

@@ -64,6 +64,9 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    reports_read = "reports.read"  # KPIs, TOP10 reasons, satisfaction figures, the wallboard, exports (M7)
+    ratings_write = "ratings.write"  # record a satisfaction rating for a contact (also any API key: IVR)
+    grades_write = "grades.write"  # give a ticket its resolution-power grade (解决力)
 
 
 R = Role
@@ -104,6 +107,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # figures are for those who run the center and analyse it; agents see their own work elsewhere
+    Perm.reports_read: frozenset({R.team_lead, R.complaint_specialist, R.supervisor, R.analyst, R.qa, R.admin}),
+    Perm.ratings_write: frozenset({R.admin}),
+    Perm.grades_write: frozenset({R.team_lead, R.supervisor, R.qa, R.admin}),
 }
 
 
