@@ -70,26 +70,29 @@ def handle_seconds(c) -> int:
     return talk + hold + wrap
 
 
-def tally_of(c, th: Thresholds) -> Tally:
-    """The tally of one contact (anything with ContactFact's attributes)."""
-    t = Tally(contacts=1)
-    if c.satisfaction in LEVELS:
-        t.rated = 1
-        setattr(t, f"r{c.satisfaction}", 1)
+def measures_of(c, th: Thresholds) -> tuple[int, ...]:
+    """One contact's tally as a tuple in ``MEASURES`` order (anything with ContactFact's attributes). The one
+    place the additive KPIs are defined; kept to plain tuples because bulk ingest runs it 10,000 times a batch."""
+    sat = c.satisfaction
+    rated = sat in LEVELS
+    r = (int(sat == 1), int(sat == 2), int(sat == 3), int(sat == 4), int(sat == 5)) if rated else (0, 0, 0, 0, 0)
     if c.channel not in OFFERED_CHANNELS or c.outcome == "deflected":
-        return t
+        return (1, 0, 0, 0, 0, 0, 0, 0, int(rated), *r)
+    abandoned = 0
     if c.outcome == "abandoned":
         waited = _seconds(c.offered_at, c.ended_at)
         if waited is not None and waited < th.short_abandon_seconds:
-            t.short_abandoned = 1
-            return t
-        t.abandoned = 1
-    t.offered = 1
+            return (1, 0, 0, 0, 1, 0, 0, 0, int(rated), *r)
+        abandoned = 1
     if c.outcome == "answered" and c.answered_at is not None:
         wait = _seconds(c.offered_at, c.answered_at)
-        t.answered, t.wait_seconds, t.handle_seconds = 1, wait, handle_seconds(c)
-        t.answered_in_sl = int(wait <= th.service_level_seconds)
-    return t
+        return (1, 1, 1, 0, 0, int(wait <= th.service_level_seconds), wait, handle_seconds(c), int(rated), *r)
+    return (1, 1, 0, abandoned, 0, 0, 0, 0, int(rated), *r)
+
+
+def tally_of(c, th: Thresholds) -> Tally:
+    """The tally of one contact."""
+    return Tally(*measures_of(c, th))
 
 
 def tally_all(contacts: Iterable, th: Thresholds) -> Tally:
