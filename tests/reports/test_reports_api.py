@@ -130,3 +130,14 @@ def test_bad_input_names_the_field(client, world):
     assert r.status_code == 422 and "from" in r.text
     assert client.get(f"{API}/kpis", params={"from": "2026-11-23", "to": "2026-11-23"},
                       headers=world.headers("agent")).status_code == 403
+
+
+def test_extra_kpis_from_raw_rows(client, world, day):
+    """张伟 called about 超时未送达 at 12:00 and again at 14:00 (and hung up three times after): neither answered
+    call resolved it first time; his 退款 call at 12:40 did (no later 退款 contact). 王小明 answered two, 刘二 one."""
+    t = client.get(f"{API}/kpis", params={"from": "2026-11-23", "to": "2026-11-23", "extra": "true"},
+                   headers=world.headers("analyst")).json()["totals"]
+    assert t["fcr"] == pytest.approx(1 / 3)
+    assert t["contacts_per_agent_day"] == pytest.approx(1.5)
+    assert t["resolution_72h_rate"] is None  # no tickets created that day
+    assert t["occupancy"] is None  # no logged-in time is recorded

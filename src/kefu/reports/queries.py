@@ -67,8 +67,12 @@ def _sums():
     return [func.coalesce(func.sum(getattr(R, m)), 0).label(m) for m in MEASURES]
 
 
+_N = len(MEASURES)
+
+
 def _tally(row) -> Tally:
-    return Tally(**{m: int(getattr(row, m)) for m in MEASURES})
+    """The measures are a row's last columns (``_sums()`` comes last in every query)."""
+    return Tally(*map(int, tuple(row)[-_N:]))
 
 
 def _base(period: Period, dims: set[str], filters: dict):
@@ -89,7 +93,7 @@ def totals(session: Session, period: Period, filters: dict | None = None) -> Tal
 def by_dimension(session: Session, period: Period, dim: str, filters: dict | None = None) -> dict:
     col = DIMENSIONS[dim]
     stmt = _base(period, {dim}, filters or {}).add_columns(col.label("key"), *_sums()).group_by(col)
-    return {row.key: _tally(row) for row in session.execute(stmt)}
+    return {row[0]: _tally(row) for row in session.execute(stmt)}
 
 
 def by_time(session: Session, period: Period, bucket: str, filters: dict | None = None) -> dict:
@@ -98,7 +102,7 @@ def by_time(session: Session, period: Period, bucket: str, filters: dict | None 
             .group_by(R.interval_start))
     out: dict[datetime, Tally] = {}
     for row in session.execute(stmt):
-        start = _bucket(row.key.astimezone(period.tz), bucket)
+        start = _bucket(row[0].astimezone(period.tz), bucket)
         out.setdefault(start, Tally()).add(_tally(row))
     return dict(sorted(out.items()))
 
