@@ -621,6 +621,8 @@ ENDPOINTS: list[Endpoint] = [
                                                              "group_by": "channel"}})),
     E("POST", "/satisfaction/grades", Perm.grades_write,
       lambda c: Req("POST", f"{API}/satisfaction/grades", {"json": {"ticket_id": _t(c), "grade": "解决"}}), ok=201),
+    E("GET", "/satisfaction/retention", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction/retention", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
     E("GET", "/satisfaction/grades", Perm.reports_read,
       lambda c: Req("GET", f"{API}/satisfaction/grades", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
 ]

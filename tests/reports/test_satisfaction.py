@@ -136,3 +136,33 @@ def test_resolution_power_grades(client, db, world, clock):
     (team,) = got["data"]
     assert team["label"] == "一线客服一组" and team["total"] == 3
     assert team["counts"] == {"敷衍": 0, "传声筒": 1, "解决": 1, "惊喜": 1}
+
+
+def test_retention_by_complaint_outcome(client, db, world, clock):
+    """张伟's complaint was resolved and he called again about a new order; 王芳's was never acknowledged and she
+    did not come back; 李娜's was logged but not resolved and she only chased that same complaint."""
+    u = world.users["complaint_specialist"]
+    actor = Actor(user_id=u.id, username=u.username, role=u.role, team_id=u.team_id, now=clock.now())
+    zhang, wang, li = world.customers
+    made = {}
+    for who, subject in ((zhang, "商家拒绝退款"), (wang, "骑手辱骂顾客"), (li, "餐品有异物")):
+        t = tickets.create_ticket(db, actor=actor, data={"subject": subject, "customer_id": who.id})
+        t.complaint_type = "external"
+        made[who.name] = t
+    now = clock.now()
+    made["张伟"].first_response_at, made["张伟"].resolved_at = now, now + timedelta(hours=5)
+    made["李娜"].first_response_at = now + timedelta(hours=1)
+    db.commit()
+    later = [cdr(900, now + timedelta(days=3), "answered", wait=5, talk=60, phone=zhang.phone),
+             cdr(901, now + timedelta(days=2), "answered", wait=5, talk=60, phone=li.phone)]
+    later[1]["ticket_id"] = made["李娜"].id
+    assert ingest(db, later, now=now).created == 2
+    db.commit()
+    today = now.astimezone(SHANGHAI).date().isoformat()
+    got = client.get("/api/v1/satisfaction/retention", params={"from": today, "to": today, "days": 7},
+                     headers=world.headers("analyst")).json()
+    assert {r["name"]: (r["customers"], r["returned"]) for r in got["data"]} == {
+        "未受理": (1, 0), "已记录未解决": (1, 0), "已解决": (1, 1)}
+    short = client.get("/api/v1/satisfaction/retention", params={"from": today, "to": today, "days": 2},
+                       headers=world.headers("analyst")).json()
+    assert {r["name"]: r["returned"] for r in short["data"]}["已解决"] == 0  # he came back on day 3

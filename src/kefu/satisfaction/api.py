@@ -117,3 +117,15 @@ def grades(session: SessionDep, _: Reader, from_: Annotated[date, Query(alias="f
     p = reports.period(from_, to)
     rows = service.grade_distribution(session, start=p.start, end=p.end, group_by=group_by)
     return {"grades": list(GRADES), "data": rows, "count": len(rows)}
+
+
+@router.get("/retention")
+def retention(session: SessionDep, _: Reader, from_: Annotated[date, Query(alias="from")], to: date,
+              days: Annotated[int, Query(ge=1, le=365, description="came back within this many days")] = 30):
+    """Complainants of the period by what became of their complaint (未受理, 已记录未解决, 已解决) and the share
+    who contacted the center again within ``days`` (about something else)."""
+    from kefu.satisfaction.retention import complaint_retention
+
+    p = reports.period(from_, to)
+    rows = complaint_retention(session, start=p.start, end=p.end, days=days)
+    return {"days": days, "data": rows, "count": len(rows)}
