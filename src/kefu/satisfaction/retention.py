@@ -51,7 +51,7 @@ def retention(complaints: Iterable[Complaint], later: Mapping[int, list[tuple[da
         row = out[group]
         row["customers"] += 1
         contacts = later.get(customer, [])
-        start = bisect_right(contacts, (c.created_at, float("inf")))
+        start = bisect_right(contacts, c.created_at, key=lambda pair: pair[0])
         row["returned"] += any(at <= c.created_at + window and tid != c.ticket_id for at, tid in contacts[start:])
     for row in out.values():
         row["rate"] = row["returned"] / row["customers"] if row["customers"] else None
