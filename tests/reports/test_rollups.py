@@ -6,6 +6,8 @@ import random
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kefu.contacts.models import Contact
@@ -92,3 +94,64 @@ def test_orm_contacts_and_a_resent_batch(db, world, clock):
     assert stored(db) == raw(db)
     rollups.reaggregate(db, {(rollups.interval_of(at), "chat")})  # idempotent
     assert stored(db) == raw(db)
+
+
+# -- any contacts, any changes ----------------------------------------------------
+
+CHANNELS = ("phone", "chat", "email", "wechat", "self_service")
+OUTCOMES = ("answered", "abandoned", "callback_requested", "deflected")
+BASE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+contact = st.fixed_dictionaries({
+    "minute": st.integers(0, 180), "channel": st.sampled_from(CHANNELS), "outcome": st.sampled_from(OUTCOMES),
+    "wait": st.integers(0, 90), "talk": st.one_of(st.none(), st.integers(0, 900)), "hold": st.integers(0, 60),
+    "queue": st.sampled_from(("外卖热线", "阅读在线", None)), "agent": st.sampled_from((0, 1, None)),
+    "category": st.sampled_from(("delivery.late", "refund", None))})
+change = st.tuples(st.integers(0, 10_000), st.sampled_from(("rate", "answer", "agent", "wrap", "flush")),
+                   st.integers(1, 5))
+
+
+def _record(i: int, d: dict, agents: list[str]) -> dict:
+    at = BASE + timedelta(minutes=d["minute"])
+    rec = {"call_id": f"性质-{i}", "channel": d["channel"], "outcome": d["outcome"], "offered_at": at.isoformat(),
+           "queue": d["queue"], "category": d["category"], "hold_seconds": d["hold"], "talk_seconds": d["talk"]}
+    if d["outcome"] == "answered":
+        rec["answered_at"] = (at + timedelta(seconds=d["wait"])).isoformat()
+        if d["agent"] is not None:
+            rec["agent"] = agents[d["agent"]]
+    rec["ended_at"] = (at + timedelta(seconds=d["wait"] + 300)).isoformat()
+    return rec
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(contact, max_size=30), max_size=3), changes=st.lists(change, max_size=25),
+       short=st.sampled_from((0, 5)))
+def test_rollups_equal_raw_whatever_arrives_and_changes(db, world, clock, monkeypatch, batches, changes, short):
+    from kefu.contacts.service import ingest
+    from kefu.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "short_abandon_seconds", short)
+    agents = ["agent", "agent2"]
+    nested = db.begin_nested()
+    try:
+        n = 0
+        for batch in batches:
+            ingest(db, [_record(n + i, d, agents) for i, d in enumerate(batch)], now=clock.now())
+            n += len(batch)
+        ids = list(db.scalars(select(Contact.id)))
+        for pick, kind, value in changes if ids else ():
+            c = db.get(Contact, ids[pick % len(ids)])
+            if kind == "rate":
+                c.satisfaction = value
+            elif kind == "answer" and c.answered_at is None:
+                c.outcome, c.answered_at = "answered", c.offered_at + timedelta(seconds=value * 7)
+            elif kind == "agent":
+                c.agent_id = world.users[agents[value % 2]].id
+            elif kind == "wrap":
+                c.wrap_seconds = value * 13
+            else:
+                db.flush()
+        db.flush()
+        assert stored(db) == raw(db)
+    finally:
+        nested.rollback()
