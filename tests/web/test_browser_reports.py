@@ -37,6 +37,18 @@ def _calls(live, n: int, *, answered: bool = True) -> None:  # noqa: F811
         assert ingest(session, recs, now=now).created == n
 
 
+def _rate(live, levels: list[int]) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from kefu.contacts.models import Contact
+
+    with session_scope(live.factory) as session:
+        calls = session.scalars(select(Contact).where(Contact.external_id.like("浏览器-%"),
+                                                      Contact.outcome == "answered").limit(len(levels))).all()
+        for c, level in zip(calls, levels, strict=True):
+            c.satisfaction = level
+
+
 def _drawn(page, selector: str) -> None:
     expect(page.locator(f"{selector}[data-drawn='1']")).to_have_count(1)
     box = page.locator(selector).bounding_box()
@@ -64,6 +76,10 @@ def test_kpi_page_charts_export_and_drill_down(browser, live, tmp_path):  # noqa
     page.click("#top-reasons a:has-text('配送问题')")
     expect(page.locator("#drill tbody tr")).to_have_count(15)
     expect(page.locator("#drill")).to_contain_text("王小明")
+    _rate(live, [5, 5, 4, 2])
+    page.goto(f"{live.base}/reports/satisfaction?group_by=channel")
+    _drawn(page, "#satisfaction-chart")
+    expect(page.locator("#satisfaction-rows")).to_contain_text("75.0%")  # 5, 5, 4 of 5, 5, 4, 2
     watch.assert_clean()
     page.context.close()
 

@@ -114,3 +114,31 @@ def _board(session, clock) -> dict:
         {"label": "来电/会话", "data": [i["offered"] for i in b["intervals"]]},
         {"label": "接通", "data": [i["answered"] for i in b["intervals"]]}])
     return {"board": b, "chart": chart, "kpi_names": KPI_NAMES}
+
+
+SATISFACTION_GROUPS = {"day": "按日", "month": "按月", "channel": "按渠道", "team": "按班组", "agent": "按客服",
+                       "category": "按问题分类", "business_line": "按业务线"}
+
+
+@router.get("/reports/satisfaction")
+def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
+                      last: str | None = None, group_by: str = "day"):
+    """满意度 by group against the benchmark lines and the center's target; 解决力 grades per team."""
+    from kefu.reports.targets import BENCHMARKS, parse_targets
+    from kefu.satisfaction.service import grade_distribution
+
+    fr, to = _dates(clock, first, last)
+    group_by = group_by if group_by in SATISFACTION_GROUPS else "day"
+    p = service.period(fr, to)
+    rows = [r for r in queries.kpi_rows(session, p, group_by) if r["rated"]]
+    target = parse_targets(get_settings().kpi_targets).get("satisfaction_rate")
+    lines = {**BENCHMARKS, **({"中心目标": target.value} if target else {})}
+    labels = [str(r["label"]) for r in rows]
+    datasets = [{"type": "bar", "label": "满意度", "data": [r["satisfaction_rate"] for r in rows]}] + [
+        {"type": "line", "label": f"{name} {value:.1%}", "data": [value] * len(rows), "pointRadius": 0,
+         "borderDash": [6, 4]} for name, value in lines.items()]
+    chart = json.dumps({"type": "bar", "data": {"labels": labels, "datasets": datasets}, "percent": True},
+                       ensure_ascii=False)
+    grades = grade_distribution(session, start=p.start, end=p.end, group_by="team")
+    return render(request, "reports/satisfaction.html", me, rows=rows, first=fr, last=to, group_by=group_by,
+                  groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
