@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Form, Request
+from sqlalchemy import select
 
 from kefu.core.deps import ClockDep, SessionDep
 from kefu.core.errors import Conflict, DomainError
@@ -31,7 +32,8 @@ def survey_page(token: str, request: Request, session: SessionDep, clock: ClockD
         contact = service.contact_for(session, contact_id=links.read_token(token, now=clock.now()))
     except DomainError as exc:
         return _page(request, status=exc.status_code, error=str(exc), token=None)
-    done = session.get(SatisfactionRating, contact.id) is not None or contact.satisfaction is not None
+    done = contact.satisfaction is not None or session.scalar(
+        select(SatisfactionRating.id).where(SatisfactionRating.contact_id == contact.id)) is not None
     return _page(request, token=token, done=done)
 
 
