@@ -166,3 +166,23 @@ def test_retention_by_complaint_outcome(client, db, world, clock):
     short = client.get("/api/v1/satisfaction/retention", params={"from": today, "to": today, "days": 2},
                        headers=world.headers("analyst")).json()
     assert {r["name"]: r["returned"] for r in short["data"]}["已解决"] == 0  # he came back on day 3
+
+
+def test_weekly_voice_of_customer_page(client, db, world, clock):
+    from kefu.satisfaction import service as satisfaction
+    from web.helpers import login
+
+    calls = _calls(db, clock, 3)
+    for c, level, comment in ((calls[0], 1, "骑手把汤洒了,打13812345678没人接"), (calls[1], 5, "客服态度很好"),
+                              (calls[2], 4, None)):
+        satisfaction.rate(db, contact=c, level=level, source="ivr", now=clock.now(), comment=comment)
+    db.commit()
+    login(client, "supervisor")
+    page = client.get("/reports/voc", params={"line": world.lines["waimai"].id, "week": "2026-11-25"})
+    assert page.status_code == 200
+    text = page.text
+    assert "外卖 2026-11-23 至 2026-11-29" in text and "超时未送达" in text
+    assert "138****5678" in text and "13812345678" not in text  # the customer's phone masked in the verbatim
+    assert text.index("非常不满意") < text.index("客服态度很好")  # the lowest-rated first
+    other = client.get("/reports/voc", params={"line": world.lines["reading"].id, "week": "2026-11-25"}).text
+    assert "本周没有带留言的评价" in other

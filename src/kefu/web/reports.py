@@ -142,3 +142,19 @@ def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me
     grades = grade_distribution(session, start=p.start, end=p.end, group_by="team")
     return render(request, "reports/satisfaction.html", me, rows=rows, first=fr, last=to, group_by=group_by,
                   groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
+
+
+@router.get("/reports/voc")
+def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
+             week: str | None = None):
+    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+    from sqlalchemy import select
+
+    from kefu.catalog.models import BusinessLine
+    from kefu.reports import voc
+
+    lines = session.execute(select(BusinessLine.id, BusinessLine.name).where(BusinessLine.is_active.is_(True))
+                            .order_by(BusinessLine.id)).all()
+    day, _ = _dates(clock, week, week)
+    report = voc.weekly(session, line_id=line or (lines[0][0] if lines else 0), day=day) if lines else None
+    return render(request, "reports/voc.html", me, report=report, lines=lines, week=day, kpi_names=KPI_NAMES)
