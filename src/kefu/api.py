@@ -13,6 +13,8 @@ from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
 from kefu.notifications import api as notifications
+from kefu.reports import api as reports
+from kefu.satisfaction import api as satisfaction
 from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
@@ -32,3 +34,6 @@ router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staff
 router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing
 for r in (alerts.router, alerts.rules_router):  # complaint-spike alerts (上报预警, M6)
     router.include_router(r)
+# analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)
+router.include_router(reports.router)
+router.include_router(satisfaction.router)

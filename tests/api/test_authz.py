@@ -647,6 +647,25 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/alert-rules", Perm.alerts_read, lambda c: Req("GET", f"{API}/alert-rules")),
     E("PUT", "/alert-rules", Perm.alerts_rules,
       lambda c: Req("PUT", f"{API}/alert-rules", {"json": {"source": _alert_rules()}})),
+    # analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)
+    E("GET", "/reports/kpis", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/reports/kpis", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("GET", "/reports/top-reasons", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/reports/top-reasons", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("POST", "/satisfaction/ratings", Perm.ratings_write,
+      lambda c: Req("POST", f"{API}/satisfaction/ratings", {"json": {"contact_id": _contact(c), "level": 5,
+                                                                      "reason": "问题已解决"}}), ok=201),
+    E("POST", "/satisfaction/links", Perm.ratings_write,
+      lambda c: Req("POST", f"{API}/satisfaction/links", {"json": {"contact_id": _contact(c)}}), ok=201),
+    E("GET", "/satisfaction", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction", {"params": {"from": "2026-11-01", "to": "2026-11-30",
+                                                             "group_by": "channel"}})),
+    E("POST", "/satisfaction/grades", Perm.grades_write,
+      lambda c: Req("POST", f"{API}/satisfaction/grades", {"json": {"ticket_id": _t(c), "grade": "解决"}}), ok=201),
+    E("GET", "/satisfaction/retention", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction/retention", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("GET", "/satisfaction/grades", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/satisfaction/grades", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
 ]
 
 
@@ -788,6 +807,10 @@ EXPECTED = {
     # SPEC M6: alerts go to team leaders and supervisors (上报组长及督导)
     Perm.alerts_handle: {"team_lead", "complaint_specialist", "supervisor", "admin"},
     Perm.alerts_rules: {"supervisor", "admin"},
+    # SPEC M5/M7: figures for those who run and analyse the center; 解决力 graded by QA and team leaders
+    Perm.reports_read: {"team_lead", "complaint_specialist", "supervisor", "analyst", "qa", "admin"},
+    Perm.ratings_write: {"admin"},
+    Perm.grades_write: {"team_lead", "supervisor", "qa", "admin"},
 }
 
 
@@ -797,8 +820,10 @@ def test_permission_table_keeps_the_spec(perm):
 
 
 def test_read_only_roles_never_write():
-    # compliance.check and wfm.plan read no data and write nothing: they compute from what they are sent
-    writes = [p for p in Perm if not p.value.endswith(".read") and p not in (Perm.compliance_check, Perm.wfm_plan)]
+    # compliance.check and wfm.plan read no data and write nothing: they compute from what they are sent;
+    # grades.write: grading a ticket's resolution power (解决力) is QA's own work (SPEC M5)
+    exempt = (Perm.compliance_check, Perm.wfm_plan, Perm.grades_write)
+    writes = [p for p in Perm if not p.value.endswith(".read") and p not in exempt]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
     assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]

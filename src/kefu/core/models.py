@@ -19,3 +19,7 @@ from kefu.tickets import models as _tickets  # noqa: F401
 from kefu.timers import models as _timers  # noqa: F401
 
 metadata = Base.metadata
+from kefu.reports import models as _reports  # noqa: F401, E402
+from kefu.reports import rollups as _rollups  # noqa: F401, E402  (its contact listeners keep the rollups)
+from kefu.satisfaction import models as _satisfaction  # noqa: F401, E402
+from kefu.satisfaction import service as _satisfaction_service  # noqa: F401, E402  (chat ratings → rating rows)

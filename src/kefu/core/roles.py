@@ -68,6 +68,9 @@ class Perm(StrEnum):
     alerts_read = "alerts.read"  # complaint-spike alerts (上报预警): see them, live
     alerts_handle = "alerts.handle"  # acknowledge and resolve alerts
     alerts_rules = "alerts.rules"  # edit the alert rules
+    reports_read = "reports.read"  # KPIs, TOP10 reasons, satisfaction figures, the wallboard, exports (M7)
+    ratings_write = "ratings.write"  # record a satisfaction rating for a contact (also any API key: IVR)
+    grades_write = "grades.write"  # give a ticket its resolution-power grade (解决力)
 
 
 R = Role
@@ -115,6 +118,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.alerts_read: frozenset(_LEADS | {R.analyst}),
     Perm.alerts_handle: frozenset(_LEADS),
     Perm.alerts_rules: frozenset({R.supervisor, R.admin}),
+    # figures are for those who run the center and analyse it; agents see their own work elsewhere
+    Perm.reports_read: frozenset({R.team_lead, R.complaint_specialist, R.supervisor, R.analyst, R.qa, R.admin}),
+    Perm.ratings_write: frozenset({R.admin}),
+    Perm.grades_write: frozenset({R.team_lead, R.supervisor, R.qa, R.admin}),
 }
 
 

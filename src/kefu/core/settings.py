@@ -166,6 +166,23 @@ class Settings(BaseSettings):
     alert_webhook_secret: str | None = Field(
         None, description="Secret for the `X-Kefu-Signature` HMAC of alert webhooks.",
     )
+    # KPIs and satisfaction (kefu.reports, kefu.satisfaction): changing a threshold needs `kefu report rebuild`
+    service_level_seconds: int = Field(
+        20, ge=0, description="Service level's T: a contact answered within this many seconds counts as in "
+        "service level (80/20 means 80% within 20 s).",
+    )
+    short_abandon_seconds: int = Field(
+        0, ge=0, description="Abandons shorter than this are left out of offered and abandoned (0: all count).",
+    )
+    kpi_targets: str = Field(
+        "answer_rate=0.95±0.03,abandonment_rate=0.05±0.02,service_level=0.80±0.05,asa_seconds=20±10,"
+        "aht_seconds=300±60,satisfaction_rate=0.95±0.02,fcr=0.80±0.05,resolution_72h_rate=0.90±0.05",
+        description="Each KPI's target and tolerance, `kpi=value±tolerance` comma-separated; a deviation "
+        "(偏离程度) outside the tolerance is flagged.",
+    )
+    survey_link_days: int = Field(
+        14, ge=1, description="How long a signed satisfaction-survey link (e-mail, WeChat) may be used, in days.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -181,6 +198,14 @@ class Settings(BaseSettings):
     def _known_language(cls, value: str) -> str:
         if value not in ("zh-CN", "en"):
             raise ValueError("KEFU_DEFAULT_LANGUAGE must be zh-CN or en")
+        return value
+
+    @field_validator("kpi_targets")
+    @classmethod
+    def _targets_parse(cls, value: str) -> str:
+        from kefu.reports.targets import parse_targets
+
+        parse_targets(value)  # a ValueError names the bad part
         return value
 
     @model_validator(mode="after")

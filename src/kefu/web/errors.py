@@ -188,6 +188,12 @@ RULES: tuple[Rule, ...] = (
        "{field} starts with / or ; then 1–15 letters, digits, '_' or '-' (e.g. /kc)"),
     _r(r"sort_order must be a whole number", "「{field}」请填写整数", "{field} must be a whole number"),
     _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
+    # reports and the survey link (kefu.reports, kefu.satisfaction)
+    _r(r"dates are YYYY-MM-DD", "日期格式应为 2026-11-23", "Dates are YYYY-MM-DD"),
+    _r(r"to is before from", "结束日期早于开始日期", "The last day is before the first"),
+    _r(r"at most (?P<n>\d+) days at a time", "一次最多查询 {n} 天", "At most {n} days at a time"),
+    _r(r"this survey link is not valid", "评价链接无效", "This survey link is not valid"),
+    _r(r"this survey link has expired", "评价链接已过期", "This survey link has expired"),
 )
 
 GENERIC = {  # status code -> (zh, en) when no rule matches

@@ -20,6 +20,8 @@ _S: dict[str, tuple[str, str]] = {
     "nav.admin": ("管理", "Admin"),
     "nav.logout": ("退出", "Sign out"),
     "nav.notifications": ("通知", "Notifications"),
+    "nav.reports": ("报表", "Reports"),
+    "nav.wallboard": ("看板", "Wallboard"),
     "lang.switch": ("English", "中文"),
     "error.title": ("出错了", "Something went wrong"),
     "error.back": ("返回", "Go back"),

@@ -34,6 +34,12 @@ router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
                 scripts_admin, alerts):
     router.include_router(_module.router)
+# reports, wallboard (kefu.web.reports) and the customers' survey page (kefu.web.survey)
+from kefu.web import reports as _reports  # noqa: E402
+from kefu.web import survey as _survey  # noqa: E402
+
+router.include_router(_reports.router)
+router.include_router(_survey.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 

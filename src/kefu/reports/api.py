@@ -1,0 +1,66 @@
+"""/reports: KPIs over a period (totals, or grouped), TOP10 contact reasons against the previous period; JSON,
+CSV or Excel."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Query, Response
+
+from kefu.core.deps import ClockDep, Principal, SessionDep, require
+from kefu.core.roles import Perm
+from kefu.core.routing import Router
+from kefu.reports import export, service
+
+router = Router(prefix="/reports", tags=["reports"])
+Reader = Annotated[Principal, require(Perm.reports_read)]
+Format = Literal["json", "csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_response(rows: list[dict], columns, fmt: str, name: str):
+    if fmt == "csv":
+        return Response(export.to_csv(rows, columns), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(export.to_xlsx(rows, columns, title=name), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+@router.get("/kpis", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def kpis(session: SessionDep, clock: ClockDep, _: Reader,
+         from_: Annotated[date, Query(alias="from", description="first day, in the center's time zone")],
+         to: Annotated[date, Query(description="last day (inclusive)")],
+         group_by: Annotated[str | None, Query(description="channel, queue, category, business_line, agent, team, "
+                                                           "interval, day, week or month")] = None,
+         interval: Annotated[str | None, Query(description="alias of a time group_by: interval, day, week, month")]
+         = None,
+         channel: str | None = None, queue: str | None = None, category: int | None = None,
+         business_line: int | None = None, agent: int | None = None, team: int | None = None,
+         extra: Annotated[bool, Query(description="also FCR, 72 h resolution rate, contacts per agent per day "
+                                                  "(read from raw rows: slower)")] = False,
+         format: Format = "json"):
+    """KPIs of the period: ``totals`` (rates as fractions 0–1, ``null`` when nothing to divide by), their
+    ``deviations`` from the targets (KEFU_KPI_TARGETS), and ``rows`` per group when grouped."""
+    p = service.period(from_, to)
+    filters = {"channel": channel, "queue": queue, "category": category, "business_line": business_line,
+               "agent": agent, "team": team}
+    report = service.kpi_report(session, p, group_by=group_by or interval, filters=filters, extra=extra,
+                                now=clock.now())
+    if format == "json":
+        return report
+    rows = report.get("rows") or [{"key": "total", "label": "合计", **report["totals"]}]
+    return file_response(rows, export.KPI_COLUMNS, format, f"kpis-{from_}-{to}")
+
+
+@router.get("/top-reasons", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def top_reasons(session: SessionDep, _: Reader,
+                from_: Annotated[date, Query(alias="from")], to: date,
+                limit: Annotated[int, Query(ge=1, le=100)] = 10, business_line: int | None = None,
+                format: Format = "json"):
+    """The categories with most contacts in the period, with their change against the previous period of the
+    same length (``change``, and ``change_rate`` as a fraction, null when there were none before)."""
+    report = service.top_reasons(session, service.period(from_, to), limit=limit, business_line=business_line)
+    if format == "json":
+        return report
+    return file_response(report["data"], export.TOP_COLUMNS, format, f"top-reasons-{from_}-{to}")

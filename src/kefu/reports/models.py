@@ -1,0 +1,53 @@
+"""KPI rollups: the tallies of ``kefu.reports.kpis`` per 30-minute interval × channel × queue × category ×
+business line × agent, kept in step with the contacts (``kefu.reports.rollups``), so dashboards never scan
+raw contacts. The primary key leads with (grain, interval_start), what every query ranges over. Absent keys
+are 0 / '' (a key column must not be NULL: NULLs never conflict in a unique key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.core.db import Base, UTCDateTime
+from kefu.reports.kpis import MEASURES
+
+KEY_COLUMNS = ("grain", "interval_start", "channel", "queue", "category_id", "business_line_id", "agent_id")
+# each contact is counted once in each grain; a query reads the coarsest grain that has its dimensions:
+# grain 0 keeps every key column, 1 drops the agent, 2 keeps only interval × channel (totals, wallboard)
+GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL = 0, 1, 2
+
+
+class KpiRollup(Base):
+    __tablename__ = "kpi_rollups"
+    grain: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    business_line_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    contacts: Mapped[int] = mapped_column(Integer, default=0)
+    offered: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    short_abandoned: Mapped[int] = mapped_column(Integer, default=0)
+    answered_in_sl: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    handle_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    r1: Mapped[int] = mapped_column(Integer, default=0)
+    r2: Mapped[int] = mapped_column(Integer, default=0)
+    r3: Mapped[int] = mapped_column(Integer, default=0)
+    r4: Mapped[int] = mapped_column(Integer, default=0)
+    r5: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_kpi_rollups_interval", "interval_start", "channel"),
+    )
+
+
+assert tuple(c for c in MEASURES) == ("contacts", "offered", "answered", "abandoned", "short_abandoned",
+                                      "answered_in_sl", "wait_seconds", "handle_seconds", "rated", "r1", "r2",
+                                      "r3", "r4", "r5"), "columns above follow the Tally"

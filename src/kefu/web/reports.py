@@ -1,0 +1,160 @@
+"""Report pages: KPIs with charts and targets (/reports), TOP10 reasons with drill-down to the contacts
+(/reports/top-reasons), the live supervisor wallboard (/wallboard). Tables export as CSV and Excel through
+the API (the same cookie signs the request)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from kefu.contacts import queries as contact_queries
+from kefu.core.deps import ClockDep, Principal, SessionDep
+from kefu.core.errors import Invalid
+from kefu.core.roles import Perm
+from kefu.core.routing import Router
+from kefu.core.settings import get_settings
+from kefu.reports import queries, service, wallboard
+from kefu.web.pages import render, web_user
+
+router = Router()
+Reader = Annotated[Principal, web_user(Perm.reports_read)]
+ContactReader = Annotated[Principal, web_user(Perm.contacts_read)]
+GROUP_NAMES = {"": "合计", "day": "按日", "week": "按周", "month": "按月", "interval": "按半小时",
+               "channel": "按渠道", "queue": "按队列", "category": "按问题分类",
+               "business_line": "按业务线", "team": "按班组", "agent": "按客服"}
+KPI_NAMES = {"answer_rate": "接通率", "abandonment_rate": "放弃率", "service_level": "服务水平",
+             "asa_seconds": "平均应答时长", "aht_seconds": "平均处理时长", "satisfaction_rate": "满意度"}
+
+
+def _dates(clock, first: str | None, last: str | None) -> tuple[date, date]:
+    today = clock.now().astimezone(get_settings().tz).date()
+    try:
+        to = date.fromisoformat(last) if last else today
+        fr = date.fromisoformat(first) if first else to - timedelta(days=6)
+    except ValueError:
+        raise Invalid("dates are YYYY-MM-DD", field="from") from None
+    return fr, to
+
+
+def _chart(kind: str, labels: list, datasets: list[dict], percent: bool = False) -> str:
+    return json.dumps({"type": kind, "data": {"labels": labels, "datasets": datasets}, "percent": percent},
+                      ensure_ascii=False)
+
+
+def _trend_chart(rows: list[dict]) -> str:
+    labels = [r["label"] for r in rows]
+    return _chart("line", labels, [
+        {"label": KPI_NAMES[k], "data": [r[k] for r in rows]} for k in ("answer_rate", "service_level",
+                                                                         "satisfaction_rate")], percent=True)
+
+
+@router.get("/reports")
+def kpi_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
+             last: str | None = None, group_by: str = ""):
+    fr, to = _dates(clock, first, last)
+    group_by = group_by if group_by in GROUP_NAMES else ""
+    p = service.period(fr, to)
+    report = service.kpi_report(session, p, group_by=group_by or None, now=clock.now())
+    trend = queries.kpi_rows(session, p, "day")
+    rows = report.get("rows", [])
+    bars = _chart("bar", [str(r["label"]) for r in rows[:20]],
+                  [{"label": "来电/会话量", "data": [r["offered"] for r in rows[:20]]}]) if rows else None
+    query = {"from": fr.isoformat(), "to": to.isoformat(), **({"group_by": group_by} if group_by else {})}
+    return render(request, "reports/kpis.html", me, report=report, rows=rows, first=fr, last=to,
+                  group_by=group_by, groups=GROUP_NAMES, kpi_names=KPI_NAMES, trend=_trend_chart(trend),
+                  bars=bars, export_csv=f"/api/v1/reports/kpis?{urlencode(query | {'format': 'csv'})}",
+                  export_xlsx=f"/api/v1/reports/kpis?{urlencode(query | {'format': 'xlsx'})}")
+
+
+@router.get("/reports/top-reasons")
+def top_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
+             last: str | None = None):
+    fr, to = _dates(clock, first, last)
+    report = service.top_reasons(session, service.period(fr, to))
+    chart = _chart("bar", [r["name"] for r in report["data"]], [
+        {"label": "本期", "data": [r["count"] for r in report["data"]]},
+        {"label": "上期", "data": [r["previous"] for r in report["data"]]}])
+    query = {"from": fr.isoformat(), "to": to.isoformat()}
+    return render(request, "reports/top.html", me, report=report, first=fr, last=to, chart=chart,
+                  export_csv=f"/api/v1/reports/top-reasons?{urlencode(query | {'format': 'csv'})}",
+                  export_xlsx=f"/api/v1/reports/top-reasons?{urlencode(query | {'format': 'xlsx'})}")
+
+
+@router.get("/reports/top-reasons/{category_id}")
+def drill_page(category_id: int, request: Request, session: SessionDep, clock: ClockDep, me: ContactReader,
+               first: str | None = None, last: str | None = None):
+    """The contacts behind one TOP10 reason (newest first, the first 200)."""
+    fr, to = _dates(clock, first, last)
+    p = service.period(fr, to)
+    f = contact_queries.ContactFilter(category_id=category_id, offered_from=p.start, offered_to=p.end)
+    page = contact_queries.page_contacts(session, f, limit=200, offset=0)
+    name = queries.labels(session, "category", [category_id]).get(category_id, str(category_id))
+    return render(request, "reports/drill.html", me, rows=page.rows, count=page.count, capped=page.capped,
+                  name=name, first=fr, last=to)
+
+
+@router.get("/wallboard")
+def wallboard_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader):
+    return render(request, "reports/wallboard.html", me, **_board(session, clock))
+
+
+@router.get("/wallboard/panel")
+def wallboard_panel(request: Request, session: SessionDep, clock: ClockDep, me: Reader):
+    """The live part of the wallboard, polled by htmx every 10 s."""
+    return render(request, "reports/_wallboard_panel.html", me, **_board(session, clock))
+
+
+def _board(session, clock) -> dict:
+    b = wallboard.snapshot(session, now=clock.now())
+    chart = _chart("bar", [i["start"] for i in b["intervals"]], [
+        {"label": "来电/会话", "data": [i["offered"] for i in b["intervals"]]},
+        {"label": "接通", "data": [i["answered"] for i in b["intervals"]]}])
+    return {"board": b, "chart": chart, "kpi_names": KPI_NAMES}
+
+
+SATISFACTION_GROUPS = {"day": "按日", "month": "按月", "channel": "按渠道", "team": "按班组", "agent": "按客服",
+                       "category": "按问题分类", "business_line": "按业务线"}
+
+
+@router.get("/reports/satisfaction")
+def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
+                      last: str | None = None, group_by: str = "day"):
+    """满意度 by group against the benchmark lines and the center's target; 解决力 grades per team."""
+    from kefu.reports.targets import BENCHMARKS, parse_targets
+    from kefu.satisfaction.service import grade_distribution
+
+    fr, to = _dates(clock, first, last)
+    group_by = group_by if group_by in SATISFACTION_GROUPS else "day"
+    p = service.period(fr, to)
+    rows = [r for r in queries.kpi_rows(session, p, group_by) if r["rated"]]
+    target = parse_targets(get_settings().kpi_targets).get("satisfaction_rate")
+    lines = {**BENCHMARKS, **({"中心目标": target.value} if target else {})}
+    labels = [str(r["label"]) for r in rows]
+    datasets = [{"type": "bar", "label": "满意度", "data": [r["satisfaction_rate"] for r in rows]}] + [
+        {"type": "line", "label": f"{name} {value:.1%}", "data": [value] * len(rows), "pointRadius": 0,
+         "borderDash": [6, 4]} for name, value in lines.items()]
+    chart = json.dumps({"type": "bar", "data": {"labels": labels, "datasets": datasets}, "percent": True},
+                       ensure_ascii=False)
+    grades = grade_distribution(session, start=p.start, end=p.end, group_by="team")
+    return render(request, "reports/satisfaction.html", me, rows=rows, first=fr, last=to, group_by=group_by,
+                  groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
+
+
+@router.get("/reports/voc")
+def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
+             week: str | None = None):
+    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+    from sqlalchemy import select
+
+    from kefu.catalog.models import BusinessLine
+    from kefu.reports import voc
+
+    lines = session.execute(select(BusinessLine.id, BusinessLine.name).where(BusinessLine.is_active.is_(True))
+                            .order_by(BusinessLine.id)).all()
+    day, _ = _dates(clock, week, week)
+    report = voc.weekly(session, line_id=line or (lines[0][0] if lines else 0), day=day) if lines else None
+    return render(request, "reports/voc.html", me, report=report, lines=lines, week=day, kpi_names=KPI_NAMES)
