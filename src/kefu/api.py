@@ -25,3 +25,6 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
+from kefu.chat import api as chat_api  # noqa: E402  (the agent workspace's reads beside the chat socket)
+
+router.include_router(chat_api.router)

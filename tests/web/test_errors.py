@@ -25,6 +25,7 @@ SHOWN = [
     "core/deps.py",
     "channels/complaints.py",
     "scripts/service.py",
+    "chat/workspace.py",
     *(str(p.relative_to(SRC)) for p in sorted((SRC / "web").glob("*.py"))),
 ]
 ERRORS = {"Invalid", "Conflict", "Forbidden", "NotFound", "CsrfFailed", "DomainError"}

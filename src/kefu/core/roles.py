@@ -64,6 +64,8 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    chat_serve = "chat.serve"  # take online chats on a seat (the agent workspace) and see the chat's customer
+    chat_observe = "chat.observe"  # see every open chat and follow any of them, read-only (team leads and up)
 
 
 R = Role
@@ -104,6 +106,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # the roles the agent socket lets on a seat (kefu.chat.ws.SERVING) and those who may observe (OBSERVING)
+    Perm.chat_serve: frozenset(_FRONT),
+    Perm.chat_observe: frozenset({R.team_lead, R.supervisor, R.admin}),
 }
 
 

@@ -186,8 +186,19 @@ RULES: tuple[Rule, ...] = (
     _r(r"a shortcut starts with / or ; then 1–15 letters, digits, '_' or '-'",
        "「{field}」须以 / 或 ; 开头,后跟 1–15 个字母、数字、_ 或 -(如 /kc)",
        "{field} starts with / or ; then 1–15 letters, digits, '_' or '-' (e.g. /kc)"),
-    _r(r"sort_order must be a whole number", "「{field}」请填写整数", "{field} must be a whole number"),
+    _r(r"(?:sort_order|ticket_id|category_id) must be a whole number", "「{field}」请填写整数",
+       "{field} must be a whole number"),
     _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
+    # the chat workspace
+    _r(r"no chat (?P<id>.+)", "在线会话 #{id} 不存在", "Chat #{id} does not exist"),
+    _r(r"this chat is not yours", "这不是您接待的会话", "This chat is not yours"),
+    _r(r"only the chat's agent or a lead files a ticket for it", "只有接待坐席或组长可以为会话建工单",
+       "Only the chat's agent or a lead files a ticket for it"),
+    _r(r"this chat already has ticket #(?P<id>.+)", "本会话已关联工单 #{id}", "This chat already has ticket #{id}"),
+    _r(r"link a ticket \(ticket_id\) or create one \(subject\)", "请填写工单标题新建工单,或选择要关联的工单(二选一)",
+       "Enter a subject to create a ticket, or pick a ticket to link (one of the two)"),
+    _r(r"that ticket belongs to another customer", "该工单属于其他客户,不能关联",
+       "That ticket belongs to another customer"),
 )
 
 GENERIC = {  # status code -> (zh, en) when no rule matches

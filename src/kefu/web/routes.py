@@ -33,6 +33,9 @@ router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
                 scripts_admin):
     router.include_router(_module.router)
+from kefu.web import chat_pages  # noqa: E402  (the agent workspace, the customer widget and its demo page)
+
+router.include_router(chat_pages.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
