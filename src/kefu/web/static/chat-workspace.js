@@ -295,6 +295,7 @@
         outbox.push(frame);
         addLine(c, {sender: "agent", text: text}, frame.client_msg_id);
         box.value = "";
+        lastTyping = 0;
         showChecks(c, result.violations, result.violations.length ? t("warned") : null);
         send(frame);
       }).finally(function () { sendButton.disabled = false; });

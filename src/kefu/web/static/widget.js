@@ -365,6 +365,7 @@
     save();
     line({sender: "customer", text: text}, frame.client_msg_id);
     ui.box.value = "";
+    lastTyping = 0;  // a message ends the typing: the next keystroke is news again
     send(frame);
   }
 
