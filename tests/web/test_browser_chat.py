@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 import pytest
 import uvicorn
 from sqlalchemy import select
-from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, _free_port
 
 from kefu.accounts.service import create_team, create_user
 from kefu.app import create_app
@@ -32,6 +31,7 @@ from kefu.core.db import make_engine, make_sessionmaker, session_scope
 from kefu.core.settings import get_settings
 from kefu.migrate import upgrade
 from kefu.tickets.models import Ticket
+from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, _free_port
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
