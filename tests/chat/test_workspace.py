@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
-from web.helpers import login
 
 from kefu.chat import service as chat_service
 from kefu.chat import workspace
@@ -15,6 +14,7 @@ from kefu.contacts.models import Contact
 from kefu.core.errors import Conflict, Forbidden, Invalid
 from kefu.tickets import service as tickets
 from kefu.tickets.models import Ticket
+from web.helpers import login
 
 API = "/api/v1"
 
