@@ -254,3 +254,34 @@ def test_a_customer_and_an_agent_chat_in_chinese_until_it_idles_out_and_is_rated
         watch.assert_clean()
     for page in (agent, customer, lead):
         page.context.close()
+
+
+def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, live):
+    """Nobody is ready: the widget offers 留言; the customer switches to English and leaves one with a phone
+    number, which becomes a ticket with a callback."""
+    customer, watch = customer_page(browser, live)
+    widget = customer.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    widget.locator(".kw-lang").click()
+    expect(widget.locator(".kw-start-button")).to_have_text("Start chat")
+    widget.locator(".kw-name").fill("李娜")
+    widget.locator(".kw-start-button").click()
+    expect(widget.locator(".kw-log")).to_contain_text("您可以留言")
+    expect(widget.locator(".kw-status")).to_contain_text("in the queue")
+    widget.locator(".kw-leave-open").click()
+    widget.locator(".kw-leave-text").fill("晚上八点前请回电,订单20261204的餐品少了一份")
+    widget.locator(".kw-leave-phone").fill("13700001234")
+    widget.locator(".kw-leave-time").fill("今晚八点前")
+    widget.locator(".kw-leave-send").click()
+    expect(widget.locator(".kw-done")).to_contain_text("Message received (ticket #")
+    with session_scope(live.factory) as session:
+        chat = session.scalars(select(Chat).order_by(Chat.id.desc())).first()
+        assert chat.status == "left_message"
+        ticket = session.get(Ticket, chat.ticket_id)
+        assert "餐品少了一份" in ticket.description and ticket.channel == "chat"
+    # a new chat starts from a clean slate
+    widget.locator(".kw-again").click()
+    expect(widget.locator(".kw-start-button")).to_be_visible()
+    expect(widget.locator(".kw-log .kw-line")).to_have_count(0)
+    watch.assert_clean()
+    customer.context.close()
