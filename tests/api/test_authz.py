@@ -632,6 +632,8 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
     # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat
     E("GET", "/chats", Perm.chat_observe, lambda c: Req("GET", f"{API}/chats")),
+    E("GET", "/contacts/{contact_id}/violations", Perm.contacts_read,
+      lambda c: Req("GET", f"{API}/contacts/{_contact(c)}/violations")),
     E("GET", "/chats/{chat_id}", Perm.chat_serve, lambda c: Req("GET", f"{API}/chats/{_chat(c)}")),
     E("POST", "/chats/{chat_id}/ticket", Perm.chat_serve,
       lambda c: Req("POST", f"{API}/chats/{_chat(c)}/ticket", {"json": {"subject": "在线咨询:外卖超时未送达"}}),

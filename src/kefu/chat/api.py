@@ -17,8 +17,10 @@ from kefu.core.schemas import Out, Page
 from kefu.customers.schemas import CustomerPublic
 
 router = Router(prefix="/chats", tags=["chat"])
+qa = Router(prefix="/contacts", tags=["contacts"])
 Seat = Annotated[Principal, require(Perm.chat_serve)]
 Observer = Annotated[Principal, require(Perm.chat_observe)]
+ContactReader = Annotated[Principal, require(Perm.contacts_read)]
 
 
 class OpenChatPublic(Out):
@@ -100,3 +102,24 @@ def attach_ticket(chat_id: int, body: ChatTicketRequest, session: SessionDep, pr
     ticket = workspace.attach_ticket(session, chat=chat, actor=principal.actor, **body.model_dump())
     session.flush()
     return ticket
+
+
+class ViolationPublic(Out):
+    id: int
+    message_id: int | None
+    agent_id: int | None
+    rule: str
+    severity: str
+    start: int
+    end: int
+    message: str
+    suggestion: str | None
+    created_at: datetime
+
+
+@qa.get("/{contact_id}/violations", response_model=Page[ViolationPublic])
+def contact_violations(contact_id: int, session: SessionDep, _: ContactReader):
+    """The etiquette checker's warnings on the agent's messages of this contact (a chat), oldest first, for QA;
+    ``message_id`` is the chat message they are about."""
+    rows = workspace.violations(session, contact_id=contact_id)
+    return {"data": rows, "count": len(rows)}

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import Team, User
 from kefu.chat.messages import history
-from kefu.chat.models import OPEN_STATUSES, AgentPresence, Chat, ChatQueue
+from kefu.chat.models import OPEN_STATUSES, AgentPresence, Chat, ChatQueue, ContactViolation
 from kefu.chat.service import get_chat
 from kefu.contacts.models import Contact
 from kefu.core.context import Actor
-from kefu.core.errors import Conflict, Forbidden, Invalid
+from kefu.core.errors import Conflict, Forbidden, Invalid, NotFound
 from kefu.core.roles import PERMISSIONS, Perm, can
 from kefu.customers.models import Customer
 from kefu.customers.service import masked_view
@@ -145,3 +145,11 @@ def transfer_targets(session: Session, *, exclude_user_id: int) -> tuple[list[Se
     teams = list(session.scalars(select(Team).order_by(Team.name)))
     return seats, teams
 
+
+
+def violations(session: Session, *, contact_id: int) -> list[ContactViolation]:
+    """The etiquette warnings kept on a contact for QA, oldest first (``NotFound`` for no such contact)."""
+    if session.get(Contact, contact_id) is None:
+        raise NotFound(f"no contact {contact_id}")
+    return list(session.scalars(select(ContactViolation).where(ContactViolation.contact_id == contact_id)
+                                .order_by(ContactViolation.id)))

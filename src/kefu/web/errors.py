@@ -191,6 +191,7 @@ RULES: tuple[Rule, ...] = (
     _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
     # the chat workspace
     _r(r"no chat (?P<id>.+)", "在线会话 #{id} 不存在", "Chat #{id} does not exist"),
+    _r(r"no contact (?P<id>.+)", "联络记录 #{id} 不存在", "Contact #{id} does not exist"),
     _r(r"this chat is not yours", "这不是您接待的会话", "This chat is not yours"),
     _r(r"only the chat's agent or a lead files a ticket for it", "只有接待坐席或组长可以为会话建工单",
        "Only the chat's agent or a lead files a ticket for it"),
