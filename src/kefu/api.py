@@ -28,4 +28,5 @@ router.include_router(compliance.router)  # the etiquette checker (kefu.complian
 from kefu.chat import api as chat_api  # noqa: E402  (the agent workspace's reads beside the chat socket)
 
 router.include_router(chat_api.router)
+router.include_router(chat_api.admin)  # /chat-queues: hours, concurrency, timings, skill and team of each queue
 router.include_router(chat_api.qa)  # /contacts/{id}/violations: the etiquette warnings kept for QA

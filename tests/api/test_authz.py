@@ -194,6 +194,15 @@ def _contact(c: Ctx) -> int:
     return find(c.db, channel="phone", external_id=record["call_id"]).id
 
 
+def _queue(c: Ctx) -> int:
+    from kefu.chat.models import ChatQueue
+
+    queue = ChatQueue(code=f"queue{_n()}", name="阅读在线", concurrency=3, is_active=True, created_at=c.clock.now())
+    c.db.add(queue)
+    c.db.commit()
+    return queue.id
+
+
 def _chat(c: Ctx) -> int:
     """An active chat of a world customer served by the caller: a seat sees only its own chats. (Not 张伟: an
     e-mail row above files a ticket whose subject is the phone number he typed, which tickets show as written.)"""
@@ -632,6 +641,11 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("POST", f"{API}/scripts/{_script(c)}/render", {"json": {"ticket_id": _t(c)}})),
     # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat
     E("GET", "/chats", Perm.chat_observe, lambda c: Req("GET", f"{API}/chats")),
+    E("GET", "/chat-queues", Perm.chat_queues, lambda c: Req("GET", f"{API}/chat-queues")),
+    E("POST", "/chat-queues", Perm.chat_queues,
+      lambda c: Req("POST", f"{API}/chat-queues", {"json": {"code": f"daojia{_n()}", "name": "到家在线"}}), ok=201),
+    E("PATCH", "/chat-queues/{queue_id}", Perm.chat_queues,
+      lambda c: Req("PATCH", f"{API}/chat-queues/{_queue(c)}", {"json": {"concurrency": 4}})),
     E("GET", "/contacts/{contact_id}/violations", Perm.contacts_read,
       lambda c: Req("GET", f"{API}/contacts/{_contact(c)}/violations")),
     E("GET", "/chats/{chat_id}", Perm.chat_serve, lambda c: Req("GET", f"{API}/chats/{_chat(c)}")),

@@ -5,6 +5,7 @@ lead observes, and the pages (the workspace, its fragments, the widget's demo pa
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from kefu.chat import service as chat_service
@@ -163,3 +164,33 @@ def test_each_warning_the_agent_sent_is_kept_on_the_contact_for_qa(client, db, w
     assert client.get(f"{API}/contacts/{chat.contact_id}/violations",
                       headers=world.headers("agent")).status_code == 403
     assert client.get(f"{API}/contacts/999999/violations", headers=world.headers("qa")).status_code == 404
+
+
+def test_an_admin_sets_a_queues_hours_concurrency_and_idle_times(client, db, world):
+    from kefu.sla.models import SlaCalendar
+
+    csrf = login(client, "admin")
+    calendar = db.scalar(select(SlaCalendar.id))
+    r = client.post("/admin/chat-queues", data={
+        "csrf_token": csrf, "code": "reading_chat", "name": "阅读在线", "concurrency": "5",
+        "idle_prompt_seconds": "120", "idle_close_seconds": "", "team_id": str(world.teams["front2"].id),
+        "calendar_id": str(calendar)}, follow_redirects=False)
+    assert r.status_code == 303
+    queue = db.scalar(select(ChatQueue).where(ChatQueue.code == "reading_chat"))
+    assert (queue.concurrency, queue.idle_prompt_seconds, queue.idle_close_seconds, queue.calendar_id) == (
+        5, 120, None, calendar)
+    page = client.get("/admin/chat-queues").text
+    assert 'data-queue="reading_chat"' in page and "默认 120" in page  # the close time shows the setting's default
+    r = client.post(f"/admin/chat-queues/{queue.id}", data={"csrf_token": csrf, "name": "阅读在线",
+                                                           "concurrency": "50", "active": "1"})
+    assert r.status_code == 422 and "为每位坐席 1–20 个会话" in r.text
+    r = client.post(f"/admin/chat-queues/{queue.id}", data={"csrf_token": csrf, "name": "阅读在线",
+                                                           "concurrency": "2", "idle_prompt_seconds": "abc"})
+    assert r.status_code == 422 and "请填写整数" in r.text
+    db.expire_all()
+    assert db.get(ChatQueue, queue.id).concurrency == 5  # nothing stored from a refused form
+    r = client.patch(f"{API}/chat-queues/{queue.id}", headers=world.headers("admin"),
+                     json={"idle_prompt_seconds": None, "is_active": False})
+    assert r.status_code == 200 and r.json()["idle_prompt_seconds"] is None and r.json()["is_active"] is False
+    r = client.post(f"{API}/chat-queues", headers=world.headers("admin"), json={"code": "reading_chat", "name": "重复"})
+    assert r.status_code == 409 and r.json()["field"] == "code"

@@ -26,6 +26,7 @@ SHOWN = [
     "channels/complaints.py",
     "scripts/service.py",
     "chat/workspace.py",
+    "chat/queues.py",
     *(str(p.relative_to(SRC)) for p in sorted((SRC / "web").glob("*.py"))),
 ]
 ERRORS = {"Invalid", "Conflict", "Forbidden", "NotFound", "CsrfFailed", "DomainError"}

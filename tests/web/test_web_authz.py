@@ -178,6 +178,26 @@ CHAT_PAGES = [  # build: (world, db, clock, who) -> (url, form data)
                                 {"mode": "create", "subject": "在线咨询:外卖超时未送达"})),
     Page("GET", "/chat/workspace/observe", ("GET", "/chats"), lambda w, db, c, who: ("/chat/workspace/observe", None)),
 ]
+
+
+def _queue(db, clock) -> int:
+    from kefu.chat.models import ChatQueue
+
+    queue = ChatQueue(code=f"queue{_seq()}", name="阅读在线", concurrency=3, is_active=True, created_at=clock.now())
+    db.add(queue)
+    db.commit()
+    return queue.id
+
+
+CHAT_PAGES += [
+    Page("GET", "/admin/chat-queues", ("GET", "/chat-queues"), lambda w, db, c, who: ("/admin/chat-queues", None)),
+    Page("POST", "/admin/chat-queues", ("POST", "/chat-queues"),
+         lambda w, db, c, who: ("/admin/chat-queues", {"code": f"daojia{_seq()}", "name": "到家在线",
+                                                       "concurrency": "4", "idle_prompt_seconds": "120"}), ok=303),
+    Page("POST", "/admin/chat-queues/{queue_id}", ("PATCH", "/chat-queues/{queue_id}"),
+         lambda w, db, c, who: (f"/admin/chat-queues/{_queue(db, c)}", {"name": "阅读在线(夜间)", "concurrency": "2",
+                                                                         "active": "1"}), ok=303),
+]
 PUBLIC_PAGES = ["/chat/demo", "/widget.js", "/widget.css"]  # the customer's side: anyone, signed in or not
 
 

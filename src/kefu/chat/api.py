@@ -9,15 +9,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from kefu.chat import workspace
+from kefu.chat import queues, workspace
 from kefu.core.deps import Principal, SessionDep, require
 from kefu.core.roles import Perm
 from kefu.core.routing import Router
-from kefu.core.schemas import Out, Page
+from kefu.core.schemas import Out, Page, not_null
 from kefu.customers.schemas import CustomerPublic
 
 router = Router(prefix="/chats", tags=["chat"])
 qa = Router(prefix="/contacts", tags=["contacts"])
+admin = Router(prefix="/chat-queues", tags=["chat"])
+QueueAdmin = Annotated[Principal, require(Perm.chat_queues)]
+Seconds = Annotated[int | None, Field(None, ge=1, le=86400)]
 Seat = Annotated[Principal, require(Perm.chat_serve)]
 Observer = Annotated[Principal, require(Perm.chat_observe)]
 ContactReader = Annotated[Principal, require(Perm.contacts_read)]
@@ -123,3 +126,66 @@ def contact_violations(contact_id: int, session: SessionDep, _: ContactReader):
     ``message_id`` is the chat message they are about."""
     rows = workspace.violations(session, contact_id=contact_id)
     return {"data": rows, "count": len(rows)}
+
+
+class QueuePublic(Out):
+    id: int
+    code: str
+    name: str
+    skill_id: int | None
+    team_id: int | None
+    calendar_id: int | None
+    concurrency: int
+    idle_prompt_seconds: int | None
+    idle_close_seconds: int | None
+    first_reply_seconds: int | None
+    queue_timeout_seconds: int | None
+    is_active: bool
+
+
+class QueueCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=100)
+    skill_id: int | None = None
+    team_id: int | None = None
+    calendar_id: int | None = None  # working hours; none: always open
+    concurrency: int = Field(3, ge=1, le=20)
+    idle_prompt_seconds: Seconds = None  # none: KEFU_CHAT_IDLE_PROMPT_SECONDS
+    idle_close_seconds: Seconds = None
+    first_reply_seconds: Seconds = None
+    queue_timeout_seconds: Seconds = None
+    is_active: bool = True
+
+
+class QueueUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    skill_id: int | None = None
+    team_id: int | None = None
+    calendar_id: int | None = None
+    concurrency: int | None = Field(None, ge=1, le=20)
+    idle_prompt_seconds: Seconds = None
+    idle_close_seconds: Seconds = None
+    first_reply_seconds: Seconds = None
+    queue_timeout_seconds: Seconds = None
+    is_active: bool | None = None
+
+    no_nulls = not_null("name", "concurrency", "is_active")
+
+
+@admin.get("", response_model=Page[QueuePublic])
+def list_queues(session: SessionDep, _: QueueAdmin):
+    rows = queues.list_queues(session)
+    return {"data": rows, "count": len(rows)}
+
+
+@admin.post("", response_model=QueuePublic, status_code=201)
+def create_queue(body: QueueCreate, session: SessionDep, principal: QueueAdmin):
+    return queues.create_queue(session, actor=principal.actor, data=body.model_dump())
+
+
+@admin.patch("/{queue_id}", response_model=QueuePublic)
+def update_queue(queue_id: int, body: QueueUpdate, session: SessionDep, principal: QueueAdmin):
+    """Change a queue; a timing set to null goes back to the ``KEFU_CHAT_*`` default."""
+    queue = queues.get_queue(session, queue_id)
+    return queues.update_queue(session, actor=principal.actor, queue=queue,
+                               changes=body.model_dump(exclude_unset=True))

@@ -66,6 +66,7 @@ class Perm(StrEnum):
     scripts_write = "scripts.write"  # edit the script library
     chat_serve = "chat.serve"  # take online chats on a seat (the agent workspace) and see the chat's customer
     chat_observe = "chat.observe"  # see every open chat and follow any of them, read-only (team leads and up)
+    chat_queues = "chat.queues"  # edit the chat queues: hours, concurrency, idle times, skill, team
 
 
 R = Role
@@ -109,6 +110,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # the roles the agent socket lets on a seat (kefu.chat.ws.SERVING) and those who may observe (OBSERVING)
     Perm.chat_serve: frozenset(_FRONT),
     Perm.chat_observe: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.chat_queues: frozenset({R.admin}),
 }
 
 

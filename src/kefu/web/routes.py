@@ -36,6 +36,9 @@ for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, co
 from kefu.web import chat_pages  # noqa: E402  (the agent workspace, the customer widget and its demo page)
 
 router.include_router(chat_pages.router)
+from kefu.web import chat_queues_admin  # noqa: E402  (/admin/chat-queues)
+
+router.include_router(chat_queues_admin.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
