@@ -110,6 +110,7 @@ def test_the_workspace_page_has_the_scripts_and_whom_to_transfer_to(client, worl
     assert 'data-shortcut="/kcz"' in page  # the default scripts, by shortcut
     assert "刘二" in page or world.users["agent2"].display_name in page
     assert "一线客服二组" in page
+    assert '<span class="badge" id="presence" data-status="ready">示闲中</span>' in page  # as the seat was left
     fragment = client.get(f"/chat/workspace/chats/{chat.id}/context").text
     assert "138****5678" in fragment and "13812345678" not in fragment and "上周退款未到账" in fragment
 

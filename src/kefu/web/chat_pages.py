@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from kefu.catalog.service import category_paths
 from kefu.chat import workspace
-from kefu.chat.models import ChatQueue
+from kefu.chat.models import AgentPresence, ChatQueue
 from kefu.core.deps import Principal, SessionDep
 from kefu.core.errors import DomainError, Invalid
 from kefu.core.roles import Perm
@@ -41,9 +41,12 @@ def workspace_page(request: Request, session: SessionDep, me: Seat):
     seats, teams = workspace.transfer_targets(session, exclude_user_id=me.user.id)
     lang = language(request, me)
     strings = {key.removeprefix("chat.js."): translate(key, lang) for key in STRINGS if key.startswith("chat.js.")}
+    seat = session.get(AgentPresence, me.user.id)
     return render(request, "chat/workspace.html", me, scripts=scripts.list_scripts(session)
                   if me.can(Perm.scripts_read) else [], seats=seats, teams=teams,
-                  can_observe=me.can(Perm.chat_observe), strings=strings)
+                  can_observe=me.can(Perm.chat_observe), strings=strings,
+                  presence=seat.status if seat is not None else "offline",
+                  concurrency=seat.concurrency if seat is not None and seat.concurrency else "")
 
 
 def _context(request: Request, session, me: Principal, chat_id: int, *, error: str | None = None,
