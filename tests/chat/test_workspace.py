@@ -195,3 +195,34 @@ def test_an_admin_sets_a_queues_hours_concurrency_and_idle_times(client, db, wor
     assert r.status_code == 200 and r.json()["idle_prompt_seconds"] is None and r.json()["is_active"] is False
     r = client.post(f"{API}/chat-queues", headers=world.headers("admin"), json={"code": "reading_chat", "name": "重复"})
     assert r.status_code == 409 and r.json()["field"] == "code"
+
+
+def test_the_context_reads_a_fixed_number_of_statements_whatever_the_history(client, db, world, clock, engine,
+                                                                             chat):
+    """No query per row: the customer's tickets and contacts come in one statement each."""
+    from sqlalchemy import event
+
+    def statements_for_context() -> int:
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            r = client.get(f"{API}/chats/{chat.id}", headers=world.headers("agent"))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert r.status_code == 200
+        return len(seen), len(r.json()["tickets"]), len(r.json()["contacts"])
+
+    few = statements_for_context()
+    for n in range(30):
+        tickets.create_ticket(db, actor=_actor(world, clock), data={
+            "subject": f"历史工单{n}", "customer_id": world.customers[0].id})
+        db.add(Contact(channel="phone", direction="inbound", customer_id=world.customers[0].id,
+                       offered_at=clock.now(), outcome="answered", created_at=clock.now()))
+    db.commit()
+    many = statements_for_context()
+    assert many[1:] == (workspace.SHOWN, workspace.SHOWN) and few[1] == 1
+    assert many[0] == few[0] <= 12
