@@ -218,6 +218,7 @@ def test_a_customer_and_an_agent_chat_in_chinese_until_it_idles_out_and_is_rated
     checks = panel.locator(".checks")
     expect(checks).to_contain_text("提交")
     expect(checks.locator(".suggestion")).to_contain_text(SUGGESTED)
+    expect(widget.locator(".kw-typing")).to_be_visible()  # the customer sees the agent typing
     expect(panel.locator(".send")).to_be_enabled()
     panel.locator(".send").click()
     expect(checks).to_contain_text("已发送,但有礼仪提示")

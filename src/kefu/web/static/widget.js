@@ -22,6 +22,7 @@
       leaveText: "留言内容", leavePhone: "联系电话", leaveTime: "方便接听的时间(选填)", leaveSend: "提交留言",
       rate: "请您对本次服务做出评价", rated: "感谢您的评价!", ended: "本次会话已结束",
       abandoned: "会话已结束,期待再次为您服务", left: "留言已提交(工单号 #{id}),我们会尽快与您联系。",
+      leftNoId: "留言已提交,我们会尽快与您联系。",
       again: "开始新的咨询", customer: "我", agent: "客服", system: "系统", sending: "发送中…",
       failed: "无法连接客服,请稍后再试", noQueue: "未配置客服队列(data-queue)",
       r5: "非常满意", r4: "满意", r3: "一般", r2: "不满意", r1: "非常不满意"
@@ -35,6 +36,7 @@
       leaveTime: "When to call you (optional)", leaveSend: "Send message", rate: "How was our service?",
       rated: "Thank you for your rating!", ended: "The chat has ended",
       abandoned: "The chat has ended; we hope to serve you again", left: "Message received (ticket #{id}); we will contact you soon.",
+      leftNoId: "Message received; we will contact you soon.",
       again: "New chat", customer: "Me", agent: "Agent", system: "System", sending: "Sending…",
       failed: "Cannot reach customer service, please try again later", noQueue: "No chat queue configured (data-queue)",
       r5: "Very satisfied", r4: "Satisfied", r3: "Neutral", r2: "Dissatisfied", r1: "Very dissatisfied"
@@ -114,6 +116,7 @@
   // -- state ----------------------------------------------------------------------------------------------------
   var ws = null, greeted = false, retry = 0, lastSeq = 0, state = "start", agentName = null, position = null;
   var offered = false, counter = 0, lastTyping = 0, stopped = false, statusKey = null, leftTicket = null;
+  var doneKey = null;  // what the closing line says, to say it again after a language switch
   var shown = [];  // every message frame rendered, to rebuild the log after a language switch
 
   function show(next) {
@@ -228,42 +231,44 @@
       if (f.status === "ended") {
         show("ended");
         status("ended");
-        if (saved.rated) { finish(t("rated")); }
-      } else if (f.status === "left_message") {
-        finish(leftTicket ? t("left", {id: leftTicket}) : t("abandoned"));
+        if (saved.rated) { finish("rated"); }
+      } else if (f.status === "left_message") {  // the ticket number may still be on its way: wait for it
+        finish(leftTicket ? "left" : "leftNoId", {id: leftTicket}, leftTicket ? 0 : 5000);
       } else {
-        finish(t("abandoned"));
+        finish("abandoned");
       }
     },
     rated: function () {
       saved.rated = true;
-      finish(t("rated"));
+      finish("rated");
     },
     left_message: function (f) {
       leftTicket = f.ticket_id;
-      finish(t("left", {id: f.ticket_id}));
+      finish("left", {id: f.ticket_id});
     },
     error: function (f) {
       if (f.field === "token" || (f.code === "not_found" && state !== "start" && !greeted)) {
         forget();
         return;
       }
-      if (f.code === "conflict" && f.field === "rating") { saved.rated = true; finish(t("rated")); return; }
+      if (f.code === "conflict" && f.field === "rating") { saved.rated = true; finish("rated"); return; }
       if (state === "start") { ui.startButton.disabled = false; stop(); }
       error(f.message);
     }
   };
 
-  // the chat is over and there is nothing more to send: the visitor token is forgotten
-  function finish(text) {
-    ui.doneText.textContent = text;
+  // the chat is over and there is nothing more to send: the visitor token is forgotten (the socket closes now,
+  // or after ``linger`` ms when one more frame is expected)
+  function finish(key, args, linger) {
+    doneKey = [key, args];
+    ui.doneText.textContent = t(key, args);
     status(null);
     if (state !== "ended" || saved.rated) {
       delete saved.chat_id;
       delete saved.token;
       saved.outbox = [];
       save();
-      stop();
+      if (linger) { window.setTimeout(stop, linger); } else { stop(); }
     }
     show(state === "ended" ? "ended" : "closed");
   }
@@ -279,7 +284,7 @@
   }
 
   function reset() {
-    lastSeq = 0; agentName = null; position = null; offered = false; leftTicket = null; shown = [];
+    lastSeq = 0; agentName = null; position = null; offered = false; leftTicket = null; shown = []; doneKey = null;
     ui.log.textContent = "";
     error(null);
     ui.startButton.disabled = false;
@@ -315,7 +320,7 @@
       saved.outbox.forEach(function (frame) { line({sender: "customer", text: frame.text}, frame.client_msg_id); });
       if (statusKey) { status(statusKey[0], statusKey[1]); }
       show(keepState);
-      if (keepState === "closed" || (keepState === "ended" && saved.rated)) { ui.doneText.textContent = t("rated"); }
+      if (doneKey) { ui.doneText.textContent = t(doneKey[0], doneKey[1]); }
     });
     ui.startButton.addEventListener("click", function () {
       if (!queue) { error(t("noQueue")); return; }
