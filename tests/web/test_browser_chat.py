@@ -286,3 +286,19 @@ def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, l
     expect(widget.locator(".kw-log .kw-line")).to_have_count(0)
     watch.assert_clean()
     customer.context.close()
+
+
+def test_kefus_own_demo_page_embeds_the_widget_under_kefus_strict_csp(browser, live):
+    context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{live.base}/chat/demo")
+    expect(page.locator(".embed-code")).to_contain_text('data-queue="waimai_chat"')
+    widget = page.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    expect(widget.locator(".kw-start-button")).to_have_text("开始咨询")
+    # the stylesheet came from kefu into the shadow root: the panel is laid out as a fixed box, not inline text
+    assert widget.locator(".kw-panel").evaluate("el => getComputedStyle(el).position") == "fixed"
+    watch.assert_clean()  # no CSP refusal, no script error
+    context.close()
