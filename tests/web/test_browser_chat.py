@@ -86,6 +86,8 @@ def live(tmp_path_factory):
                                 display_name="王小明", team_id=team.id)
             lead = create_user(session, actor=actor, username="lead", password=PASSWORD, role="team_lead",
                                display_name="李组长", team_id=team.id)
+            create_user(session, actor=actor, username="agent2", password=PASSWORD, role="agent",
+                        display_name="刘洋", team_id=team.id)
             team.leader_id = lead.id
             assert agent.id
             create_category(session, actor=actor, data={"code": "delivery", "name": "配送问题",
@@ -302,3 +304,45 @@ def test_kefus_own_demo_page_embeds_the_widget_under_kefus_strict_csp(browser, l
     assert widget.locator(".kw-panel").evaluate("el => getComputedStyle(el).position") == "fixed"
     watch.assert_clean()  # no CSP refusal, no script error
     context.close()
+
+
+def test_an_agent_transfers_a_chat_to_a_ready_colleague_who_ends_it(browser, live):
+    from kefu.accounts.models import User
+
+    with session_scope(live.factory) as session:
+        liu = session.scalar(select(User.id).where(User.username == "agent2"))
+    wang, wang_watch = staff_page(browser, live, "agent")
+    wang.click("#btn-ready")
+    expect(wang.locator("#presence")).to_have_text("示闲中")
+    customer, customer_watch = customer_page(browser, live)
+    widget = customer.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    widget.locator(".kw-name").fill("赵敏")
+    widget.locator(".kw-start-button").click()
+    expect(widget.locator(".kw-agent")).to_have_text("客服代表王小明为您服务")
+    widget.locator(".kw-input").fill("我想修改到家服务的预约时间")
+    widget.locator(".kw-input").press("Enter")
+
+    liu_page, liu_watch = staff_page(browser, live, "agent2")
+    liu_page.click("#btn-ready")
+    expect(liu_page.locator("#presence")).to_have_text("示闲中")
+    panel = wang.locator(".chat-panel").first
+    expect(panel.locator(".transcript")).to_contain_text("修改到家服务的预约时间")
+    panel.locator(".transfer-to").select_option(f"agent:{liu}")
+    panel.locator(".transfer").click()
+    expect(panel.locator(".chat-state")).to_have_text("会话已转出")
+    expect(panel.locator(".compose")).to_be_hidden()
+
+    theirs = liu_page.locator(".chat-panel").first
+    expect(theirs.locator(".chat-customer")).to_have_text("赵敏")
+    expect(theirs.locator(".transcript")).to_contain_text("修改到家服务的预约时间")  # the chat so far
+    expect(widget.locator(".kw-agent")).to_have_text("客服代表刘洋为您服务")
+    theirs.locator(".end").click()
+    theirs.locator(".end").click()  # the second click confirms
+    expect(theirs.locator(".chat-state")).to_have_text("会话已结束")
+    expect(widget.locator(".kw-rate")).to_be_visible()
+    expect(widget.locator(".kw-log")).to_contain_text("感谢您的支持和配合")
+    for watch in (wang_watch, liu_watch, customer_watch):
+        watch.assert_clean()
+    for page in (wang, liu_page, customer):
+        page.context.close()
