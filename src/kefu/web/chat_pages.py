@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from kefu.catalog.service import category_paths
 from kefu.chat import workspace
 from kefu.chat.models import AgentPresence, ChatQueue
 from kefu.core.deps import Principal, SessionDep
@@ -49,13 +48,11 @@ def workspace_page(request: Request, session: SessionDep, me: Seat):
                   concurrency=seat.concurrency if seat is not None and seat.concurrency else "")
 
 
-def _context(request: Request, session, me: Principal, chat_id: int, *, error: str | None = None,
-             status_code: int = 200):
+def _context(request: Request, session, me: Principal, chat_id: int, *, error: str | None = None):
+    """The customer beside the chat; a refused ticket form comes back in it (200: htmx swaps only 2xx)."""
     chat = workspace.visible_chat(session, chat_id=chat_id, user_id=me.user.id, role=me.user.role)
-    paths = category_paths(session)
-    return render(request, "chat/_context.html", me, status_code=status_code,
-                  ctx=workspace.context(session, chat=chat), categories=active_categories(session),
-                  paths=paths, error=error, can_file=me.can(Perm.tickets_write))
+    return render(request, "chat/_context.html", me, ctx=workspace.context(session, chat=chat),
+                  categories=active_categories(session), error=error, can_file=me.can(Perm.tickets_write))
 
 
 @router.get("/chat/workspace/chats/{chat_id}/context", response_class=HTMLResponse)
