@@ -36,7 +36,7 @@ from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, _
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-IDLE_PROMPT, IDLE_CLOSE = 4, 3  # seconds, for this test only (defaults 180 and 120)
+IDLE_PROMPT, IDLE_CLOSE = 8, 4  # seconds, for this test only (defaults 180 and 120); margin for a busy machine
 SUGGESTED = "我们会为您反馈给相关人员或相关部门核实确认的"
 
 
