@@ -214,8 +214,12 @@ def test_contact_history_from_the_simulator(demo):
     from kefu.contacts.models import Contact
 
     _, summary, session = demo
+    from kefu.chat.models import Chat
+
+    played = select(Chat.contact_id)  # the chats played through the chat service (test below) are not the simulator's
     rows = session.execute(select(Contact.channel, Contact.outcome, Contact.offered_at, Contact.ended_at,
-                                  Contact.customer_id, Contact.agent_id, Contact.category_id, Contact.ticket_id)).all()
+                                  Contact.customer_id, Contact.agent_id, Contact.category_id, Contact.ticket_id)
+                           .where(Contact.id.not_in(played))).all()
     assert summary["contacts"] == len(rows) > 1000 * DAYS
     assert {r.channel for r in rows} == {"phone", "chat", "wechat", "email", "weibo", "self_service"}
     assert {r.outcome for r in rows} == {"answered", "abandoned", "callback_requested", "deflected"}
@@ -233,3 +237,23 @@ def test_contact_history_from_the_simulator(demo):
         t = tickets[r.ticket_id]
         assert r.channel == t.channel and r.customer_id == t.customer_id and r.category_id == t.category_id
         assert timedelta(0) <= t.created_at - r.offered_at <= timedelta(hours=2)
+
+
+def test_the_demo_has_chat_queues_and_finished_rated_chats(demo):
+    """`make run` shows a working chat: two queues, a few chats played through the chat service, nobody on a seat."""
+    from kefu.chat.models import AgentPresence, Chat, ChatMessage, ChatQueue, ContactViolation
+    from kefu.contacts.models import Contact
+
+    _, summary, session = demo
+    assert [q.name for q in session.scalars(select(ChatQueue).order_by(ChatQueue.id))] == ["外卖在线", "到家在线"]
+    chats = session.scalars(select(Chat).order_by(Chat.id)).all()
+    assert summary["chats"] == len(chats) == 5
+    assert {c.status for c in chats} == {"ended"} and {c.end_reason for c in chats} == {"agent", "idle"}
+    for chat in chats:
+        assert session.get(Contact, chat.contact_id).satisfaction == chat.rating is not None
+        kinds = session.scalars(select(ChatMessage.kind).where(ChatMessage.chat_id == chat.id)
+                                .order_by(ChatMessage.seq)).all()
+        assert kinds[-1] == "closing" and ("idle_prompt" in kinds) == (chat.end_reason == "idle")
+    assert session.scalar(select(func.count()).select_from(ContactViolation)
+                          .where(ContactViolation.rule == "forbidden_wording")) == 1  # 提交, kept for QA
+    assert set(session.scalars(select(AgentPresence.status))) == {"offline"}

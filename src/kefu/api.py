@@ -8,6 +8,7 @@ from kefu.audit import api as audit
 from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
 from kefu.channels import complaints_api, dead_letters, wechat, weibo
+from kefu.chat import api as chat_api
 from kefu.compliance import api as compliance
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
@@ -37,3 +38,7 @@ for r in (alerts.router, alerts.rules_router):  # complaint-spike alerts (上报
 # analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)
 router.include_router(reports.router)
 router.include_router(satisfaction.router)
+# the agent workspace's reads beside the chat socket
+router.include_router(chat_api.router)
+router.include_router(chat_api.admin)  # /chat-queues: hours, concurrency, timings, skill and team of each queue
+router.include_router(chat_api.qa)  # /contacts/{id}/violations: the etiquette warnings kept for QA

@@ -194,6 +194,39 @@ def _contact(c: Ctx) -> int:
     return find(c.db, channel="phone", external_id=record["call_id"]).id
 
 
+def _queue(c: Ctx) -> int:
+    from kefu.chat.models import ChatQueue
+
+    queue = ChatQueue(code=f"queue{_n()}", name="阅读在线", concurrency=3, is_active=True, created_at=c.clock.now())
+    c.db.add(queue)
+    c.db.commit()
+    return queue.id
+
+
+def _chat(c: Ctx) -> int:
+    """An active chat of a world customer served by the caller: a seat sees only its own chats. (Not 张伟: an
+    e-mail row above files a ticket whose subject is the phone number he typed, which tickets show as written.)"""
+    from kefu.chat.models import Chat, ChatQueue
+    from kefu.contacts.models import Contact
+
+    now = c.clock.now()
+    queue = c.db.scalar(select(ChatQueue).where(ChatQueue.code == "authz_chat"))
+    if queue is None:
+        queue = ChatQueue(code="authz_chat", name="外卖在线", concurrency=3, is_active=True, created_at=now)
+        c.db.add(queue)
+        c.db.flush()
+    customer = c.world.customers[1]
+    contact = Contact(channel="chat", direction="inbound", customer_id=customer.id, queue=queue.code,
+                      offered_at=now, outcome="answered", created_at=now)
+    c.db.add(contact)
+    c.db.flush()
+    chat = Chat(contact_id=contact.id, customer_id=customer.id, queue_id=queue.id, status="active",
+                agent_id=c.user.id, front=False, offered_at=now, waiting_since=now, assigned_at=now, last_seq=0)
+    c.db.add(chat)
+    c.db.commit()
+    return chat.id
+
+
 # the webhooks are called by WeChat / Weibo, not by a user: anyone may call them, the signature decides
 WEBHOOK_SECRETS = {"wechat": "authz-wechat-token", "weibo": "authz-weibo-app-secret"}
 
@@ -666,6 +699,19 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("GET", f"{API}/satisfaction/retention", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
     E("GET", "/satisfaction/grades", Perm.reports_read,
       lambda c: Req("GET", f"{API}/satisfaction/grades", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat
+    E("GET", "/chats", Perm.chat_observe, lambda c: Req("GET", f"{API}/chats")),
+    E("GET", "/chat-queues", Perm.chat_queues, lambda c: Req("GET", f"{API}/chat-queues")),
+    E("POST", "/chat-queues", Perm.chat_queues,
+      lambda c: Req("POST", f"{API}/chat-queues", {"json": {"code": f"daojia{_n()}", "name": "到家在线"}}), ok=201),
+    E("PATCH", "/chat-queues/{queue_id}", Perm.chat_queues,
+      lambda c: Req("PATCH", f"{API}/chat-queues/{_queue(c)}", {"json": {"concurrency": 4}})),
+    E("GET", "/contacts/{contact_id}/violations", Perm.contacts_read,
+      lambda c: Req("GET", f"{API}/contacts/{_contact(c)}/violations")),
+    E("GET", "/chats/{chat_id}", Perm.chat_serve, lambda c: Req("GET", f"{API}/chats/{_chat(c)}")),
+    E("POST", "/chats/{chat_id}/ticket", Perm.chat_serve,
+      lambda c: Req("POST", f"{API}/chats/{_chat(c)}/ticket", {"json": {"subject": "在线咨询:外卖超时未送达"}}),
+      ok=201),
 ]
 
 

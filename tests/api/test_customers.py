@@ -55,3 +55,19 @@ def test_reveal_needs_permission_and_reason_and_is_audited(desk):
     (entry,) = desk.audit("pii.reveal")
     assert entry.actor_id == desk.world.users["team_lead"].id and entry.target_id == str(cid)
     assert entry.detail["reason"] == "核实退款账户" and "13812345678" not in str(entry.detail)
+
+
+def test_the_title_is_how_scripts_address_the_customer(desk):
+    """称呼: 女士 (ms) / 先生 (mr) set through the API; the opening script then says 张女士, and null clears it."""
+    c = desk.post("agent", "/customers", json={"name": "张丽", "phone": "13600005678", "title": "ms"}).json()
+    assert c["title"] == "ms"
+    found = desk.get("agent", "/scripts", params={"q": "/dd"}).json()["data"]
+    script = next(s for s in found if s["code"] == "hold_short")
+    said = desk.post("agent", f"/scripts/{script['id']}/render", json={"customer_id": c["id"]}).json()["text"]
+    assert said.startswith("张女士,")
+    assert desk.patch("agent", f"/customers/{c['id']}", json={"title": "mr"}).json()["title"] == "mr"
+    r = desk.patch("agent", f"/customers/{c['id']}", json={"title": "madam"})
+    assert r.status_code == 422 and "title" in r.text
+    assert desk.patch("agent", f"/customers/{c['id']}", json={"title": None}).json()["title"] is None
+    said = desk.post("agent", f"/scripts/{script['id']}/render", json={"customer_id": c["id"]}).json()["text"]
+    assert said.startswith("您,")  # no title: the script says 您, never the full name

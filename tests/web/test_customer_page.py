@@ -126,3 +126,18 @@ def test_customer_text_is_escaped(client, world, db, clock):
     for r in (client.get(f"/customers/{evil.id}"), post(client, f"/customers/{evil.id}/reveal", csrf, reason="核实")):
         assert "<script>alert(1)" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
         assert "<img src=x" not in r.text
+
+
+def test_agent_sets_the_customers_title_for_the_scripts(client, world, db):
+    csrf = login(client, "agent")
+    zhang = world.customers[0]
+    r = post(client, f"/customers/{zhang.id}", csrf, name=zhang.name, role=zhang.role, title="mr")
+    assert r.status_code == 303
+    db.expire_all()
+    assert db.get(Customer, zhang.id).title == "mr"
+    page = client.get(f"/customers/{zhang.id}").text
+    assert '<dd id="customer-title">先生</dd>' in page and '<option value="mr" selected>' in page
+    assert "<h1>客户详情 " in page
+    r = post(client, f"/customers/{zhang.id}", csrf, name=zhang.name, role=zhang.role, title="")
+    db.expire_all()
+    assert r.status_code == 303 and db.get(Customer, zhang.id).title is None

@@ -27,6 +27,8 @@ SHOWN = [
     "scripts/service.py",
     "reports/queries.py",
     "satisfaction/links.py",
+    "chat/workspace.py",
+    "chat/queues.py",
     *(str(p.relative_to(SRC)) for p in sorted((SRC / "web").glob("*.py"))),
 ]
 ERRORS = {"Invalid", "Conflict", "Forbidden", "NotFound", "CsrfFailed", "DomainError"}

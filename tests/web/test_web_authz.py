@@ -182,3 +182,87 @@ def test_role_gets_the_same_answer_from_the_page_as_from_the_api(who, client, wo
         if r.status_code != want:
             wrong.append(f"{page.method} {page.path} as {who}: {r.status_code}, want {want}")
     assert wrong == []
+
+
+# -- the chat pages: a seat sees its own chat's context; the guard is the chat API's (kefu.chat.api) ---------------
+def _own_chat(world, db, clock, who: str) -> int:
+    from kefu.chat.models import Chat, ChatQueue
+    from kefu.contacts.models import Contact
+
+    now = clock.now()
+    queue = ChatQueue(code=f"webauthz{_seq()}", name="外卖在线", concurrency=3, is_active=True, created_at=now)
+    db.add(queue)
+    db.flush()
+    customer = world.customers[1]
+    contact = Contact(channel="chat", direction="inbound", customer_id=customer.id, queue=queue.code,
+                      offered_at=now, outcome="answered", created_at=now)
+    db.add(contact)
+    db.flush()
+    chat = Chat(contact_id=contact.id, customer_id=customer.id, queue_id=queue.id, status="active",
+                agent_id=world.users[who].id, front=False, offered_at=now, waiting_since=now, assigned_at=now,
+                last_seq=0)
+    db.add(chat)
+    db.commit()
+    return chat.id
+
+
+CHAT_PAGES = [  # build: (world, db, clock, who) -> (url, form data)
+    Page("GET", "/chat/workspace", ("GET", "/chats/{chat_id}"), lambda w, db, c, who: ("/chat/workspace", None)),
+    Page("GET", "/chat/workspace/chats/{chat_id}/context", ("GET", "/chats/{chat_id}"),
+         lambda w, db, c, who: (f"/chat/workspace/chats/{_own_chat(w, db, c, who)}/context", None)),
+    Page("POST", "/chat/workspace/chats/{chat_id}/ticket", ("POST", "/chats/{chat_id}/ticket"),
+         lambda w, db, c, who: (f"/chat/workspace/chats/{_own_chat(w, db, c, who)}/ticket",
+                                {"mode": "create", "subject": "在线咨询:外卖超时未送达"})),
+    Page("GET", "/chat/workspace/observe", ("GET", "/chats"), lambda w, db, c, who: ("/chat/workspace/observe", None)),
+]
+
+
+def _queue(db, clock) -> int:
+    from kefu.chat.models import ChatQueue
+
+    queue = ChatQueue(code=f"queue{_seq()}", name="阅读在线", concurrency=3, is_active=True, created_at=clock.now())
+    db.add(queue)
+    db.commit()
+    return queue.id
+
+
+CHAT_PAGES += [
+    Page("GET", "/admin/chat-queues", ("GET", "/chat-queues"), lambda w, db, c, who: ("/admin/chat-queues", None)),
+    Page("POST", "/admin/chat-queues", ("POST", "/chat-queues"),
+         lambda w, db, c, who: ("/admin/chat-queues", {"code": f"daojia{_seq()}", "name": "到家在线",
+                                                       "concurrency": "4", "idle_prompt_seconds": "120"}), ok=303),
+    Page("POST", "/admin/chat-queues/{queue_id}", ("PATCH", "/chat-queues/{queue_id}"),
+         lambda w, db, c, who: (f"/admin/chat-queues/{_queue(db, c)}", {"name": "阅读在线(夜间)", "concurrency": "2",
+                                                                         "active": "1"}), ok=303),
+]
+PUBLIC_PAGES = ["/chat/demo", "/widget.js", "/widget.css"]  # the customer's side: anyone, signed in or not
+
+
+def test_the_chat_pages_are_all_in_this_matrix(app):
+    paths = {r.path for r in iter_route_contexts(app.routes)}
+    assert {p.path for p in CHAT_PAGES} | set(PUBLIC_PAGES) <= paths
+    assert all(p.api in API_GUARDS for p in CHAT_PAGES)
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_role_gets_the_same_answer_from_a_chat_page_as_from_the_api(who, client, world, db, clock):
+    csrf = login(client, who)
+    wrong = []
+    for page in CHAT_PAGES:
+        url, data = page.build(world, db, clock, who)
+        if data is None:
+            r = client.get(url, follow_redirects=False)
+        else:
+            r = client.post(url, data={"csrf_token": csrf, **data}, follow_redirects=False)
+        want = page.ok if who in PERMISSIONS[API_GUARDS[page.api]] else 403
+        if r.status_code != want:
+            wrong.append(f"{page.method} {page.path} as {who}: {r.status_code}, want {want}")
+    for url in PUBLIC_PAGES:
+        if (status := client.get(url).status_code) != 200:
+            wrong.append(f"GET {url} as {who}: {status}")
+    assert wrong == []
+
+
+def test_the_customer_side_needs_no_sign_in(client):
+    client.cookies.clear()
+    assert [client.get(url, follow_redirects=False).status_code for url in PUBLIC_PAGES] == [200, 200, 200]

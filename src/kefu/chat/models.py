@@ -110,3 +110,28 @@ class AgentPresence(Base):
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_agent_presence_status", "status"),)
+
+
+class ContactViolation(Base):
+    """One etiquette checker finding on an agent's chat message, kept on the contact for QA (质检): which rule,
+    where in the message (``start``/``end``), the checker's message and suggested wording. The words themselves
+    are the message's (``message_id``); nothing is copied here, so no customer data is stored twice."""
+
+    __tablename__ = "contact_violations"
+    id: Mapped[int] = mapped_column(MessageId, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ContactId, ForeignKey("contacts.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(MessageId, ForeignKey("chat_messages.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rule: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))  # warn (a blocked message is never stored or sent)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(String(300))
+    suggestion: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_contact_violations_contact", "contact_id", "id"),
+        Index("ix_contact_violations_rule_created", "rule", "created_at"),
+        Index("ix_contact_violations_agent_created", "agent_id", "created_at"),
+    )

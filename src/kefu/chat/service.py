@@ -18,7 +18,15 @@ from kefu.callbacks.service import create_callback
 from kefu.chat import flow
 from kefu.chat.messages import MAX_BODY, existing, post, post_script
 from kefu.chat.messages import context as transcript
-from kefu.chat.models import OPEN_STATUSES, RATINGS, AgentPresence, Chat, ChatMessage, ChatQueue
+from kefu.chat.models import (
+    OPEN_STATUSES,
+    RATINGS,
+    AgentPresence,
+    Chat,
+    ChatMessage,
+    ChatQueue,
+    ContactViolation,
+)
 from kefu.chat.queueing import (
     disconnect,
     pick,
@@ -149,7 +157,17 @@ def agent_message(session: Session, *, chat: Chat, agent: User, body: str, now: 
                             violations=[v.as_dict() for v in violations] or None)
     if created:
         flow.agent_answered(session, chat=chat, now=now)
+        _keep_for_qa(session, chat=chat, message=message, violations=violations, now=now)
     return message, violations
+
+
+def _keep_for_qa(session: Session, *, chat: Chat, message: ChatMessage, violations: list[Violation],
+                 now: datetime) -> None:
+    """Each warning the agent sent anyway, on the chat's contact for QA (质检)."""
+    session.add_all(ContactViolation(contact_id=chat.contact_id, message_id=message.id, agent_id=message.author_id,
+                                     rule=v.rule, severity=v.severity, start=v.start, end=v.end,
+                                     message=v.message[:300], suggestion=(v.suggestion or None) and v.suggestion[:300],
+                                     created_at=now) for v in violations)
 
 
 def transfer(session: Session, *, chat: Chat, actor: Actor, now: datetime, to_agent_id: int | None = None,

@@ -422,8 +422,19 @@ def _presence(user_id: int, *, online: bool) -> Callable:
     return change
 
 
+def _cross_origin(ws: WebSocket) -> bool:
+    """A browser page of another origin opening the agent socket: the session cookie would go with it (a same-site
+    page, e.g. another port, gets SameSite=Lax cookies too), so it is refused. Clients without an Origin header
+    (scripts, tests with a bearer token) are not browsers and pass."""
+    origin, host = ws.headers.get("origin"), ws.headers.get("host")
+    return origin is not None and origin.split("://", 1)[-1] != host
+
+
 @router.websocket("/agent")
 async def agent_socket(ws: WebSocket) -> None:
+    if _cross_origin(ws):
+        await ws.close(code=4403, reason="the agent socket is opened from kefu's own pages only")
+        return
     user = await run_in_threadpool(_staff, ws)
     if user is None:
         await ws.close(code=4401, reason="sign in first (session cookie or bearer token) as front-line staff")

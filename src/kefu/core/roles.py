@@ -71,6 +71,9 @@ class Perm(StrEnum):
     reports_read = "reports.read"  # KPIs, TOP10 reasons, satisfaction figures, the wallboard, exports (M7)
     ratings_write = "ratings.write"  # record a satisfaction rating for a contact (also any API key: IVR)
     grades_write = "grades.write"  # give a ticket its resolution-power grade (解决力)
+    chat_serve = "chat.serve"  # take online chats on a seat (the agent workspace) and see the chat's customer
+    chat_observe = "chat.observe"  # see every open chat and follow any of them, read-only (team leads and up)
+    chat_queues = "chat.queues"  # edit the chat queues: hours, concurrency, idle times, skill, team
 
 
 R = Role
@@ -122,6 +125,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.reports_read: frozenset({R.team_lead, R.complaint_specialist, R.supervisor, R.analyst, R.qa, R.admin}),
     Perm.ratings_write: frozenset({R.admin}),
     Perm.grades_write: frozenset({R.team_lead, R.supervisor, R.qa, R.admin}),
+    # the roles the agent socket lets on a seat (kefu.chat.ws.SERVING) and those who may observe (OBSERVING)
+    Perm.chat_serve: frozenset(_FRONT),
+    Perm.chat_observe: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.chat_queues: frozenset({R.admin}),
 }
 
 

@@ -16,9 +16,12 @@ from kefu.customers.models import CUSTOMER_ROLES, Customer
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{5,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PII_FIELDS = ("phone", "email", "address", "id_number", "wechat_openid")
+TITLES = ("ms", "mr")  # 女士 / 先生, for the scripts' {称呼}
 
 
 def _check(data: dict) -> None:
+    if data.get("title") is not None and data["title"] not in TITLES:
+        raise Invalid(f"title must be one of {', '.join(TITLES)}", field="title")
     if "role" in data and data["role"] not in CUSTOMER_ROLES:
         raise Invalid(f"role must be one of {', '.join(CUSTOMER_ROLES)}", field="role")
     if data.get("phone") and not PHONE_RE.match(data["phone"]):
@@ -117,6 +120,7 @@ def masked_view(customer: Customer) -> dict:
         "id": customer.id,
         "name": customer.name,
         "role": customer.role,
+        "title": customer.title,
         "phone": pii.mask_phone(customer.phone),
         "email": pii.mask_email(customer.email),
         "wechat_openid": pii.mask_openid(customer.wechat_openid),

@@ -7,7 +7,8 @@ customers with Chinese names, the SLA calendars and policies, and about a month
 of tickets at realistic volumes (evening peak 19:00–22:00, quiet nights,
 busier weekends, two incident spikes), and the contact history those weeks
 would have had (``contacts``: calls, chats, messages from ``kefu.simulate``,
-each live-channel ticket joined to the contact it came from).
+each live-channel ticket joined to the contact it came from), and the online chat's
+queues with a few finished, rated chats (``chat``).
 
 Tickets are not written as finished rows: every ticket is driven through the
 real services (create, reply, note, pending, escalate, callback, compensation,
@@ -58,6 +59,7 @@ def build_demo(
     from kefu.core.errors import Conflict
     from kefu.core.settings import get_settings
     from kefu.demo import reference
+    from kefu.demo.chat import add_chats
     from kefu.demo.contacts import add_contacts
     from kefu.demo.plans import Planner
     from kefu.demo.simulate import Simulation
@@ -86,6 +88,8 @@ def build_demo(
             Simulation(session, center, now).run(plans, console)
             center.counts["contacts"] = add_contacts(session, center, days=days, now=now, tz=tz, seed=seed)
             session.commit()
+            center.counts["chats"] = add_chats(session, center, now=now, rng=rng)  # queues and finished chats
+            session.commit()
             summary = _summary(session, center.counts, now, tz, time.perf_counter() - started)
         if console is not None:
             st = summary["tickets_by_status"]
@@ -94,7 +98,8 @@ def build_demo(
                 f"{summary['customers']} customers, {summary['contacts']} contacts, {summary['tickets']} tickets "
                 f"(open {st['new'] + st['open'] + st['pending'] + st['escalated']}, "
                 f"resolved/closed {st['resolved'] + st['closed']}), "
-                f"{summary['resolution_breached']} SLA breaches, {summary['callbacks']} callbacks"
+                f"{summary['resolution_breached']} SLA breaches, {summary['callbacks']} callbacks, "
+                f"{summary['chats']} finished chats (the widget: /chat/demo, the workspace: /chat/workspace)"
             )
         return summary
     finally:

@@ -31,7 +31,7 @@ TICKETS_SHOWN = 20
 # what the form edits, with the longest value each column takes
 LIMITS = {"name": 100, "phone": 32, "email": 200, "wechat_openid": 64, "address": 300}
 PII_EDITED = ("phone", "email", "wechat_openid", "address")
-LABELS = {"name": "customer.name", "role": "customer.role"}  # error labels on this page
+LABELS = {"name": "customer.name", "role": "customer.role", "title": "customer.salutation"}  # error labels on this page
 
 
 def _page(request: Request, session, clock, me: Principal, customer: Customer, *, errors: dict | None = None,
@@ -43,7 +43,8 @@ def _page(request: Request, session, clock, me: Principal, customer: Customer, *
     response = render(
         request, "customers/detail.html", me, status_code=status_code, customer=service.masked_view(customer),
         revealed=revealed, tickets=rows, count=count, shown=TICKETS_SHOWN, errors=errors or {},
-        values=values or {"name": customer.name, "role": customer.role}, roles=CUSTOMER_ROLES,
+        values=values or {"name": customer.name, "role": customer.role, "title": customer.title or ""},
+        roles=CUSTOMER_ROLES, titles=service.TITLES,
         pii_fields=PII_EDITED, limits=LIMITS, can_edit=me.can(Perm.customers_write), can_reveal=me.can(Perm.pii_reveal))
     if revealed is not None:
         response.headers["Cache-Control"] = "no-store"  # the unmasked page is shown once, never cached
@@ -68,6 +69,8 @@ def changes_from_form(customer: Customer, form: dict[str, str], clear: set[str])
                 value = None
             elif not value:
                 continue
+        elif name == "title":
+            value = value or None
         if value != getattr(customer, name):
             changes[name] = value
     return changes
@@ -75,11 +78,11 @@ def changes_from_form(customer: Customer, form: dict[str, str], clear: set[str])
 
 @router.post("")
 def update_customer(customer_id: int, request: Request, session: SessionDep, clock: ClockDep, me: Writer,
-                    name: Text = "", role: Text = "", phone: Text = "", email: Text = "",
+                    name: Text = "", role: Text = "", title: Text = "", phone: Text = "", email: Text = "",
                     wechat_openid: Text = "", address: Text = "", clear: Annotated[list[str] | None, Form()] = None):
     """As ``PATCH /api/v1/customers/{id}``: ``service.update_customer`` checks and audits (field names only)."""
     customer = service.get_customer(session, customer_id)
-    form = {"name": name, "role": role, "phone": phone, "email": email, "wechat_openid": wechat_openid,
+    form = {"name": name, "role": role, "title": title, "phone": phone, "email": email, "wechat_openid": wechat_openid,
             "address": address}
     try:
         changes = changes_from_form(customer, form, set(clear or ()) & set(PII_EDITED))

@@ -186,7 +186,8 @@ RULES: tuple[Rule, ...] = (
     _r(r"a shortcut starts with / or ; then 1–15 letters, digits, '_' or '-'",
        "「{field}」须以 / 或 ; 开头,后跟 1–15 个字母、数字、_ 或 -(如 /kc)",
        "{field} starts with / or ; then 1–15 letters, digits, '_' or '-' (e.g. /kc)"),
-    _r(r"sort_order must be a whole number", "「{field}」请填写整数", "{field} must be a whole number"),
+    _r(r"\w+ must be a whole number", "「{field}」请填写整数",
+       "{field} must be a whole number"),
     _r(r"no script (?P<id>.+)", "话术 #{id} 不存在", "Script #{id} does not exist"),
     # reports and the survey link (kefu.reports, kefu.satisfaction)
     _r(r"dates are YYYY-MM-DD", "日期格式应为 2026-11-23", "Dates are YYYY-MM-DD"),
@@ -194,6 +195,24 @@ RULES: tuple[Rule, ...] = (
     _r(r"at most (?P<n>\d+) days at a time", "一次最多查询 {n} 天", "At most {n} days at a time"),
     _r(r"this survey link is not valid", "评价链接无效", "This survey link is not valid"),
     _r(r"this survey link has expired", "评价链接已过期", "This survey link has expired"),
+    # the chat workspace
+    _r(r"no chat (?P<id>.+)", "在线会话 #{id} 不存在", "Chat #{id} does not exist"),
+    _r(r"no chat queue (?P<id>.+)", "在线队列 #{id} 不存在", "Chat queue #{id} does not exist"),
+    _r(r"a queue code uses a-z, 0-9 and _ \(1–40\)", "「{field}」只能使用小写字母、数字和 _(最多 40 个字符)",
+       "{field} uses a-z, 0-9 and _ (at most 40)"),
+    _r(r"concurrency is 1 to 20 chats per agent", "「{field}」为每位坐席 1–20 个会话",
+       "{field} is 1 to 20 chats per agent"),
+    _r(r"\w+ is 1 to 86400 seconds, or empty for the default", "「{field}」为 1–86400 秒,留空则使用系统默认值",
+       "{field} is 1 to 86400 seconds, or empty for the default"),
+    _r(r"no contact (?P<id>.+)", "联络记录 #{id} 不存在", "Contact #{id} does not exist"),
+    _r(r"this chat is not yours", "这不是您接待的会话", "This chat is not yours"),
+    _r(r"only the chat's agent or a lead files a ticket for it", "只有接待坐席或组长可以为会话建工单",
+       "Only the chat's agent or a lead files a ticket for it"),
+    _r(r"this chat already has ticket #(?P<id>.+)", "本会话已关联工单 #{id}", "This chat already has ticket #{id}"),
+    _r(r"link a ticket \(ticket_id\) or create one \(subject\)", "请填写工单标题新建工单,或选择要关联的工单(二选一)",
+       "Enter a subject to create a ticket, or pick a ticket to link (one of the two)"),
+    _r(r"that ticket belongs to another customer", "该工单属于其他客户,不能关联",
+       "That ticket belongs to another customer"),
 )
 
 GENERIC = {  # status code -> (zh, en) when no rule matches

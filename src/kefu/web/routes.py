@@ -17,11 +17,15 @@ from kefu.web import (
     admin,
     alerts,
     callbacks,
+    chat_pages,
+    chat_queues_admin,
     complaints,
     customers,
     dead_letters,
+    reports,
     scripts_admin,
     sla_admin,
+    survey,
     ticket_page,
     tickets,
 )
@@ -34,12 +38,10 @@ router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
                 scripts_admin, alerts):
     router.include_router(_module.router)
-# reports, wallboard (kefu.web.reports) and the customers' survey page (kefu.web.survey)
-from kefu.web import reports as _reports  # noqa: E402
-from kefu.web import survey as _survey  # noqa: E402
-
-router.include_router(_reports.router)
-router.include_router(_survey.router)
+# reports, wallboard (kefu.web.reports) and the customers' survey page (kefu.web.survey); the agent workspace,
+# the customer widget and its demo page (kefu.web.chat_pages); /admin/chat-queues
+for _module in (reports, survey, chat_pages, chat_queues_admin):
+    router.include_router(_module.router)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 

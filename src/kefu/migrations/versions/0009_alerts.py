@@ -7,7 +7,7 @@ unique ``open_key`` (one open alert per rule and category), their ``alert_activi
 about a key launch, for its daily digest).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 16:53:37.269073
 """
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import kefu.core.db
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
