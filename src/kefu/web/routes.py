@@ -19,6 +19,7 @@ from kefu.web import (
     complaints,
     customers,
     dead_letters,
+    planning,
     scripts_admin,
     sla_admin,
     ticket_page,
@@ -33,6 +34,7 @@ router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
                 scripts_admin):
     router.include_router(_module.router)
+router.include_router(planning.router)  # /wfm: the planning page
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
