@@ -23,6 +23,7 @@ router = Router()
 Planner = Annotated[Principal, web_user(Perm.wfm_plan)]
 WEEKS_BACK, WEEKS_AHEAD = 8, 2
 MAX_AGENTS = 200
+SOLVER_SECONDS = (15.0, 45.0)
 # form field → (WhatIf attribute, scale from the form's unit, default in the form's unit)
 INPUTS = {"service_level": ("service_level", 0.01, 80), "target_time": ("target_time", 1, 20),
           "aht": ("aht", 1, 300), "shrinkage": ("shrinkage", 0.01, 30), "max_occupancy": ("max_occupancy", 0.01, 85)}
@@ -136,12 +137,18 @@ def planning_schedule(request: Request, session: SessionDep, clock: ClockDep, me
     if errors or ctx["chart"] is None:
         return render(request, "wfm/planning.html", me, status_code=422, **ctx)
     ctx["agents"] = int(agents)
-    plan = planning.week_plan(ctx["days"], ctx["raw_by_day"], int(agents), interval=ctx["forecast"].slot_minutes)
-    try:
-        result = schedule(parse_plan(plan))
-    except RuntimeError as exc:  # the solver found nothing in its time
-        errors["agents"] = f"agents: {exc}"
+    result = None
+    for seconds in SOLVER_SECONDS:  # a busy machine may need the longer try to find any schedule at all
+        plan = planning.week_plan(ctx["days"], ctx["raw_by_day"], int(agents), interval=ctx["forecast"].slot_minutes,
+                                  time_limit=seconds)
+        try:
+            result = schedule(parse_plan(plan))
+            break
+        except RuntimeError as exc:  # the solver found nothing in its time
+            errors["agents"] = f"agents: {exc}"
+    if result is None:
         return render(request, "wfm/planning.html", me, status_code=422, **ctx)
+    errors.clear()
     ctx |= {"schedule": result, "roster": planning.roster_table(result),
             "coverage": planning.coverage_series(result)}
     return render(request, "wfm/planning.html", me, **ctx)
