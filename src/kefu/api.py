@@ -15,6 +15,7 @@ from kefu.notifications import api as notifications
 from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
+from kefu.wfm import adherence_api as wfm_adherence
 from kefu.wfm import api as wfm
 from kefu.wfm import forecast_api as wfm_forecast
 
@@ -28,4 +29,5 @@ for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.route
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
 router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staffing, scheduling; computes only
+router.include_router(wfm_adherence.router)  # /wfm/adherence: logged states against the schedule
 router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing

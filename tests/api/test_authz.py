@@ -618,6 +618,12 @@ ENDPOINTS: list[Endpoint] = [
     # forecasting from points sent in the request: three weeks of 外卖热线 half-hours
     E("POST", "/wfm/forecast", Perm.wfm_plan,
       lambda c: Req("POST", f"{API}/wfm/forecast", {"json": {"horizon_days": 2, "history": _wfm_points()}})),
+    # adherence: a roster and logged states in, shares out
+    E("POST", "/wfm/adherence", Perm.wfm_plan,
+      lambda c: Req("POST", f"{API}/wfm/adherence", {"json": {
+          "roster": [{"id": "A01", "name": "张伟", "days": [{"date": "2026-12-07", "start": "09:00", "end": "13:00"}]}],
+          "logged": [{"agent": "A01", "start": "2026-12-07T09:05:00+08:00", "end": "2026-12-07T13:00:00+08:00",
+                      "state": "ready"}]}})),
 ]
 
 
