@@ -65,6 +65,8 @@ def test_bad_what_if_inputs_are_named(client, world, history):
     r = client.get("/wfm", params={"aht": "很久", "shrinkage": 100})
     assert r.status_code == 422
     assert "aht: expected a number" in r.text and "shrinkage: out of range (100)" in r.text
+    r = client.get("/wfm", params={"week": "2020-01-06"})
+    assert r.status_code == 422 and "week: from 2026-09-28 to 2026-12-07" in r.text
     r = client.get("/wfm", params={"queue": "不存在的队列"})
     assert r.status_code == 422 and "queue: no inbound contacts of 不存在的队列" in r.text
 

@@ -74,12 +74,15 @@ def _context(session, clock, params, errors: dict) -> dict:
     except ValueError:
         week = weeks[WEEKS_BACK - 1]  # the last full week: its forecast stands beside what came
     week = planning.monday_of(week)
+    if week not in weeks:
+        errors["week"] = f"week: from {weeks[0].isoformat()} to {weeks[-1].isoformat()}"
+        week = weeks[WEEKS_BACK - 1]
     w, shown = _what_if(params, errors)
     choices = [{"monday": m, "sunday": m + timedelta(days=6), "current": m <= today < m + timedelta(days=7)}
                for m in weeks]
     ctx = {"queues": names, "queue": queue, "weeks": choices, "week": week, "inputs": shown, "errors": errors,
            "today": today, "chart": None, "days": [], "coverage": None, "schedule": None, "roster": None}
-    if queue is None or "queue" in errors:
+    if queue is None or "queue" in errors or "week" in errors:
         return ctx
     try:
         fc = week_forecast(session, queue=queue, monday=week, today=today, tz=tz)
