@@ -19,6 +19,7 @@ from kefu.satisfaction import api as satisfaction
 from kefu.scripts import api as scripts
 from kefu.sla import api as sla
 from kefu.tickets import api as tickets
+from kefu.wfm import adherence_api as wfm_adherence
 from kefu.wfm import api as wfm
 from kefu.wfm import forecast_api as wfm_forecast
 
@@ -32,6 +33,7 @@ for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.route
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
 router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staffing, scheduling; computes only
+router.include_router(wfm_adherence.router)  # /wfm/adherence: logged states against the schedule
 router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing
 for r in (alerts.router, alerts.rules_router):  # complaint-spike alerts (上报预警, M6)
     router.include_router(r)

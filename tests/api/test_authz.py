@@ -712,6 +712,12 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/chats/{chat_id}/ticket", Perm.chat_serve,
       lambda c: Req("POST", f"{API}/chats/{_chat(c)}/ticket", {"json": {"subject": "在线咨询:外卖超时未送达"}}),
       ok=201),
+    # adherence: a roster and logged states in, shares out
+    E("POST", "/wfm/adherence", Perm.wfm_plan,
+      lambda c: Req("POST", f"{API}/wfm/adherence", {"json": {
+          "roster": [{"id": "A01", "name": "张伟", "days": [{"date": "2026-12-07", "start": "09:00", "end": "13:00"}]}],
+          "logged": [{"agent": "A01", "start": "2026-12-07T09:05:00+08:00", "end": "2026-12-07T13:00:00+08:00",
+                      "state": "ready"}]}})),
 ]
 
 

@@ -159,7 +159,20 @@ PAGES = [
     Page("GET", "/admin/alert-rules", ("PUT", "/alert-rules"), lambda w, db, c: ("/admin/alert-rules", None)),
     Page("POST", "/admin/alert-rules", ("PUT", "/alert-rules"),
          lambda w, db, c: ("/admin/alert-rules", {"source": _rules_file()}), ok=303),
+    # the planning page (/wfm) computes from the contacts history, as the wfm API does
+    Page("GET", "/wfm", ("POST", "/wfm/forecast"), lambda w, db, c: (f"/wfm?queue={_wfm_history(db, c)}", None)),
+    Page("POST", "/wfm/schedule", ("POST", "/wfm/schedule"),
+         lambda w, db, c: ("/wfm/schedule", {"queue": _wfm_history(db, c), "week": "2026-11-23", "agents": "4"})),
 ]
+
+
+def _wfm_history(db, clock) -> str:
+    from tests.wfm.history import SHANGHAI, add_history
+
+    queue = f"阅读热线{_seq()}"
+    add_history(db, clock.now().astimezone(SHANGHAI).date(), queue=queue, days=21, daily=40)
+    db.commit()
+    return queue
 
 
 def test_the_new_page_routes_are_all_in_this_matrix(app):

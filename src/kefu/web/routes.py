@@ -22,6 +22,7 @@ from kefu.web import (
     complaints,
     customers,
     dead_letters,
+    planning,
     reports,
     scripts_admin,
     sla_admin,
@@ -42,6 +43,7 @@ for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, co
 # the customer widget and its demo page (kefu.web.chat_pages); /admin/chat-queues
 for _module in (reports, survey, chat_pages, chat_queues_admin):
     router.include_router(_module.router)
+router.include_router(planning.router)  # /wfm: the planning page
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 

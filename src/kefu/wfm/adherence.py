@@ -93,6 +93,7 @@ def adherence(scheduled: list[Span], logged: list[Span], *, grace: timedelta = t
                 out.append({"start": a.isoformat(), "end": b.isoformat(), "scheduled": want, "logged": did})
         agents[agent] = {
             "scheduled_minutes": round(sched, 2), "in_adherence_minutes": round(inside, 2),
+            "logged_in_minutes": round(logged_in, 2),
             "adherence": round(inside / sched, 4) if sched else None,
             "conformance": round(logged_in / sched, 4) if sched else None,
             "intervals": [{"start": k.isoformat(), "scheduled_minutes": round(v[0], 2),
@@ -101,8 +102,10 @@ def adherence(scheduled: list[Span], logged: list[Span], *, grace: timedelta = t
         }
     total = sum(a["scheduled_minutes"] for a in agents.values())
     inside = sum(a["in_adherence_minutes"] for a in agents.values())
+    logged_in = sum(a["logged_in_minutes"] for a in agents.values())
     return {"agents": agents, "scheduled_minutes": round(total, 2), "in_adherence_minutes": round(inside, 2),
-            "adherence": round(inside / total, 4) if total else None}
+            "adherence": round(inside / total, 4) if total else None,
+            "conformance": round(logged_in / total, 4) if total else None}
 
 
 def _interval_edges(rows: list[Span], minutes: int) -> set[datetime]:

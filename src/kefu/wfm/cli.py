@@ -185,3 +185,8 @@ def _show_schedule(result: dict) -> None:
 from kefu.wfm.forecast_cli import forecast  # noqa: E402
 
 wfm_app.command("forecast")(forecast)
+
+# schedule adherence against logged states
+from kefu.wfm.adherence_cli import adherence  # noqa: E402
+
+wfm_app.command("adherence")(adherence)
