@@ -64,6 +64,10 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
+    kb_read = "kb.read"  # the knowledge base (知识库), internal-only articles too; search and suggestions
+    kb_write = "kb.write"  # write and edit draft articles, submit them for review
+    kb_publish = "kb.publish"  # review: publish, reject, archive; edit published articles, dictionary, synonyms
+    kb_metrics_read = "kb.metrics.read"  # self-service deflection and article feedback figures
 
 
 R = Role
@@ -104,6 +108,12 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # service etiquette and train agents on it, so they edit the wording along with admins
     Perm.scripts_read: frozenset(_FRONT | {R.qa}),
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
+    # everyone on staff reads the knowledge base; agents who know an app version write it down (drafts),
+    # team leads, supervisors and admins review and publish what customers and the bot will read
+    Perm.kb_read: frozenset(_ALL),
+    Perm.kb_write: frozenset(_FRONT - {R.trainee}),
+    Perm.kb_publish: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.kb_metrics_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.admin}),
 }
 
 

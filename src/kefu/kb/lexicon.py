@@ -1,0 +1,50 @@
+"""The segmenter's user dictionary and the synonyms, read from the store (admins edit them) and kept per
+process: every search compares the rows with what this process loaded (a few dozen rows) and reloads on a
+change, so an edit made through any worker is seen by all of them."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kefu.kb import segment
+from kefu.kb.models import DictionaryWord, SynonymGroup
+
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    key: tuple = ()
+    synonyms: dict[str, list[list[str]]] = field(default_factory=dict)  # term -> alternatives' terms
+
+
+_CURRENT: list[Lexicon] = [Lexicon()]
+
+
+def _synonym_map(groups: list[list[str]]) -> dict[str, list[list[str]]]:
+    out: dict[str, list[list[str]]] = {}
+    for group in groups:
+        members = [segment.normalize(w).strip() for w in group if w and w.strip()]
+        for member in members:
+            others = [segment.terms(o) for o in members if o != member]
+            out.setdefault(member, []).extend(t for t in others if t)
+    return out
+
+
+def current(session: Session) -> Lexicon:
+    """The dictionary and synonyms as the store has them now, loaded into the segmenter."""
+    words = tuple(session.scalars(select(DictionaryWord.word).order_by(DictionaryWord.id)))
+    groups = tuple(tuple(g) for g in session.scalars(select(SynonymGroup.words).order_by(SynonymGroup.id)))
+    key = (words, groups)
+    lex = _CURRENT[0]
+    if lex.key == key:
+        return lex
+    with _LOCK:
+        segment.add_words(list(words) + [w for g in groups for w in g])
+        lex = Lexicon(key=key, synonyms=_synonym_map([list(g) for g in groups]))
+        _CURRENT[0] = lex
+    return lex
