@@ -11,6 +11,7 @@ from kefu.compliance import api as compliance
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
+from kefu.kb import api as kb
 from kefu.notifications import api as notifications
 from kefu.scripts import api as scripts
 from kefu.sla import api as sla
@@ -25,3 +26,6 @@ for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts
 for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.router):
     router.include_router(r)
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
+router.include_router(kb.router)  # the knowledge base (kefu.kb): articles, search, suggestions, dictionary
+for r in (kb.public, kb.bot):  # the help center and the self-service bot: anyone, like the chat widget
+    router.include_router(r)

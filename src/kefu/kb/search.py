@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kefu.kb import lexicon, ranking, segment
 from kefu.kb.models import Article, IndexStats, Posting, SearchDoc, Term
-from kefu.kb.ranking import B, K1, TYPO_WEIGHT
+from kefu.kb.ranking import K1, TYPO_WEIGHT, B
 
 MAX_QUERY_TERMS = 32
 SCORE_DIGITS = 6
