@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 WORDS: dict[str, list[str]] = {
-    "term": ["红包", "免单", "神券", "膨胀券", "准时宝", "配送费", "满减", "超级会员", "会员日", "团购券", "核销",
+    "term": ["红包", "免单", "发票", "登录", "账号", "订单", "会员", "骑手", "神券", "膨胀券", "准时宝", "配送费", "满减", "超级会员", "会员日", "团购券", "核销",
              "网约车", "顺风车", "书币", "阅读币", "自动续费", "连续包月", "电子发票", "增值税专用发票", "实名认证",
              "验证码", "骑手", "外卖小哥", "商家版", "骑手App", "退款", "退钱", "到账", "扣款", "预订单", "拼好饭",
              "代金券", "余额", "钱包", "支付密码", "小程序", "鸿蒙", "爽约", "取消费", "等待费", "高速费", "夜间服务费",
@@ -38,7 +38,11 @@ SYNONYMS: list[list[str]] = [
 
 
 def word_rows(now: datetime) -> list[dict]:
-    return [{"word": w, "kind": kind, "created_at": now} for kind, words in WORDS.items() for w in words]
+    seen: dict[str, str] = {}
+    for kind, words in WORDS.items():
+        for w in words:
+            seen.setdefault(w, kind)
+    return [{"word": w, "kind": kind, "created_at": now} for w, kind in seen.items()]
 
 
 def synonym_rows(now: datetime) -> list[dict]:

@@ -20,6 +20,7 @@ _LOCK = threading.Lock()
 class Lexicon:
     key: tuple = ()
     synonyms: dict[str, list[list[str]]] = field(default_factory=dict)  # term -> alternatives' terms
+    words: frozenset[str] = frozenset()  # the dictionary's words and the synonyms' (what typos are corrected to)
 
 
 _CURRENT: list[Lexicon] = [Lexicon()]
@@ -45,6 +46,7 @@ def current(session: Session) -> Lexicon:
         return lex
     with _LOCK:
         segment.add_words(list(words) + [w for g in groups for w in g])
-        lex = Lexicon(key=key, synonyms=_synonym_map([list(g) for g in groups]))
+        known = {segment.normalize(w) for w in words} | {segment.normalize(w) for g in groups for w in g}
+        lex = Lexicon(key=key, synonyms=_synonym_map([list(g) for g in groups]), words=frozenset(known))
         _CURRENT[0] = lex
     return lex

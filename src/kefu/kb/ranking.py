@@ -72,15 +72,20 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return min(previous[-1], limit + 1)
 
 
-def closest(term: str, vocabulary: Iterable[tuple[str, int]]) -> str | None:
+def closest(term: str, vocabulary: Iterable[tuple[str, int]], platform_words: frozenset[str] | None = None
+            ) -> str | None:
     """The known word a mistyped ``term`` most likely meant: edit distance 1 (2 for words of 5+ characters),
-    sharing a character, the most frequent first. ``vocabulary``: (word, document frequency)."""
+    sharing a character, the most frequent first. ``vocabulary``: (word, document frequency). A two-character
+    term shares only one character with such a word, too loose a match (量子 → 电子): it is corrected only to
+    one of the ``platform_words`` (the dictionary and synonyms: 推款 → 退款, 发漂 → 发票)."""
     if len(term) < 2:
         return None
     limit = 1 if len(term) < 5 else 2
     best: tuple[int, int, str] | None = None
     for word, df in vocabulary:
         if len(word) < 2 or word == term or not set(word) & set(term):
+            continue
+        if len(term) == 2 and platform_words is not None and word not in platform_words:
             continue
         d = edit_distance(term, word, limit)
         if d <= limit and (best is None or (d, -df, word) < best):

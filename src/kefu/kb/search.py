@@ -60,7 +60,7 @@ def prepare(session: Session, text: str) -> Query | None:
     corrected: dict[str, str] = {}
     for term in own:
         if term not in dfs and not any(a in dfs for alt in lex.synonyms.get(term, []) for a in alt):
-            fix = ranking.closest(term, _vocabulary(session, term))
+            fix = ranking.closest(term, _vocabulary(session, term), lex.words)
             if fix:
                 corrected[term] = fix
                 weights.setdefault(fix, TYPO_WEIGHT)
