@@ -12,6 +12,7 @@ from rich.console import Console
 from kefu.channels.email.cli import mail_app
 from kefu.compliance.cli import compliance_app
 from kefu.core.settings import get_settings
+from kefu.kb.cli import kb_app
 from kefu.simulate.command import simulate
 
 app = typer.Typer(help="kefu 客服 — contact-center platform.", no_args_is_help=True, add_completion=False,
@@ -24,6 +25,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(mail_app, name="mail")
 app.add_typer(compliance_app, name="compliance")
+app.add_typer(kb_app, name="kb")  # the knowledge base (kefu.kb)
 console = Console()
 err = Console(stderr=True)
 
