@@ -25,8 +25,8 @@ def test_draft_review_publish_keeps_every_version(client, world, db):
     assert r.status_code == 201, r.text
     aid = r.json()["id"]
     assert r.json()["status"] == "draft" and r.json()["platforms"] == ["android", "iphone"]
-    assert client.patch(f"{API}/kb/articles/{aid}", headers=world.headers("agent"),
-                        json={"body": "进入「订单」页,点击**转单**,选择同站点骑手。", "note": "补充"}).status_code == 200
+    edit = {"body": "进入「订单」页,点击**转单**,选择同站点骑手。", "note": "补充"}
+    assert client.patch(f"{API}/kb/articles/{aid}", headers=world.headers("agent"), json=edit).status_code == 200
     assert _post(client, world, "agent", f"/kb/articles/{aid}/submit", json={}).json()["status"] == "review"
     # an agent may not publish; a team lead may
     assert _post(client, world, "agent", f"/kb/articles/{aid}/review", json={"action": "publish"}).status_code == 403
@@ -73,8 +73,8 @@ def test_customers_never_see_internal_or_unpublished_articles(client, world, kb)
 
 
 def test_suggestions_for_a_ticket(client, world, kb):
-    r = _post(client, world, "agent", "/tickets", json={"subject": "外卖送错餐了", "description": "顾客说收到的不是自己点的",
-                                                        "customer_id": world.customers[0].id})
+    r = _post(client, world, "agent", "/tickets", json={
+        "subject": "外卖送错餐了", "description": "顾客说收到的不是自己点的", "customer_id": world.customers[0].id})
     data = _post(client, world, "agent", "/kb/suggestions", json={"ticket_id": r.json()["id"], "limit": 3}).json()
     assert data["data"][0]["id"] == kb["wrong_order"]
 

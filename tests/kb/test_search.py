@@ -44,7 +44,8 @@ def test_platform_filter_keeps_articles_for_every_platform(db, kb):
 
 def test_drafts_and_archived_articles_are_not_found(db, kb, world, clock):
     actor = Actor.system(clock.now())
-    draft = service.create_article(db, actor=actor, data={"title": "骑手保险理赔流程", "body": "骑手受伤后的保险理赔。"})
+    draft = service.create_article(db, actor=actor, data={"title": "骑手保险理赔流程",
+                                                          "body": "骑手受伤后的保险理赔。"})
     assert draft.id not in _ids(search.search(db, "骑手保险理赔"))
     article = service.get_article(db, kb["sms_code"])
     service.transition(db, actor=actor, article=article, action="archive")
