@@ -24,6 +24,7 @@ from kefu.web import (
     ticket_page,
     tickets,
 )
+from kefu.web import kb as kb_pages
 from kefu.web.errors import error_text
 from kefu.web.i18n import LANGUAGES, translate
 from kefu.web.pages import LANG_COOKIE, language, render
@@ -33,6 +34,7 @@ router = Router(include_in_schema=False)
 for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, complaints, dead_letters,
                 scripts_admin):
     router.include_router(_module.router)
+router.include_router(kb_pages.router)  # /kb (staff), /kb-suggestions (ticket page panel), /help (customers)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
