@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kefu.kb import lexicon, segment
 from kefu.kb.models import Article, IndexStats, Posting, SearchDoc, Term
-from kefu.kb.ranking import field_frequencies, plain_text
+from kefu.kb.ranking import field_frequencies, impact, plain_text
 
 MAX_TERM = 40
 
@@ -74,9 +74,12 @@ def index_article(session: Session, article: Article) -> None:
     session.add(SearchDoc(article_id=article.id, length=length, internal_only=article.internal_only,
                           product=article.product, platforms=platforms))
     session.flush()
+    stats = session.execute(select(IndexStats.docs, IndexStats.total_length)).first()
+    avgdl = (stats.total_length + length) / (stats.docs + 1) if stats and stats.docs > 0 else max(length, 1)
     if tf:
         session.execute(_insert(session)(Posting).values(
-            [{"term": t, "article_id": article.id, "tf": n, "length": length} for t, n in tf.items()]))
+            [{"term": t, "article_id": article.id, "tf": n, "length": length,
+              "impact": round(impact(n, length, avgdl), 9)} for t, n in tf.items()]))
     _bump_terms(session, list(tf), +1)
     _bump_stats(session, 1, length)
     session.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kefu.kb import segment
@@ -36,12 +36,22 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, list[list[str]]]:
     return out
 
 
+def _signature(session: Session) -> tuple:
+    """Changes when a word or a synonym group is added or removed (rows are never edited in place)."""
+    conn = session.connection()
+    return tuple(conn.execute(select(func.count(), func.max(m.id), func.max(m.created_at))).one()
+                 for m in (DictionaryWord, SynonymGroup))
+
+
 def current(session: Session) -> Lexicon:
     """The dictionary and synonyms as the store has them now, loaded into the segmenter."""
+    signature = _signature(session)
+    lex = _CURRENT[0]
+    if lex.key and lex.key[0] == signature:
+        return lex
     words = tuple(session.scalars(select(DictionaryWord.word).order_by(DictionaryWord.id)))
     groups = tuple(tuple(g) for g in session.scalars(select(SynonymGroup.words).order_by(SynonymGroup.id)))
-    key = (words, groups)
-    lex = _CURRENT[0]
+    key = (signature, words, groups)
     if lex.key == key:
         return lex
     with _LOCK:

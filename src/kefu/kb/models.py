@@ -99,8 +99,11 @@ class Posting(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True)
     tf: Mapped[int] = mapped_column(Integer)  # field-weighted frequency (kb.ranking)
     length: Mapped[int] = mapped_column(Integer)  # the article's length, so ranking reads no other table
+    impact: Mapped[float] = mapped_column(Float)  # BM25's term-frequency part when indexed: champion lists' order
 
-    __table_args__ = (Index("ix_kb_postings_article", "article_id"),)
+    __table_args__ = (Index("ix_kb_postings_article", "article_id"),
+                      # a term's postings best first, covering what scoring reads (kb.search champion lists)
+                      Index("ix_kb_postings_champions", "term", "impact", "article_id", "tf", "length"))
 
 
 class Term(Base):

@@ -44,6 +44,11 @@ def bm25(tf: float, dl: float, avgdl: float, term_idf: float) -> float:
     return term_idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
 
 
+def impact(tf: float, dl: float, avgdl: float) -> float:
+    """BM25 without the IDF: how strongly one article is about one term (orders a term's postings)."""
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
+
+
 def expand(terms: Iterable[str], synonyms: Mapping[str, list[list[str]]]) -> dict[str, float]:
     """Query terms with their weights: each term 1.0, and the terms of its synonyms (退钱 → 退款) at
     ``SYNONYM_WEIGHT`` unless the query has them itself."""

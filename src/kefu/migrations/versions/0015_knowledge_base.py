@@ -3,7 +3,7 @@
 ``kb_articles`` (Markdown, draft → review → published, platforms, tags, internal-only) with
 ``kb_article_versions`` (every saved state: who, when, which fields) and ``kb_feedback`` (有用/没用).
 The search index is plain tables ranked by one portable BM25 query (``kefu.kb.search``): ``kb_docs``,
-``kb_postings`` (term, article, weighted frequency), ``kb_terms`` (document frequencies), ``kb_index_stats``.
+``kb_postings`` (term, article, weighted frequency, impact: the champion lists' order), ``kb_terms`` (document frequencies), ``kb_index_stats``.
 ``kb_words`` (the segmenter's user dictionary) and ``kb_synonyms`` start with the platform's defaults
 (``kefu.kb.defaults``). ``kb_bot_sessions`` / ``kb_bot_turns``: the self-service bot's conversations.
 
@@ -127,11 +127,14 @@ def upgrade() -> None:
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.Column('tf', sa.Integer(), nullable=False),
     sa.Column('length', sa.Integer(), nullable=False),
+    sa.Column('impact', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['kb_articles.id'], name=op.f('fk_kb_postings_article_id_kb_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('term', 'article_id', name=op.f('pk_kb_postings'))
     )
     with op.batch_alter_table('kb_postings', schema=None) as batch_op:
         batch_op.create_index('ix_kb_postings_article', ['article_id'], unique=False)
+        batch_op.create_index('ix_kb_postings_champions', ['term', 'impact', 'article_id', 'tf', 'length'],
+                              unique=False)
 
     op.create_table('kb_bot_sessions',
     sa.Column('id', sa.Integer(), nullable=False),

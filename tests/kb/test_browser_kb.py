@@ -1,0 +1,66 @@
+"""In Debian's Chromium (the set-up of ``tests/web/test_browser``): an agent sees suggested articles on the
+ticket page; a customer searches the help center and marks an article useful."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from web.test_browser import browser, live, sign_in  # noqa: F401  (module fixtures: a server and a browser)
+
+from kefu.accounts.models import User
+from kefu.core.context import Actor
+from kefu.core.db import session_scope
+from kefu.tickets import service as tickets
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def kb_loaded(live):  # noqa: F811
+    from kefu.kb import demo
+
+    with session_scope(live.factory) as session:
+        demo.load(session, now=datetime.now(UTC))
+    return live
+
+
+def _ticket(live) -> int:  # noqa: F811
+    from sqlalchemy import select
+
+    with session_scope(live.factory) as session:
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        actor = Actor(user_id=agent.id, username=agent.username, role=agent.role, team_id=agent.team_id,
+                      now=datetime.now(UTC), display_name=agent.display_name)
+        return tickets.create_ticket(session, actor=actor, data={
+            "subject": "顾客反映外卖少送了一份米饭", "description": "要求退还米饭的钱",
+            "customer_id": live.ids["zhang"]}).id
+
+
+def test_agent_sees_suggestions_on_the_ticket_page(browser, kb_loaded):  # noqa: F811
+    ticket_id = _ticket(kb_loaded)
+    page, watch = sign_in(browser, kb_loaded, "agent")
+    page.goto(f"{kb_loaded.base}/tickets/{ticket_id}")
+    first = page.locator("#kb-suggestions li a").first
+    expect(first).to_have_text("外卖少送、漏送餐品怎么处理")
+    expect(page.locator("#kb-suggestions mark").first).to_be_visible()
+    watch.assert_clean()
+    page.context.close()
+
+
+def test_customer_searches_the_help_center(browser, kb_loaded):  # noqa: F811
+    page = browser.new_page()
+    page.goto(f"{kb_loaded.base}/help")
+    page.fill("input[name=q]", "推款几天到帐")
+    with page.expect_navigation():
+        page.click("form[role=search] button[type=submit]")
+    expect(page.locator("#help-results")).to_contain_text("退款多久到账")
+    expect(page.locator("#help-results")).not_to_contain_text("【内部】")
+    with page.expect_navigation():
+        page.click("#help-results a >> nth=0")
+    with page.expect_navigation():
+        page.click("#help-feedback button[value='1']")
+    expect(page.locator("#help-feedback")).to_contain_text("感谢您的反馈")
+    page.context.close()
