@@ -89,3 +89,14 @@ def test_the_second_failed_answer_hands_over():
     assert bot.after_feedback(helpful=False, failures=0).action == "retry"
     assert bot.after_feedback(helpful=False, failures=1) == bot.Decision("handoff", reason="failed_twice")
     assert bot.after_feedback(helpful=True, failures=1).action == "resolved"
+
+
+def test_markdown_renders_structure_and_never_raw_html():
+    from kefu.kb.markdown import render
+
+    out = render("## 申请步骤\n1. 打开**App**\n2. 点击[订单](/orders)\n\n<script>alert(1)</script>"
+                 "\n[x](javascript:alert(1))")
+    assert "<h3>申请步骤</h3>" in out and "<ol><li>打开<strong>App</strong></li>" in out
+    assert '<a href="/orders" rel="noopener">订单</a>' in out
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert 'href="javascript' not in out  # only http(s) and site links become links
