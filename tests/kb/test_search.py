@@ -99,3 +99,14 @@ def test_the_ranking_sql_is_bm25(db, kb):
     assert [h.id for h in hits] == [aid for aid, _ in best]
     assert [h.score for h in hits] == [round(s, 6) for _, s in best]
     assert hits[0].id == kb["delivery_late"]
+
+
+def test_champion_lists_cut_on_a_large_base_still_rank_exactly(db, kb, monkeypatch):
+    """With lists cut short (as on a base of 100,000 articles), the candidates are scored exactly: the scores
+    are the full BM25 ones and the best article stays first."""
+    full = search.search(db, "红包怎么用不了", limit=3)
+    monkeypatch.setattr(search, "CHAMPIONS", 4)
+    cut = search.search(db, "红包怎么用不了", limit=3)
+    assert cut[0].id == full[0].id == kb["hongbao_use"]
+    assert [h.score for h in cut if h.id in {f.id for f in full}] == [h.score for h in full if h.id in
+                                                                      {c.id for c in cut}]

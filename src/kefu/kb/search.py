@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Float, case, cast, func, literal, or_, select
+from sqlalchemy import Float, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from kefu.kb import lexicon, ranking, segment
@@ -75,13 +75,16 @@ def prepare(session: Session, text: str) -> Query | None:
 
 
 def _champions(session: Session, query: Query) -> dict[str, list[tuple[int, int, int]]]:
-    """Each term's best ``CHAMPIONS`` postings (article, tf, length), by impact: the whole list for a term in
-    fewer articles."""
-    out = {}
+    """Each term's best ``CHAMPIONS`` postings (article, tf, length), by impact (the whole list for a term in
+    fewer articles), all terms in one statement."""
+    parts = []
     for term in query.weights:
-        stmt = (select(Posting.article_id, Posting.tf, Posting.length).where(Posting.term == term)
-                .order_by(Posting.impact.desc(), Posting.article_id.desc()).limit(CHAMPIONS))
-        out[term] = session.connection().execute(stmt).all()
+        inner = (select(Posting.term, Posting.article_id, Posting.tf, Posting.length).where(Posting.term == term)
+                 .order_by(Posting.impact.desc(), Posting.article_id.desc()).limit(CHAMPIONS).subquery())
+        parts.append(select(inner))
+    out: dict[str, list[tuple[int, int, int]]] = {t: [] for t in query.weights}
+    for term, aid, tf, length in session.connection().execute(union_all(*parts)):
+        out[term].append((aid, tf, length))
     return out
 
 
