@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from web.test_browser import browser, live, sign_in  # noqa: F401  (module fixtures: a server and a browser)
 
 from kefu.accounts.models import User
 from kefu.core.context import Actor
 from kefu.core.db import session_scope
 from kefu.tickets import service as tickets
+from web.test_browser import browser, live, sign_in  # noqa: F401  (module fixtures: a server and a browser)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -23,6 +23,9 @@ def test_full_width_and_case_are_folded():
 def test_synonyms_expand_with_a_lower_weight():
     weights = ranking.expand(["退钱"], {"退钱": [["退款"], ["退费"]]})
     assert weights == {"退钱": 1.0, "退款": ranking.SYNONYM_WEIGHT, "退费": ranking.SYNONYM_WEIGHT}
+    # the articles use 红包 themselves: its synonyms only hint
+    weights = ranking.expand(["红包", "优惠券"], {"红包": [["优惠券"], ["神券"]]}, known={"红包"}.__contains__)
+    assert weights == {"红包": 1.0, "优惠券": 1.0, "神券": ranking.KNOWN_SYNONYM_WEIGHT}
 
 
 def test_a_typo_finds_the_known_word():

@@ -14,14 +14,15 @@ import html
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 3
 TAG_WEIGHT = 2
 BODY_WEIGHT = 1
-SYNONYM_WEIGHT = 0.9
+SYNONYM_WEIGHT = 0.9  # a synonym of a word the articles do not use (退钱 → 退款)
+KNOWN_SYNONYM_WEIGHT = 0.4  # a synonym of a word they use too: a hint, not the question (红包 → 优惠券)
 TYPO_WEIGHT = 0.7
 
 
@@ -49,16 +50,19 @@ def impact(tf: float, dl: float, avgdl: float) -> float:
     return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
 
 
-def expand(terms: Iterable[str], synonyms: Mapping[str, list[list[str]]]) -> dict[str, float]:
-    """Query terms with their weights: each term 1.0, and the terms of its synonyms (退钱 → 退款) at
-    ``SYNONYM_WEIGHT`` unless the query has them itself."""
+def expand(terms: Iterable[str], synonyms: Mapping[str, list[list[str]]],
+           known: Callable[[str], bool] = lambda _t: False) -> dict[str, float]:
+    """Query terms with their weights: each term 1.0, and the terms of its synonyms at ``SYNONYM_WEIGHT``
+    (退钱 → 退款), or ``KNOWN_SYNONYM_WEIGHT`` when ``known(term)`` (the articles use the customer's own word),
+    unless the query has them itself."""
     weights: dict[str, float] = {}
     for term in terms:
         weights[term] = 1.0
     for term in list(weights):
+        weight = KNOWN_SYNONYM_WEIGHT if known(term) else SYNONYM_WEIGHT
         for alternative in synonyms.get(term, []):
             for alt in alternative:
-                weights.setdefault(alt, SYNONYM_WEIGHT)
+                weights[alt] = max(weights.get(alt, 0.0), weight)
     return weights
 
 

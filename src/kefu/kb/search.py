@@ -53,11 +53,12 @@ def prepare(session: Session, text: str) -> Query | None:
     """The weighted terms of a query and their IDFs; None when nothing in it is known to the index."""
     lex = lexicon.current(session)
     own = list(dict.fromkeys(segment.terms(text)))[:MAX_QUERY_TERMS]
-    weights = ranking.expand(own, lex.synonyms)
     stats = session.execute(select(IndexStats.docs, IndexStats.total_length)).first()
-    if not weights or stats is None or stats.docs <= 0:
+    if not own or stats is None or stats.docs <= 0:
         return None
-    dfs = dict(session.execute(select(Term.term, Term.df).where(Term.term.in_(list(weights)), Term.df > 0)).all())
+    wanted = set(own) | {a for t in own for alt in lex.synonyms.get(t, []) for a in alt}
+    dfs = dict(session.execute(select(Term.term, Term.df).where(Term.term.in_(list(wanted)), Term.df > 0)).all())
+    weights = ranking.expand(own, lex.synonyms, known=dfs.__contains__)
     corrected: dict[str, str] = {}
     for term in own:
         if term not in dfs and not any(a in dfs for alt in lex.synonyms.get(term, []) for a in alt):
