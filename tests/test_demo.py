@@ -233,3 +233,18 @@ def test_contact_history_from_the_simulator(demo):
         t = tickets[r.ticket_id]
         assert r.channel == t.channel and r.customer_id == t.customer_id and r.category_id == t.category_id
         assert timedelta(0) <= t.created_at - r.offered_at <= timedelta(hours=2)
+
+
+def test_knowledge_base_is_published_and_searchable(demo):
+    from kefu.kb import search
+    from kefu.kb.demo_articles import ARTICLES
+    from kefu.kb.models import Article, ArticleVersion
+
+    _, summary, session = demo
+    assert summary["kb_articles"] == len(ARTICLES)
+    published = session.scalars(select(Article).where(Article.status == "published")).all()
+    assert len(published) == len(ARTICLES)
+    lead = session.scalar(select(User).where(User.role == "team_lead").order_by(User.id).limit(1))
+    assert {a.created_by_id for a in published} == {lead.id}
+    assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 3 * len(ARTICLES)
+    assert search.search(session, "外卖超时了怎么赔")[0].title.startswith("外卖配送超时了怎么办")
