@@ -103,3 +103,16 @@ def test_markdown_renders_structure_and_never_raw_html():
     assert '<a href="/orders" rel="noopener">订单</a>' in out
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert 'href="javascript' not in out  # only http(s) and site links become links
+
+
+def test_a_word_taken_out_of_the_dictionary_is_forgotten_and_jiebas_own_words_stay():
+    from kefu.kb import lexicon
+
+    try:
+        segment.set_words(["糖醋小排王", "红包"])
+        assert "糖醋小排王" in segment.terms("糖醋小排王")
+        segment.set_words([])
+        assert "糖醋小排王" not in segment.terms("糖醋小排王")
+        assert "红包" in segment.terms("红包用不了")  # in jieba's own dictionary before we added it
+    finally:
+        lexicon.forget()  # the next search loads the store's dictionary again

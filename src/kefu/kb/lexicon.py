@@ -55,8 +55,13 @@ def current(session: Session) -> Lexicon:
     if lex.key == key:
         return lex
     with _LOCK:
-        segment.add_words(list(words) + [w for g in groups for w in g])
+        segment.set_words(list(words) + [w for g in groups for w in g])
         known = {segment.normalize(w) for w in words} | {segment.normalize(w) for g in groups for w in g}
         lex = Lexicon(key=key, synonyms=_synonym_map([list(g) for g in groups]), words=frozenset(known))
         _CURRENT[0] = lex
     return lex
+
+
+def forget() -> None:
+    """Reload from the store at the next search (the segmenter's words were changed by hand)."""
+    _CURRENT[0] = Lexicon()

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]|[0-9a-z]")
 _LOCK = threading.Lock()
-_STATE: dict = {"tokenizer": None, "words": set()}
+_STATE: dict = {"tokenizer": None, "words": set(), "before": {}}  # before: a word's frequency before we added it
 
 # words that carry no meaning for retrieval in customers' questions (语气词, 代词, 疑问词 …)
 STOP_WORDS = frozenset(
@@ -40,7 +40,7 @@ def _tokenizer():
                 tk = jieba.Tokenizer()
                 tk.initialize()
                 for word in _STATE["words"]:
-                    tk.add_word(word, freq=None)
+                    _add(tk, word)
                 _STATE["tokenizer"] = tk
     return _STATE["tokenizer"]
 
@@ -50,6 +50,19 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
+def _add(tk, word: str) -> None:
+    _STATE["before"].setdefault(word, tk.FREQ.get(word) or None)
+    tk.add_word(word, freq=None)
+
+
+def _remove(tk, word: str) -> None:
+    before = _STATE["before"].pop(word, None)
+    if before:
+        tk.add_word(word, freq=before)  # a word of jieba's own dictionary keeps its own frequency
+    else:
+        tk.del_word(word)
+
+
 def add_words(words: Iterable[str]) -> int:
     """Teach the segmenter words it must keep whole (the user dictionary); returns how many were new."""
     new = {normalize(w).strip() for w in words} - _STATE["words"] - {""}
@@ -57,8 +70,20 @@ def add_words(words: Iterable[str]) -> int:
         _STATE["words"] |= new
         if _STATE["tokenizer"] is not None:
             for word in new:
-                _STATE["tokenizer"].add_word(word, freq=None)
+                _add(_STATE["tokenizer"], word)
     return len(new)
+
+
+def set_words(words: Iterable[str]) -> None:
+    """The user dictionary is exactly ``words``: new ones added, words no longer in it forgotten."""
+    wanted = {normalize(w).strip() for w in words} - {""}
+    add_words(wanted)
+    with _LOCK:
+        gone = _STATE["words"] - wanted
+        _STATE["words"] -= gone
+        if _STATE["tokenizer"] is not None:
+            for word in gone:
+                _remove(_STATE["tokenizer"], word)
 
 
 def known_words() -> frozenset[str]:
