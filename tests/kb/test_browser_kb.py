@@ -64,3 +64,31 @@ def test_customer_searches_the_help_center(browser, kb_loaded):  # noqa: F811
         page.click("#help-feedback button[value='1']")
     expect(page.locator("#help-feedback")).to_contain_text("感谢您的反馈")
     page.context.close()
+
+
+def test_agent_writes_with_a_live_preview_and_a_lead_publishes(browser, kb_loaded):  # noqa: F811
+    page, watch = sign_in(browser, kb_loaded, "agent")
+    page.goto(f"{kb_loaded.base}/kb/new")
+    page.fill("input[name=title]", "骑手App如何申请转单")
+    page.fill("input[name=tags]", "骑手,转单")
+    page.locator("#kb-body").press_sequentially("## 步骤\n1. 打开**订单**页")
+    expect(page.locator("#kb-preview strong")).to_have_text("订单")  # rendered as the agent types
+    with page.expect_navigation():
+        page.click(".kb-form button[type=submit]")
+    expect(page.locator("#kb-status")).to_have_text("草稿")
+    with page.expect_navigation():
+        page.click("#kb-workflow button:has-text('提交审核')")
+    expect(page.locator("#kb-status")).to_have_text("待审核")
+    url = page.url
+    watch.assert_clean()
+    page.context.close()
+    lead, lead_watch = sign_in(browser, kb_loaded, "lead")
+    lead.goto(url)
+    with lead.expect_navigation():
+        lead.click("#kb-workflow button:has-text('发布')")
+    expect(lead.locator("#kb-status")).to_have_text("已发布")
+    expect(lead.locator("#kb-versions li")).to_have_count(3)
+    lead.goto(f"{kb_loaded.base}/kb?q=骑手怎么转单")
+    expect(lead.locator("#kb-results h3 a").first).to_have_text("骑手App如何申请转单")
+    lead_watch.assert_clean()
+    lead.context.close()
