@@ -20,10 +20,13 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def kb_loaded(live):  # noqa: F811
+    from kefu.chat.models import ChatQueue
     from kefu.kb import demo
 
     with session_scope(live.factory) as session:
         demo.load(session, now=datetime.now(UTC))
+        session.add(ChatQueue(code="kb_help", name="帮助中心在线", concurrency=3, is_active=True,
+                              created_at=datetime.now(UTC)))
     return live
 
 
@@ -92,3 +95,25 @@ def test_agent_writes_with_a_live_preview_and_a_lead_publishes(browser, kb_loade
     expect(lead.locator("#kb-results h3 a").first).to_have_text("骑手App如何申请转单")
     lead_watch.assert_clean()
     lead.context.close()
+
+
+def test_customer_asks_the_bot_then_reaches_the_queue(browser, kb_loaded):  # noqa: F811
+    from sqlalchemy import select
+
+    from kefu.chat.models import Chat, ChatMessage
+
+    page = browser.new_page()
+    page.goto(f"{kb_loaded.base}/help")
+    page.fill("#bot-form input[name=text]", "红包怎么用不了")
+    page.click("#bot-form button[type=submit]")
+    expect(page.locator("#bot-log a.bot-article").first).to_have_text("红包怎么使用?为什么红包用不了")
+    page.fill("#bot-form input[name=text]", "转人工")
+    page.click("#bot-form button[type=submit]")
+    expect(page.locator("#bot-log")).to_contain_text("您已进入人工客服排队")
+    chat_id = int(page.locator("#bot").get_attribute("data-chat"))
+    with session_scope(kb_loaded.factory) as session:
+        assert session.get(Chat, chat_id).status == "waiting"
+        transcript = session.scalar(select(ChatMessage.body).where(ChatMessage.chat_id == chat_id,
+                                                                  ChatMessage.kind == "bot_transcript"))
+    assert "顾客:红包怎么用不了" in transcript and "顾客:转人工" in transcript
+    page.context.close()

@@ -479,6 +479,10 @@ _S: dict[str, tuple[str, str]] = {
     "help.yes": ("有用", "Yes"),
     "help.no": ("没用", "No"),
     "help.thanks": ("感谢您的反馈!", "Thank you for your feedback!"),
+    "bot.title": ("智能客服", "Ask our assistant"),
+    "bot.placeholder": ("请描述您的问题,发送「转人工」联系人工客服", "Describe your problem; send 转人工 for a person"),
+    "bot.send": ("发送", "Send"),
+    "bot.queued": ("您已进入人工客服排队,请稍候。", "You are in the queue for a person; please wait."),
 }
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}

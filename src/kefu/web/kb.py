@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
+from sqlalchemy import select
 
+from kefu.chat.models import ChatQueue
 from kefu.core.deps import ClockDep, Principal, SessionDep
 from kefu.core.errors import DomainError
 from kefu.core.roles import Perm
@@ -120,8 +122,10 @@ def help_center(request: Request, session: SessionDep, q: Annotated[str, Query(m
     popular = [] if hits is not None else [a for a in service.list_articles(session, status="published",
                                                                             limit=200)[0]
                                            if not a.internal_only][:12]
+    queue = session.scalar(select(ChatQueue.code).where(ChatQueue.is_active.is_(True)).order_by(ChatQueue.id)
+                           .limit(1))  # where the bot hands over; no chat queue, no bot
     return render(request, "kb/help.html", None, q=q, hits=hits, popular=popular, platform=platform,
-                  platforms=PLATFORMS, labels=PLATFORM_LABELS, snippet=Markup)
+                  platforms=PLATFORMS, labels=PLATFORM_LABELS, snippet=Markup, queue=queue)
 
 
 @router.get("/help/articles/{article_id}", response_class=HTMLResponse)
