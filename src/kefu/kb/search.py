@@ -129,7 +129,7 @@ def _ranked(session: Session, query: Query, *, limit: int, audience: str, platfo
     excluded = set(exclude)
     ids = [a for a in partial if a in allowed and a not in excluded]
     optimistic = {a: partial[a] + rest - covered.get(a, 0.0) for a in ids} if rest else partial
-    best = sorted(ids, key=lambda a: (-optimistic[a], a))[:max(limit * 4, 20)]
+    best = sorted(ids, key=lambda a: (-optimistic[a], a))[:max(limit * 2, 10)]
     exact = _exact(session, query, best) if rest else {a: partial[a] for a in best}
     rows = sorted(((a, round(s, SCORE_DIGITS)) for a, s in exact.items()), key=lambda r: (-r[1], r[0]))
     return rows[:limit]
