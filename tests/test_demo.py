@@ -257,3 +257,16 @@ def test_the_demo_has_chat_queues_and_finished_rated_chats(demo):
     assert session.scalar(select(func.count()).select_from(ContactViolation)
                           .where(ContactViolation.rule == "forbidden_wording")) == 1  # 提交, kept for QA
     assert set(session.scalars(select(AgentPresence.status))) == {"offline"}
+def test_knowledge_base_is_published_and_searchable(demo):
+    from kefu.kb import search
+    from kefu.kb.demo_articles import ARTICLES
+    from kefu.kb.models import Article, ArticleVersion
+
+    _, summary, session = demo
+    assert summary["kb_articles"] == len(ARTICLES)
+    published = session.scalars(select(Article).where(Article.status == "published")).all()
+    assert len(published) == len(ARTICLES)
+    lead = session.scalar(select(User).where(User.role == "team_lead").order_by(User.id).limit(1))
+    assert {a.created_by_id for a in published} == {lead.id}
+    assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 3 * len(ARTICLES)
+    assert search.search(session, "外卖超时了怎么赔")[0].title.startswith("外卖配送超时了怎么办")

@@ -13,6 +13,7 @@ from kefu.compliance import api as compliance
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
 from kefu.customers import api as customers
+from kefu.kb import api as kb
 from kefu.notifications import api as notifications
 from kefu.reports import api as reports
 from kefu.satisfaction import api as satisfaction
@@ -44,3 +45,6 @@ router.include_router(satisfaction.router)
 router.include_router(chat_api.router)
 router.include_router(chat_api.admin)  # /chat-queues: hours, concurrency, timings, skill and team of each queue
 router.include_router(chat_api.qa)  # /contacts/{id}/violations: the etiquette warnings kept for QA
+router.include_router(kb.router)  # the knowledge base (kefu.kb): articles, search, suggestions, dictionary
+for r in (kb.public, kb.bot):  # the help center and the self-service bot: anyone, like the chat widget
+    router.include_router(r)

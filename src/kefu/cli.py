@@ -13,6 +13,7 @@ from kefu.alerts.cli import alerts_app
 from kefu.channels.email.cli import mail_app
 from kefu.compliance.cli import compliance_app
 from kefu.core.settings import get_settings
+from kefu.kb.cli import kb_app
 from kefu.reports.cli import report_app
 from kefu.simulate.command import simulate
 from kefu.wfm.cli import wfm_app
@@ -30,6 +31,7 @@ app.add_typer(compliance_app, name="compliance")
 app.add_typer(wfm_app, name="wfm")  # 预测排班: Erlang staffing, scheduling (kefu.wfm)
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
+app.add_typer(kb_app, name="kb")  # the knowledge base (kefu.kb)
 console = Console()
 err = Console(stderr=True)
 

@@ -879,3 +879,127 @@ def test_read_only_roles_never_write():
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
     assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]
+
+
+# -- the knowledge base (kefu.kb) ---------------------------------------------------------------------------------
+def _kb_article(c: Ctx, status: str = "draft", internal: bool = False) -> int:
+    from kefu.kb import service as kb
+
+    a = kb.create_article(c.db, actor=c.actor("agent"), data={
+        "title": f"红包怎么使用{_n()}", "body": "下单结算时系统会自动选择最优红包。", "tags": ["红包"],
+        "internal_only": internal})
+    if status in ("review", "published"):
+        kb.transition(c.db, actor=c.actor("agent"), article=a, action="submit")
+    if status == "published":
+        kb.transition(c.db, actor=c.actor("supervisor"), article=a, action="publish")
+    c.db.commit()
+    return a.id
+
+
+def _kb_queue(c: Ctx) -> str:
+    from kefu.chat.models import ChatQueue
+
+    if c.db.scalar(select(ChatQueue.id).where(ChatQueue.code == "kb_authz")) is None:
+        c.db.add(ChatQueue(code="kb_authz", name="外卖在线", concurrency=3, is_active=True, created_at=c.clock.now()))
+        c.db.commit()
+    return "kb_authz"
+
+
+def _kb_bot(c: Ctx) -> str:
+    from kefu.kb import botservice
+
+    reply = botservice.start(c.db, now=c.clock.now(), queue_code=_kb_queue(c))
+    c.db.commit()
+    return reply.session.token
+
+
+def _kb_offered(c: Ctx) -> tuple[str, int]:
+    from kefu.kb import botservice
+
+    token = _kb_bot(c)
+    bs = botservice.by_token(c.db, token)
+    bs.last_article_ids = [_kb_article(c, "published")]
+    c.db.commit()
+    return token, bs.last_article_ids[0]
+
+
+def _kb_word(c: Ctx) -> int:
+    from kefu.kb import lexicon_admin
+
+    w = lexicon_admin.add_word(c.db, actor=c.actor("admin"), word=f"测试商户{_n()}号店", kind="merchant")
+    c.db.commit()
+    return w.id
+
+
+def _kb_group(c: Ctx) -> int:
+    from kefu.kb import lexicon_admin
+
+    g = lexicon_admin.add_synonyms(c.db, actor=c.actor("admin"), words=[f"催{_n()}单", "催单"])
+    c.db.commit()
+    return g.id
+
+
+def _kb_bot_feedback(c: Ctx) -> Req:
+    token, article_id = _kb_offered(c)
+    return Req("POST", f"{API}/kb/bot/{token}/feedback", {"json": {"article_id": article_id, "helpful": True}})
+
+
+ENDPOINTS += [
+    E("GET", "/kb/articles", Perm.kb_read, lambda c: (_kb_article(c), Req("GET", f"{API}/kb/articles"))[1]),
+    E("POST", "/kb/articles", Perm.kb_write,
+      lambda c: Req("POST", f"{API}/kb/articles", {"json": {"title": "发票怎么开", "body": "订单完成后点击开发票。"}}),
+      ok=201),
+    E("GET", "/kb/articles/{article_id}", Perm.kb_read, lambda c: Req("GET", f"{API}/kb/articles/{_kb_article(c)}")),
+    E("PATCH", "/kb/articles/{article_id}", Perm.kb_write,
+      lambda c: Req("PATCH", f"{API}/kb/articles/{_kb_article(c)}", {"json": {"tags": ["红包", "满减"]}})),
+    E("POST", "/kb/articles/{article_id}/submit", Perm.kb_write,
+      lambda c: Req("POST", f"{API}/kb/articles/{_kb_article(c)}/submit", {"json": {}})),
+    E("POST", "/kb/articles/{article_id}/review", Perm.kb_publish,
+      lambda c: Req("POST", f"{API}/kb/articles/{_kb_article(c, 'review')}/review", {"json": {"action": "publish"}})),
+    E("GET", "/kb/articles/{article_id}/versions", Perm.kb_read,
+      lambda c: Req("GET", f"{API}/kb/articles/{_kb_article(c, 'published')}/versions")),
+    E("POST", "/kb/articles/{article_id}/feedback", Perm.kb_read,
+      lambda c: Req("POST", f"{API}/kb/articles/{_kb_article(c, 'published')}/feedback", {"json": {"helpful": True}})),
+    E("GET", "/kb/search", Perm.kb_read,
+      lambda c: (_kb_article(c, "published"), Req("GET", f"{API}/kb/search", {"params": {"q": "红包用不了"}}))[1]),
+    E("POST", "/kb/suggestions", Perm.kb_read,
+      lambda c: Req("POST", f"{API}/kb/suggestions", {"json": {"ticket_id": _t(c)}})),
+    E("GET", "/kb/words", Perm.kb_read, lambda c: Req("GET", f"{API}/kb/words")),
+    E("POST", "/kb/words", Perm.kb_publish,
+      lambda c: Req("POST", f"{API}/kb/words", {"json": {"word": f"老街烧烤{_n()}店", "kind": "merchant"}}), ok=201),
+    E("DELETE", "/kb/words/{word_id}", Perm.kb_publish,
+      lambda c: Req("DELETE", f"{API}/kb/words/{_kb_word(c)}"), ok=204),
+    E("GET", "/kb/synonyms", Perm.kb_read, lambda c: Req("GET", f"{API}/kb/synonyms")),
+    E("POST", "/kb/synonyms", Perm.kb_publish,
+      lambda c: Req("POST", f"{API}/kb/synonyms", {"json": {"words": [f"送{_n()}慢", "配送超时"]}}), ok=201),
+    E("DELETE", "/kb/synonyms/{group_id}", Perm.kb_publish,
+      lambda c: Req("DELETE", f"{API}/kb/synonyms/{_kb_group(c)}"), ok=204),
+    E("GET", "/kb/metrics/deflection", Perm.kb_metrics_read, lambda c: Req("GET", f"{API}/kb/metrics/deflection")),
+    # the help center and the bot are the customers': anyone may call them, and they never show internal articles
+    E("GET", "/kb/public/search", PUBLIC,
+      lambda c: (_kb_article(c, "published"), Req("GET", f"{API}/kb/public/search", {"params": {"q": "红包"}}))[1]),
+    E("GET", "/kb/public/articles/{article_id}", PUBLIC,
+      lambda c: Req("GET", f"{API}/kb/public/articles/{_kb_article(c, 'published')}")),
+    E("POST", "/kb/public/articles/{article_id}/feedback", PUBLIC,
+      lambda c: Req("POST", f"{API}/kb/public/articles/{_kb_article(c, 'published')}/feedback",
+                    {"json": {"helpful": False}})),
+    E("POST", "/kb/bot", PUBLIC, lambda c: Req("POST", f"{API}/kb/bot", {"json": {"queue": _kb_queue(c)}}), ok=201),
+    E("GET", "/kb/bot/{token}/turns", PUBLIC, lambda c: Req("GET", f"{API}/kb/bot/{_kb_bot(c)}/turns")),
+    E("POST", "/kb/bot/{token}/messages", PUBLIC,
+      lambda c: Req("POST", f"{API}/kb/bot/{_kb_bot(c)}/messages", {"json": {"text": "红包怎么用不了"}})),
+    E("POST", "/kb/bot/{token}/feedback", PUBLIC, _kb_bot_feedback),
+    E("POST", "/kb/bot/{token}/handoff", PUBLIC,
+      lambda c: Req("POST", f"{API}/kb/bot/{_kb_bot(c)}/handoff", {"json": {"name": "访客"}})),
+    E("POST", "/kb/bot/{token}/end", PUBLIC, lambda c: Req("POST", f"{API}/kb/bot/{_kb_bot(c)}/end")),
+]
+KB_EXPECTED = {
+    # SPEC M9: agents write down what they learn (drafts); leads, supervisors and admins publish to customers
+    Perm.kb_write: {"agent", "team_lead", "complaint_specialist", "supervisor", "admin"},
+    Perm.kb_publish: {"team_lead", "supervisor", "admin"},
+    Perm.kb_metrics_read: {"team_lead", "supervisor", "analyst", "admin"},
+}
+
+
+@pytest.mark.parametrize("perm", list(KB_EXPECTED), ids=str)
+def test_kb_permissions_keep_the_spec(perm):
+    assert set(PERMISSIONS[perm]) == KB_EXPECTED[perm]

@@ -175,6 +175,30 @@ def _wfm_history(db, clock) -> str:
     return queue
 
 
+
+def _kb_draft(world, db, clock) -> int:
+    from kefu.kb import service as kb
+
+    a = kb.create_article(db, actor=_actor(world, clock), data={"title": f"红包使用说明{_seq()}", "body": "满减门槛"})
+    db.commit()
+    return a.id
+
+
+# the knowledge base's staff pages (kefu.web.kb); the help center (/help) is anyone's, like /api/v1/kb/public
+PAGES += [
+    Page("GET", "/kb", ("GET", "/kb/articles"), lambda w, db, c: ("/kb", None)),
+    Page("GET", "/kb/{article_id}", ("GET", "/kb/articles/{article_id}"),
+         lambda w, db, c: (f"/kb/{_kb_draft(w, db, c)}", None)),
+    Page("GET", "/kb/new", ("POST", "/kb/articles"), lambda w, db, c: ("/kb/new", None)),
+    Page("POST", "/kb/save", ("POST", "/kb/articles"),
+         lambda w, db, c: ("/kb/save", {"title": "发票怎么开", "body": "订单完成后点击**开发票**。", "tags": "发票"}),
+         ok=303),
+    Page("POST", "/kb/{article_id}/action", ("POST", "/kb/articles/{article_id}/submit"),
+         lambda w, db, c: (f"/kb/{_kb_draft(w, db, c)}/action", {"action": "submit"}), ok=303),
+    Page("GET", "/kb-suggestions", ("POST", "/kb/suggestions"),
+         lambda w, db, c: (f"/kb-suggestions?ticket_id={_ticket(w, db, c)}", None)),
+]
+
 def test_the_new_page_routes_are_all_in_this_matrix(app):
     paths = {r.path for r in iter_route_contexts(app.routes)}
     assert {p.path for p in PAGES} <= paths

@@ -12,6 +12,7 @@ from kefu.contacts import events as _contact_events  # noqa: F401  (its after_fl
 from kefu.contacts import models as _contacts  # noqa: F401
 from kefu.core.db import Base
 from kefu.customers import models as _customers  # noqa: F401
+from kefu.kb import models as _kb  # noqa: F401
 from kefu.notifications import models as _notifications  # noqa: F401
 from kefu.scripts import models as _scripts  # noqa: F401
 from kefu.sla import models as _sla  # noqa: F401

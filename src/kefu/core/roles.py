@@ -74,6 +74,10 @@ class Perm(StrEnum):
     chat_serve = "chat.serve"  # take online chats on a seat (the agent workspace) and see the chat's customer
     chat_observe = "chat.observe"  # see every open chat and follow any of them, read-only (team leads and up)
     chat_queues = "chat.queues"  # edit the chat queues: hours, concurrency, idle times, skill, team
+    kb_read = "kb.read"  # the knowledge base (知识库), internal-only articles too; search and suggestions
+    kb_write = "kb.write"  # write and edit draft articles, submit them for review
+    kb_publish = "kb.publish"  # review: publish, reject, archive; edit published articles, dictionary, synonyms
+    kb_metrics_read = "kb.metrics.read"  # self-service deflection and article feedback figures
 
 
 R = Role
@@ -129,6 +133,12 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.chat_serve: frozenset(_FRONT),
     Perm.chat_observe: frozenset({R.team_lead, R.supervisor, R.admin}),
     Perm.chat_queues: frozenset({R.admin}),
+    # everyone on staff reads the knowledge base; agents who know an app version write it down (drafts),
+    # team leads, supervisors and admins review and publish what customers and the bot will read
+    Perm.kb_read: frozenset(_ALL),
+    Perm.kb_write: frozenset(_FRONT - {R.trainee}),
+    Perm.kb_publish: frozenset({R.team_lead, R.supervisor, R.admin}),
+    Perm.kb_metrics_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.admin}),
 }
 
 

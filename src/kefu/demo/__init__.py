@@ -87,6 +87,7 @@ def build_demo(
             plans = [p for p in plans if p.steps]
             Simulation(session, center, now).run(plans, console)
             center.counts["contacts"] = add_contacts(session, center, days=days, now=now, tz=tz, seed=seed)
+            center.counts["kb_articles"] = _knowledge_base(session, now)
             session.commit()
             center.counts["chats"] = add_chats(session, center, now=now, rng=rng)  # queues and finished chats
             session.commit()
@@ -104,6 +105,20 @@ def build_demo(
         return summary
     finally:
         engine.dispose()
+
+
+def _knowledge_base(session: Session, now: datetime) -> int:
+    """The demo knowledge base (kefu.kb.demo_articles), written by a team lead and published by a supervisor."""
+    from kefu.accounts.models import User
+    from kefu.core.context import Actor
+    from kefu.kb import demo as kb_demo
+
+    def actor(role: str) -> Actor:
+        u = session.scalar(select(User).where(User.role == role).order_by(User.id).limit(1))
+        return Actor(user_id=u.id, username=u.username, role=u.role, team_id=u.team_id, now=now) if u \
+            else Actor.system(now)
+
+    return len(kb_demo.load(session, now=now, writer=actor("team_lead"), reviewer=actor("supervisor")))
 
 
 def _demo_present(session: Session) -> bool:

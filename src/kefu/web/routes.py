@@ -30,6 +30,7 @@ from kefu.web import (
     ticket_page,
     tickets,
 )
+from kefu.web import kb as kb_pages
 from kefu.web.errors import error_text
 from kefu.web.i18n import LANGUAGES, translate
 from kefu.web.pages import LANG_COOKIE, language, render
@@ -44,6 +45,7 @@ for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, co
 for _module in (reports, survey, chat_pages, chat_queues_admin):
     router.include_router(_module.router)
 router.include_router(planning.router)  # /wfm: the planning page
+router.include_router(kb_pages.router)  # /kb (staff), /kb-suggestions (ticket page panel), /help (customers)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 
 
