@@ -33,7 +33,7 @@ from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, insert,
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / ".work"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1/kefu_bench_contacts"
+PG_URL = os.environ.get("KEFU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/kefu_bench_contacts")
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
             "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍鹏红建飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳颖雪梅琳晨阳倩婷"
@@ -52,6 +52,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _create_database(url: str) -> None:
+    """The bench database, created on first use (through the server's ``postgres`` database)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 def fresh_database(backend: str) -> str:
     from kefu.core.db import make_engine
     from kefu.migrate import upgrade
@@ -64,6 +77,7 @@ def fresh_database(backend: str) -> str:
         url = f"sqlite:///{path}"
     else:
         url = PG_URL
+        _create_database(url)
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
