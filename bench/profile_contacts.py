@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import sys
 import time
@@ -41,10 +42,27 @@ def _time_phases(service) -> dict:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
         setattr(owner, name, timed)
 
-    for name in ("read_bulk", "_lookups", "_insert_customers", "_insert_contacts", "_existing", "store"):
+    for name in ("read_bulk", "_lookups", "_rows", "store"):
         if hasattr(service, name):
             wrap(service, name)
+    for name in ("insert_customers", "insert_contacts"):
+        wrap(service.writer, name)
     return spent
+
+
+def _backend_pid(engine) -> int | None:
+    """The PostgreSQL backend the pool's (single) connection talks to, to read its CPU time."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def _cpu_of(pid: int | None) -> float:
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def main() -> None:
@@ -74,7 +92,11 @@ def main() -> None:
     phases = _time_phases(service) if args.phases else None
     prof = cProfile.Profile() if args.profile else None
     times = []
+    cpu = time.process_time()
+    server_cpu = 0.0
     for body in bodies:
+        pid = _backend_pid(engine)
+        before = _cpu_of(pid)
         t = time.perf_counter()
         if prof:
             prof.enable()
@@ -84,10 +106,12 @@ def main() -> None:
         if prof:
             prof.disable()
         times.append(time.perf_counter() - t)
+        server_cpu += _cpu_of(pid) - before
         assert not result.errors, result.errors[:3]
-    total = sum(times)
+    total, cpu = sum(times), time.process_time() - cpu
     print(f"{args.backend}: {args.records:,} records, {total:.2f} s, {args.records / total:,.0f}/s; a batch "
-          + " ".join(f"{t * 1000:.0f}" for t in times) + " ms" + (f"; heard {sum(heard):,}" if args.listener else ""))
+          + " ".join(f"{t * 1000:.0f}" for t in times) + " ms" + f"; CPU a batch: this process {cpu * 1000 / len(bodies):.0f} ms"
+          + (f", the PostgreSQL backend {server_cpu * 1000 / len(bodies):.0f} ms" if pid else "") + (f"; heard {sum(heard):,}" if args.listener else ""))
     if phases is not None:
         print("  ms per batch: " + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
     if prof:
