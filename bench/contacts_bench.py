@@ -9,8 +9,9 @@ path for the same rows, in one run.
     batches (Chinese names, 50,000 callers, categories, agents, queues) built before the clock starts.
     Everything the API does counts: HTTP, JSON, checking each record, matching callers, the insert, commit.
 (b) ceiling: the rows kefu stored, read back as the driver hands them, written into a fresh copy of the
-    table (same columns, unique key and indexes; no foreign keys) by the driver alone, 10,000 rows per
-    commit: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+    table (same columns, unique key and indexes; like ``contacts`` since migration 0013, no foreign keys) by
+    the driver alone, 10,000 rows per commit: ``executemany`` on SQLite, binary ``COPY`` on PostgreSQL (the
+    faster of psycopg's two COPY formats, as kefu uses).
 Prints both rates and their ratio; writes bench/.work/contacts-<backend>.json.
 """
 
@@ -145,10 +146,16 @@ def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
     return out
 
 
-def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
+def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener: bool = False) -> dict:
     port = free_port()
     env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_WORKER_IN_SERVE": "false", "KEFU_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/kefu"), "serve", "--workers", "1", "--port", str(port)], env=env,
+    kefu = [str(ROOT / ".venv/bin/kefu")]
+    heard = WORK / "heard.txt"
+    if listener:
+        kefu = [str(ROOT / ".venv/bin/python"), str(HERE / "serve_listening.py")]
+        env["KEFU_BENCH_HEARD"] = str(heard)
+        heard.unlink(missing_ok=True)
+    proc = subprocess.Popen([*kefu, "serve", "--workers", "1", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -179,16 +186,20 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
         proc.terminate()
         proc.wait(timeout=30)
     assert created == expected, (created, expected)
+    if listener:  # the listener heard each new contact once
+        assert int(heard.read_text()) == expected, (heard.read_text(), expected)
     return {"seconds": seconds, "rate": expected / seconds, "created": created, "duplicates": duplicates,
             "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch)}
 
 
 def ceiling_run(url: str, backend: str, batch: int) -> dict:
     from kefu.contacts.models import Contact
+    from kefu.contacts.writer import binary_types
     from kefu.core.db import make_engine
 
     table = Contact.__table__
     columns = [c.name for c in table.columns if not c.primary_key]
+    types = binary_types(table, columns)
     md = MetaData()
     Table("contacts_ceiling", md, *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                     for c in table.columns),
@@ -210,7 +221,8 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
                 cur.executemany(f"INSERT INTO contacts_ceiling ({col_list}) VALUES ({', '.join('?' * len(columns))})",
                                 chunk)
             else:
-                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN") as copy:
+                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(types)
                     for row in chunk:
                         copy.write_row(row)
             raw.commit()
@@ -222,7 +234,7 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
         md.drop_all(engine)
         engine.dispose()
     return {"seconds": seconds, "rate": len(rows) / seconds, "rows": len(rows),
-            "method": "executemany" if backend == "sqlite" else "COPY"}
+            "method": "executemany" if backend == "sqlite" else "binary COPY"}
 
 
 def main() -> None:
@@ -231,6 +243,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--callers", type=int, default=50_000)
+    ap.add_argument("--listener", action="store_true",
+                    help="the server runs with a trivial contacts.events.on_new listener (bench/serve_listening.py)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     url = fresh_database(args.backend)
@@ -241,16 +255,18 @@ def main() -> None:
     load = os.getloadavg()
     print(f"{args.backend}: {args.records:,} records in {len(bodies)} bodies of ~{len(bodies[0]) / 1e6:.1f} MB; "
           f"nproc {os.cpu_count()}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    api = api_run(url, secret, bodies, args.records)
-    print(f"  API  POST /contacts/bulk  {api['rate']:>9,.0f} contacts/s  ({api['seconds']:.1f} s; a batch "
+    api = api_run(url, secret, bodies, args.records, args.listener)
+    name = "API  POST /contacts/bulk" + (" +listener" if args.listener else "")
+    print(f"  {name}  {api['rate']:>9,.0f} contacts/s  ({api['seconds']:.1f} s; a batch "
           f"{api['batch_seconds_min']:.2f}-{api['batch_seconds_max']:.2f} s)")
     ceiling = ceiling_run(url, args.backend, args.batch)
     print(f"  ceiling {ceiling['method']:<16} {ceiling['rate']:>9,.0f} rows/s      ({ceiling['seconds']:.1f} s)")
     ratio = api["rate"] / ceiling["rate"]
     load = os.getloadavg()
     print(f"  ratio API / ceiling: {ratio:.1%}   (load after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
-    out = WORK / f"contacts-{args.backend}.json"
+    out = WORK / f"contacts-{args.backend}{'-listener' if args.listener else ''}.json"
     out.write_text(json.dumps({"api": api, "ceiling": ceiling, "ratio": ratio, "records": args.records,
+                               "listener": args.listener,
                                "at": datetime.now(UTC).isoformat()}, indent=2))
 
 

@@ -109,9 +109,14 @@ def main() -> None:
         server_cpu += _cpu_of(pid) - before
         assert not result.errors, result.errors[:3]
     total, cpu = sum(times), time.process_time() - cpu
-    print(f"{args.backend}: {args.records:,} records, {total:.2f} s, {args.records / total:,.0f}/s; a batch "
-          + " ".join(f"{t * 1000:.0f}" for t in times) + " ms" + f"; CPU a batch: this process {cpu * 1000 / len(bodies):.0f} ms"
-          + (f", the PostgreSQL backend {server_cpu * 1000 / len(bodies):.0f} ms" if pid else "") + (f"; heard {sum(heard):,}" if args.listener else ""))
+    line = (f"{args.backend}: {args.records:,} records, {total:.2f} s, {args.records / total:,.0f}/s; a batch "
+            + " ".join(f"{t * 1000:.0f}" for t in times) + " ms")
+    line += f"; CPU a batch: this process {cpu * 1000 / len(bodies):.0f} ms"
+    if pid:
+        line += f", the PostgreSQL backend {server_cpu * 1000 / len(bodies):.0f} ms"
+    if args.listener:
+        line += f"; heard {sum(heard):,}"
+    print(line)
     if phases is not None:
         print("  ms per batch: " + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
     if prof:

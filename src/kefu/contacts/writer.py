@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from kefu.contacts import events
 from kefu.contacts.events import FACT_COLUMNS, ContactFact
 from kefu.contacts.models import Contact
+from kefu.customers.models import Customer
 
 CONTACT_COLUMNS = [c.name for c in Contact.__table__.columns if not c.primary_key]
 assert CONTACT_COLUMNS == ["channel", "external_id", "direction", "customer_id", "customer_role",
@@ -39,6 +40,24 @@ _FACT_AT = [CONTACT_COLUMNS.index(name) for name in FACT_COLUMNS[1:]]
 _TIMES_AT = [FACT_COLUMNS.index(name) for name in ("offered_at", "answered_at", "ended_at")]
 CUSTOMER_COLUMNS = ("id", "name", "role", "phone", "email", "wechat_openid", "created_at", "updated_at")
 _CUSTOMER_LIST = ", ".join(CUSTOMER_COLUMNS)
+
+# PostgreSQL: binary COPY (the driver packs ints and times in C instead of printing each as text), with the
+# columns' types (a varchar column takes text's binary form)
+_PG_TYPES = {"VARCHAR": "text", "INTEGER": "int4", "BIGINT": "int8", "SMALLINT": "int2",
+             "TIMESTAMP WITH TIME ZONE": "timestamptz"}
+
+
+def binary_types(table, names: Sequence[str]) -> list[str]:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    return [_PG_TYPES[table.c[name].type.compile(dialect=dialect).split("(")[0]] for name in names]
+
+
+_CONTACT_TYPES = binary_types(Contact.__table__, CONTACT_COLUMNS)
+_CONTACT_ID_TYPES = binary_types(Contact.__table__, ["id", *CONTACT_COLUMNS])
+_CUSTOMER_TYPES = binary_types(Customer.__table__, CUSTOMER_COLUMNS)
+_BINARY = "(FORMAT BINARY)"
 
 
 def _driver(session: Session):
@@ -66,7 +85,8 @@ def insert_customers(session: Session, new: list[dict], stored: Callable[[Any], 
     if _is_postgresql(session):
         with dbapi.cursor() as cur:
             ids = _next_ids(cur, "customers", len(new))
-            with cur.copy(f"COPY customers ({_CUSTOMER_LIST}) FROM STDIN") as copy:
+            with cur.copy(f"COPY customers ({_CUSTOMER_LIST}) FROM STDIN {_BINARY}") as copy:
+                copy.set_types(_CUSTOMER_TYPES)
                 for cid, row in zip(ids, new, strict=True):
                     copy.write_row((cid, row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"],
                                     now, now))
@@ -117,13 +137,15 @@ def _copy_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
         cur.execute("SAVEPOINT contacts_copy")
         try:
             if ids is None:
-                with cur.copy(f"COPY contacts ({_CONTACT_LIST}) FROM STDIN") as copy:
+                with cur.copy(f"COPY contacts ({_CONTACT_LIST}) FROM STDIN {_BINARY}") as copy:
+                    copy.set_types(_CONTACT_TYPES)
                     write = copy.write_row
                     for row in rows:
                         keep(row)
                         write(row)
             else:
-                with cur.copy(f"COPY contacts (id, {_CONTACT_LIST}) FROM STDIN") as copy:
+                with cur.copy(f"COPY contacts (id, {_CONTACT_LIST}) FROM STDIN {_BINARY}") as copy:
+                    copy.set_types(_CONTACT_ID_TYPES)
                     for cid, row in zip(ids, rows, strict=True):
                         keep(row)
                         copy.write_row((cid, *row))
@@ -152,7 +174,8 @@ def _insert_new_contacts(session: Session, cur, rows: Sequence[tuple]) -> int:
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS contacts_incoming ON COMMIT DELETE ROWS AS "
                 f"SELECT {_CONTACT_LIST} FROM contacts WITH NO DATA")
     cur.execute("TRUNCATE contacts_incoming")
-    with cur.copy(f"COPY contacts_incoming ({_CONTACT_LIST}) FROM STDIN") as copy:
+    with cur.copy(f"COPY contacts_incoming ({_CONTACT_LIST}) FROM STDIN {_BINARY}") as copy:
+        copy.set_types(_CONTACT_TYPES)
         for row in rows:
             copy.write_row(row)
     cur.execute(f"INSERT INTO contacts ({_CONTACT_LIST}) SELECT {_CONTACT_LIST} FROM contacts_incoming "
