@@ -192,7 +192,7 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
             "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch)}
 
 
-def ceiling_run(url: str, backend: str, batch: int) -> dict:
+def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict:
     from kefu.contacts.models import Contact
     from kefu.contacts.writer import binary_types
     from kefu.core.db import make_engine
@@ -221,8 +221,10 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
                 cur.executemany(f"INSERT INTO contacts_ceiling ({col_list}) VALUES ({', '.join('?' * len(columns))})",
                                 chunk)
             else:
-                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(types)
+                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN"
+                              + (" (FORMAT BINARY)" if binary else "")) as copy:
+                    if binary:
+                        copy.set_types(types)
                     for row in chunk:
                         copy.write_row(row)
             raw.commit()
@@ -234,7 +236,7 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
         md.drop_all(engine)
         engine.dispose()
     return {"seconds": seconds, "rate": len(rows) / seconds, "rows": len(rows),
-            "method": "executemany" if backend == "sqlite" else "binary COPY"}
+            "method": "executemany" if backend == "sqlite" else "binary COPY" if binary else "text COPY"}
 
 
 def main() -> None:
@@ -262,11 +264,16 @@ def main() -> None:
     ceiling = ceiling_run(url, args.backend, args.batch)
     print(f"  ceiling {ceiling['method']:<16} {ceiling['rate']:>9,.0f} rows/s      ({ceiling['seconds']:.1f} s)")
     ratio = api["rate"] / ceiling["rate"]
+    text_copy = None
+    if args.backend == "postgresql":  # the ceiling the runs before 2026-12-04 measured against, for comparison
+        text_copy = ceiling_run(url, args.backend, args.batch, binary=False)
+        print(f"  (was: {text_copy['method']:<16} {text_copy['rate']:>9,.0f} rows/s "
+              f"({text_copy['seconds']:.1f} s); API / text COPY {api['rate'] / text_copy['rate']:.1%})")
     load = os.getloadavg()
     print(f"  ratio API / ceiling: {ratio:.1%}   (load after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
     out = WORK / f"contacts-{args.backend}{'-listener' if args.listener else ''}.json"
     out.write_text(json.dumps({"api": api, "ceiling": ceiling, "ratio": ratio, "records": args.records,
-                               "listener": args.listener,
+                               "listener": args.listener, "text_copy": text_copy,
                                "at": datetime.now(UTC).isoformat()}, indent=2))
 
 
