@@ -69,8 +69,9 @@ def _check_record(rec: ContactRecord) -> tuple[str, str] | None:
         return "answered_at", "is before offered_at"
     if rec.ended_at is not None and rec.ended_at < (rec.answered_at or rec.offered_at):
         return "ended_at", "is before " + ("answered_at" if rec.answered_at else "offered_at")
-    if rec.customer_phone and not PHONE_RE.match(rec.customer_phone):
-        return "customer_phone", "is not a phone number"
+    phone = rec.customer_phone
+    if phone and not (phone.isascii() and phone.isdigit() and 6 <= len(phone) <= 31) and not PHONE_RE.match(phone):
+        return "customer_phone", "is not a phone number"  # (digits alone, 6 to 31 of them, always match)
     if rec.customer_email and not EMAIL_RE.match(rec.customer_email):
         return "customer_email", "is not an e-mail address"
     return None
@@ -310,8 +311,12 @@ def read_bulk(body: bytes, *, limit: int = MAX_BULK) -> tuple[list[tuple[int, Co
         return validate(raw)
     _check_size(len(recs), limit)
     good, errors = [], []
-    for index, rec in enumerate(recs):
-        _sort(index, rec, good, errors)
+    for index, rec in enumerate(recs):  # _sort, inline
+        problem = _check_record(rec)
+        if problem:
+            errors.append({"index": index, "field": problem[0], "message": problem[1]})
+        else:
+            good.append((index, rec))
     return good, errors
 
 

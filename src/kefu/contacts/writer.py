@@ -78,8 +78,8 @@ def insert_customers(session: Session, new: list[dict], stored: Callable[[Any], 
 
     PostgreSQL: the ids are taken from the table's sequence first (one query) and the rows go in by ``COPY``.
     SQLite: one executemany inside the write transaction, where no one else can insert; SQLite gives a new
-    row the largest id plus one, so ours are the last ``len(new)`` ids, which is checked against their keys
-    (and, if ever not so, the caller finds them by key)."""
+    row the largest id plus one, so ours are the ``len(new)`` ids up to the last one given, which is checked
+    (exactly that many rows from the first of them on; if ever not so, the caller finds them by key)."""
     dbapi = _driver(session)
     now = stored(new[0]["created_at"])
     if _is_postgresql(session):
@@ -97,14 +97,13 @@ def insert_customers(session: Session, new: list[dict], stored: Callable[[Any], 
                         [(row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"], now, now)
                          for row in new])
         last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
-        got = cur.execute("SELECT id, phone, email, wechat_openid FROM customers WHERE id > ? ORDER BY id",
-                          (last - len(new),)).fetchall()
+        first = last - len(new) + 1
+        count, lowest = cur.execute("SELECT count(*), min(id) FROM customers WHERE id >= ?", (first,)).fetchone()
     finally:
         cur.close()
-    if len(got) != len(new) or any((r[1], r[2], r[3]) != (row["phone"], row["email"], row["wechat_openid"])
-                                   for r, row in zip(got, new, strict=True)):
+    if count != len(new) or lowest != first:
         return None
-    return [r[0] for r in got]
+    return list(range(first, last + 1))
 
 
 def insert_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
