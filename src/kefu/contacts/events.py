@@ -7,7 +7,7 @@ must act only once the contacts are durable (a notification, a realtime push) re
 hook on the session it is given.
 
 Every path that writes contacts reaches them:
-- the bulk path (``contacts.service.store``: the API, the CSV importer, the simulator) calls
+- the bulk path (``contacts.writer.insert_contacts``: the API, the CSV importer, the simulator) calls
   ``publish_new`` with the rows it inserted, not the duplicates it skipped;
 - every other path (channel intake, chat, the demo) writes ORM ``Contact`` objects, which an ``after_flush``
   listener on every ``Session`` publishes: new objects to ``on_new``, changed ones to ``on_changed``.
