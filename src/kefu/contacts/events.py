@@ -30,6 +30,9 @@ FACT_COLUMNS = ("id", "channel", "customer_id", "business_line_id", "category_id
                 "satisfaction")
 
 
+_TIMES_AT = tuple(FACT_COLUMNS.index(name) for name in ("offered_at", "answered_at", "ended_at"))
+
+
 @dataclass(frozen=True, slots=True)
 class ContactFact:
     """One stored contact as listeners see it (times aware, in UTC)."""
@@ -59,8 +62,16 @@ class ContactFact:
 
     @classmethod
     def from_row(cls, row: Sequence) -> ContactFact:
-        """From a row of ``FACT_COLUMNS`` as the driver gives it (SQLite: naive UTC text or datetimes)."""
-        return cls(**_utc(dict(zip(FACT_COLUMNS, row, strict=True))))
+        """From a row of ``FACT_COLUMNS`` as the driver gives it (SQLite: naive UTC text or datetimes). Called
+        for every row of a bulk insert: positional, no dict."""
+        values = list(row)
+        for i in _TIMES_AT:
+            v = values[i]
+            if v is not None:
+                if type(v) is str:
+                    v = datetime.fromisoformat(v)
+                values[i] = v.replace(tzinfo=UTC) if v.tzinfo is None else v
+        return cls(*values)
 
 
 Listener = Callable[[Session, Sequence[ContactFact]], None]

@@ -10,8 +10,9 @@ the session's transaction, with no SQLAlchemy parameter processing.
 
 The rows a batch stored are published to ``kefu.contacts.events`` listeners (only when there are any):
 PostgreSQL takes their ids from the sequence first (one query) and tells the listeners from its own tuples,
-or from ``RETURNING`` on the careful way; SQLite reads back the rows past the largest id before the insert
-(the write transaction is the session's alone).
+or from ``RETURNING`` on the careful way. SQLite reads back the ids it has just given: the write lock is the
+session's from the insert's first row on, so they follow one another up to the last (reading the largest id
+before the insert could take in another writer's rows, committed in between).
 """
 
 from __future__ import annotations
@@ -116,12 +117,16 @@ def insert_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
         return _copy_contacts(session, rows, count)
     cur = _driver(session).cursor()
     try:
-        before = cur.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0] if events.NEW else 0
         cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(CONTACT_COLUMNS))}) "
                         "ON CONFLICT (channel, external_id) DO NOTHING", rows)
         created = cur.rowcount
-        facts = [ContactFact.from_row(r) for r in cur.execute(
-            f"SELECT {_FACT_LIST} FROM contacts WHERE id > ? ORDER BY id", (before,))] if events.NEW else []
+        facts = []
+        if events.NEW and created > 0:
+            # the write lock was ours from the first row on: SQLite gave the new rows the ids after the largest,
+            # one after the other, up to the last one it gave (a skipped duplicate takes none)
+            last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
+            facts = [ContactFact.from_row(r) for r in cur.execute(
+                f"SELECT {_FACT_LIST} FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id", (last - created + 1, last))]
     finally:
         cur.close()
     events.publish_new(session, facts)
