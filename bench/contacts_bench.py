@@ -146,6 +146,47 @@ def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
     return out
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (not this monitoring query's)."""
+    from kefu.core.db import make_engine
+
+    if not url.startswith("postgresql"):
+        return []
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalars())
+    finally:
+        engine.dispose()
+
+
+class CpuMeter:
+    """CPU seconds spent by given processes between ``start`` and ``stop``: a figure that, unlike the wall
+    clock, hardly depends on what else the shared machine runs meanwhile."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, float] = {}
+        self.spent = 0.0
+
+    def start(self, pids: list[int]) -> None:
+        self.before = {pid: _cpu_seconds(pid) for pid in pids}
+
+    def stop(self, pids: list[int]) -> float:
+        self.spent = sum(_cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in set(pids) | set(self.before))
+        return self.spent
+
+
 def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener: bool = False) -> dict:
     port = free_port()
     env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_WORKER_IN_SERVE": "false", "KEFU_LOG_LEVEL": "WARNING"}
@@ -171,7 +212,11 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
         headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
         created = duplicates = 0
         per_batch = []
+        server, database = CpuMeter(), CpuMeter()
         with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            client.get("/healthz")  # the pool's connection open before the clock starts
+            server.start([proc.pid])
+            database.start(_backends(url))
             t0 = time.perf_counter()
             for body in bodies:
                 t = time.perf_counter()
@@ -182,6 +227,8 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
                 assert not answer["errors"], answer["errors"][:3]
                 created, duplicates = created + answer["created"], duplicates + answer["duplicates"]
             seconds = time.perf_counter() - t0
+            server.stop([proc.pid])
+            database.stop(_backends(url))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -189,7 +236,8 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
     if listener:  # the listener heard each new contact once
         assert int(heard.read_text()) == expected, (heard.read_text(), expected)
     return {"seconds": seconds, "rate": expected / seconds, "created": created, "duplicates": duplicates,
-            "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch)}
+            "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch),
+            "cpu_server": server.spent, "cpu_database": database.spent}
 
 
 def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict:
@@ -212,8 +260,16 @@ def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict
     with engine.connect() as conn:  # the stored rows, as the driver hands them back
         rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {col_list} FROM contacts ORDER BY id")]
     raw = engine.raw_connection()
+    client, database = CpuMeter(), CpuMeter()
     try:
         cur = raw.cursor()
+        backend_pid = []
+        if backend == "postgresql":
+            cur.execute("SELECT pg_backend_pid()")
+            backend_pid = [cur.fetchone()[0]]
+            raw.commit()
+        client.start([os.getpid()])
+        database.start(backend_pid)
         t0 = time.perf_counter()
         for i in range(0, len(rows), batch):
             chunk = rows[i:i + batch]
@@ -229,6 +285,8 @@ def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict
                         copy.write_row(row)
             raw.commit()
         seconds = time.perf_counter() - t0
+        client.stop([os.getpid()])
+        database.stop(backend_pid)
         cur.execute("SELECT count(*) FROM contacts_ceiling")
         assert cur.fetchone()[0] == len(rows)
     finally:
@@ -236,7 +294,8 @@ def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict
         md.drop_all(engine)
         engine.dispose()
     return {"seconds": seconds, "rate": len(rows) / seconds, "rows": len(rows),
-            "method": "executemany" if backend == "sqlite" else "binary COPY" if binary else "text COPY"}
+            "method": "executemany" if backend == "sqlite" else "binary COPY" if binary else "text COPY",
+            "cpu_client": client.spent, "cpu_database": database.spent}
 
 
 def main() -> None:
@@ -264,6 +323,12 @@ def main() -> None:
     ceiling = ceiling_run(url, args.backend, args.batch)
     print(f"  ceiling {ceiling['method']:<16} {ceiling['rate']:>9,.0f} rows/s      ({ceiling['seconds']:.1f} s)")
     ratio = api["rate"] / ceiling["rate"]
+    per = 1000 * args.batch / args.records  # CPU ms per batch of --batch records
+    api_cpu, ceiling_cpu = api["cpu_server"] + api["cpu_database"], ceiling["cpu_client"] + ceiling["cpu_database"]
+    print(f"  CPU ms per {args.batch:,}: API server {api['cpu_server'] * per:.0f} + database "
+          f"{api['cpu_database'] * per:.0f} = {api_cpu * per:.0f}; ceiling client {ceiling['cpu_client'] * per:.0f}"
+          f" + database {ceiling['cpu_database'] * per:.0f} = {ceiling_cpu * per:.0f}; "
+          f"ceiling / API CPU {ceiling_cpu / api_cpu:.1%}")
     text_copy = None
     if args.backend == "postgresql":  # the ceiling the runs before 2026-12-04 measured against, for comparison
         text_copy = ceiling_run(url, args.backend, args.batch, binary=False)
