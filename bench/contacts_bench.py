@@ -241,13 +241,16 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
 
 
 def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict:
+    from sqlalchemy.dialects import postgresql
+
     from kefu.contacts.models import Contact
-    from kefu.contacts.writer import binary_types
     from kefu.core.db import make_engine
 
     table = Contact.__table__
     columns = [c.name for c in table.columns if not c.primary_key]
-    types = binary_types(table, columns)
+    names = {"VARCHAR": "text", "INTEGER": "int4", "BIGINT": "int8", "SMALLINT": "int2",
+             "TIMESTAMP WITH TIME ZONE": "timestamptz"}  # binary COPY: each column's type
+    types = [names[table.c[c].type.compile(dialect=postgresql.dialect()).split("(")[0]] for c in columns]
     md = MetaData()
     Table("contacts_ceiling", md, *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                     for c in table.columns),
