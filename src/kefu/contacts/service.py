@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kefu.accounts.models import User
 from kefu.catalog.models import BusinessLine, Category
-from kefu.contacts import writer
+from kefu.contacts import events, writer
 from kefu.contacts.schemas import MAX_BULK, OFFSET_NEEDED, BulkEnvelope, ContactRecord, Record, Records
 from kefu.core import pii
 from kefu.core.errors import DomainError, Invalid
@@ -385,7 +385,8 @@ def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[
     stored = writer.utc_text if as_text else _same
     new_ids = customers.store(stored)
     rows = _rows(batch, matched, new_ids, found, customers.roles, stored(now.astimezone(UTC)), as_text)
-    result.created = writer.insert_contacts(session, rows, len(batch))
+    times = [(r.offered_at, r.answered_at, r.ended_at) for r in batch] if as_text and events.NEW else None
+    result.created = writer.insert_contacts(session, rows, len(batch), times)
     result.duplicates += len(batch) - result.created
     errors.sort(key=lambda e: e["index"])
     return result

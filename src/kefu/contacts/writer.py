@@ -17,7 +17,7 @@ before the insert could take in another writer's rows, committed in between).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,14 +107,19 @@ def insert_customers(session: Session, new: list[dict], stored: Callable[[Any], 
     return list(range(first, last + 1))
 
 
-def insert_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
+def insert_contacts(session: Session, rows: Iterable[tuple], count: int,
+                    times: Sequence[tuple] | None = None) -> int:
     """Insert ``rows`` (``count`` tuples in ``CONTACT_COLUMNS`` order, taken one at a time), skipping those
     whose (channel, external_id) is stored; how many were new. The new ones are published to ``events``
-    listeners."""
+    listeners (SQLite: ``times`` are each row's offered, answered and ended times as aware datetimes, for
+    them; the rows carry them as text)."""
     if not count:
         return 0
     if _is_postgresql(session):
         return _copy_contacts(session, rows, count)
+    kept: list[tuple] = []
+    if events.NEW:
+        rows = _keeping(rows, kept)
     cur = _driver(session).cursor()
     try:
         cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(CONTACT_COLUMNS))}) "
@@ -125,8 +130,12 @@ def insert_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
             # the write lock was ours from the first row on: SQLite gave the new rows the ids after the largest,
             # one after the other, up to the last one it gave (a skipped duplicate takes none)
             last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
-            facts = [ContactFact.from_row(r) for r in cur.execute(
-                f"SELECT {_FACT_LIST} FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id", (last - created + 1, last))]
+            first = last - created + 1
+            if created == count and times is not None:  # every row is new: the ids are theirs, in order
+                facts = [_fact(first + i, row, when) for i, (row, when) in enumerate(zip(kept, times, strict=True))]
+            else:
+                facts = [ContactFact.from_row(r) for r in cur.execute(
+                    f"SELECT {_FACT_LIST} FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id", (first, last))]
     finally:
         cur.close()
     events.publish_new(session, facts)
@@ -165,11 +174,18 @@ def _copy_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
     return len(rows)
 
 
-def _fact(cid: int, row: tuple) -> ContactFact:
+def _keeping(rows: Iterable[tuple], kept: list[tuple]) -> Iterator[tuple]:
+    for row in rows:
+        kept.append(row)
+        yield row
+
+
+def _fact(cid: int, row: tuple, times: tuple | None = None) -> ContactFact:
+    """A stored row as listeners see it; ``times`` (aware) instead of the row's own times when given."""
     values = [cid, *(row[i] for i in _FACT_AT)]
-    for i in _TIMES_AT:
-        if values[i] is not None:
-            values[i] = values[i].astimezone(UTC)
+    times = times or tuple(values[i] for i in _TIMES_AT)
+    for i, when in zip(_TIMES_AT, times, strict=True):
+        values[i] = None if when is None else when.astimezone(UTC)
     return ContactFact(*values)
 
 
