@@ -9,8 +9,9 @@ path for the same rows, in one run.
     batches (Chinese names, 50,000 callers, categories, agents, queues) built before the clock starts.
     Everything the API does counts: HTTP, JSON, checking each record, matching callers, the insert, commit.
 (b) ceiling: the rows kefu stored, read back as the driver hands them, written into a fresh copy of the
-    table (same columns, unique key and indexes; no foreign keys) by the driver alone, 10,000 rows per
-    commit: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+    table (same columns, unique key and indexes; like ``contacts`` since migration 0013, no foreign keys) by
+    the driver alone, 10,000 rows per commit: ``executemany`` on SQLite, binary ``COPY`` on PostgreSQL (the
+    faster of psycopg's two COPY formats, as kefu uses).
 Prints both rates and their ratio; writes bench/.work/contacts-<backend>.json.
 """
 
@@ -33,7 +34,7 @@ from sqlalchemy import Column, Index, MetaData, Table, UniqueConstraint, insert,
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / ".work"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1/kefu_bench_contacts"
+PG_URL = os.environ.get("KEFU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/kefu_bench_contacts")
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
             "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍鹏红建飞鑫波斌宇浩凯健俊帆帅旭宁龙林欣佳颖雪梅琳晨阳倩婷"
@@ -52,6 +53,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _create_database(url: str) -> None:
+    """The bench database, created on first use (through the server's ``postgres`` database)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
 def fresh_database(backend: str) -> str:
     from kefu.core.db import make_engine
     from kefu.migrate import upgrade
@@ -64,6 +78,7 @@ def fresh_database(backend: str) -> str:
         url = f"sqlite:///{path}"
     else:
         url = PG_URL
+        _create_database(url)
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -131,10 +146,57 @@ def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
     return out
 
 
-def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (not this monitoring query's)."""
+    from kefu.core.db import make_engine
+
+    if not url.startswith("postgresql"):
+        return []
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalars())
+    finally:
+        engine.dispose()
+
+
+class CpuMeter:
+    """CPU seconds spent by given processes between ``start`` and ``stop``: a figure that, unlike the wall
+    clock, hardly depends on what else the shared machine runs meanwhile."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, float] = {}
+        self.spent = 0.0
+
+    def start(self, pids: list[int]) -> None:
+        self.before = {pid: _cpu_seconds(pid) for pid in pids}
+
+    def stop(self, pids: list[int]) -> float:
+        self.spent = sum(_cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in set(pids) | set(self.before))
+        return self.spent
+
+
+def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener: bool = False) -> dict:
     port = free_port()
     env = {**os.environ, "KEFU_DATABASE_URL": url, "KEFU_WORKER_IN_SERVE": "false", "KEFU_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/kefu"), "serve", "--workers", "1", "--port", str(port)], env=env,
+    kefu = [str(ROOT / ".venv/bin/kefu")]
+    heard = WORK / "heard.txt"
+    if listener:
+        kefu = [str(ROOT / ".venv/bin/python"), str(HERE / "serve_listening.py")]
+        env["KEFU_BENCH_HEARD"] = str(heard)
+        heard.unlink(missing_ok=True)
+    proc = subprocess.Popen([*kefu, "serve", "--workers", "1", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -150,7 +212,11 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
         headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
         created = duplicates = 0
         per_batch = []
+        server, database = CpuMeter(), CpuMeter()
         with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            client.get("/healthz")  # the pool's connection open before the clock starts
+            server.start([proc.pid])
+            database.start(_backends(url))
             t0 = time.perf_counter()
             for body in bodies:
                 t = time.perf_counter()
@@ -161,20 +227,30 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int) -> dict:
                 assert not answer["errors"], answer["errors"][:3]
                 created, duplicates = created + answer["created"], duplicates + answer["duplicates"]
             seconds = time.perf_counter() - t0
+            server.stop([proc.pid])
+            database.stop(_backends(url))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     assert created == expected, (created, expected)
+    if listener:  # the listener heard each new contact once
+        assert int(heard.read_text()) == expected, (heard.read_text(), expected)
     return {"seconds": seconds, "rate": expected / seconds, "created": created, "duplicates": duplicates,
-            "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch)}
+            "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch),
+            "cpu_server": server.spent, "cpu_database": database.spent}
 
 
-def ceiling_run(url: str, backend: str, batch: int) -> dict:
+def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict:
+    from sqlalchemy.dialects import postgresql
+
     from kefu.contacts.models import Contact
     from kefu.core.db import make_engine
 
     table = Contact.__table__
     columns = [c.name for c in table.columns if not c.primary_key]
+    names = {"VARCHAR": "text", "INTEGER": "int4", "BIGINT": "int8", "SMALLINT": "int2",
+             "TIMESTAMP WITH TIME ZONE": "timestamptz"}  # binary COPY: each column's type
+    types = [names[table.c[c].type.compile(dialect=postgresql.dialect()).split("(")[0]] for c in columns]
     md = MetaData()
     Table("contacts_ceiling", md, *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
                                     for c in table.columns),
@@ -187,8 +263,16 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
     with engine.connect() as conn:  # the stored rows, as the driver hands them back
         rows = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {col_list} FROM contacts ORDER BY id")]
     raw = engine.raw_connection()
+    client, database = CpuMeter(), CpuMeter()
     try:
         cur = raw.cursor()
+        backend_pid = []
+        if backend == "postgresql":
+            cur.execute("SELECT pg_backend_pid()")
+            backend_pid = [cur.fetchone()[0]]
+            raw.commit()
+        client.start([os.getpid()])
+        database.start(backend_pid)
         t0 = time.perf_counter()
         for i in range(0, len(rows), batch):
             chunk = rows[i:i + batch]
@@ -196,11 +280,16 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
                 cur.executemany(f"INSERT INTO contacts_ceiling ({col_list}) VALUES ({', '.join('?' * len(columns))})",
                                 chunk)
             else:
-                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN") as copy:
+                with cur.copy(f"COPY contacts_ceiling ({col_list}) FROM STDIN"
+                              + (" (FORMAT BINARY)" if binary else "")) as copy:
+                    if binary:
+                        copy.set_types(types)
                     for row in chunk:
                         copy.write_row(row)
             raw.commit()
         seconds = time.perf_counter() - t0
+        client.stop([os.getpid()])
+        database.stop(backend_pid)
         cur.execute("SELECT count(*) FROM contacts_ceiling")
         assert cur.fetchone()[0] == len(rows)
     finally:
@@ -208,7 +297,8 @@ def ceiling_run(url: str, backend: str, batch: int) -> dict:
         md.drop_all(engine)
         engine.dispose()
     return {"seconds": seconds, "rate": len(rows) / seconds, "rows": len(rows),
-            "method": "executemany" if backend == "sqlite" else "COPY"}
+            "method": "executemany" if backend == "sqlite" else "binary COPY" if binary else "text COPY",
+            "cpu_client": client.spent, "cpu_database": database.spent}
 
 
 def main() -> None:
@@ -217,6 +307,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--callers", type=int, default=50_000)
+    ap.add_argument("--listener", action="store_true",
+                    help="the server runs with a trivial contacts.events.on_new listener (bench/serve_listening.py)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     url = fresh_database(args.backend)
@@ -227,16 +319,29 @@ def main() -> None:
     load = os.getloadavg()
     print(f"{args.backend}: {args.records:,} records in {len(bodies)} bodies of ~{len(bodies[0]) / 1e6:.1f} MB; "
           f"nproc {os.cpu_count()}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    api = api_run(url, secret, bodies, args.records)
-    print(f"  API  POST /contacts/bulk  {api['rate']:>9,.0f} contacts/s  ({api['seconds']:.1f} s; a batch "
+    api = api_run(url, secret, bodies, args.records, args.listener)
+    name = "API  POST /contacts/bulk" + (" +listener" if args.listener else "")
+    print(f"  {name}  {api['rate']:>9,.0f} contacts/s  ({api['seconds']:.1f} s; a batch "
           f"{api['batch_seconds_min']:.2f}-{api['batch_seconds_max']:.2f} s)")
     ceiling = ceiling_run(url, args.backend, args.batch)
     print(f"  ceiling {ceiling['method']:<16} {ceiling['rate']:>9,.0f} rows/s      ({ceiling['seconds']:.1f} s)")
     ratio = api["rate"] / ceiling["rate"]
+    per = 1000 * args.batch / args.records  # CPU ms per batch of --batch records
+    api_cpu, ceiling_cpu = api["cpu_server"] + api["cpu_database"], ceiling["cpu_client"] + ceiling["cpu_database"]
+    print(f"  CPU ms per {args.batch:,}: API server {api['cpu_server'] * per:.0f} + database "
+          f"{api['cpu_database'] * per:.0f} = {api_cpu * per:.0f}; ceiling client {ceiling['cpu_client'] * per:.0f}"
+          f" + database {ceiling['cpu_database'] * per:.0f} = {ceiling_cpu * per:.0f}; "
+          f"ceiling / API CPU {ceiling_cpu / api_cpu:.1%}")
+    text_copy = None
+    if args.backend == "postgresql":  # the ceiling the runs before 2026-12-04 measured against, for comparison
+        text_copy = ceiling_run(url, args.backend, args.batch, binary=False)
+        print(f"  (was: {text_copy['method']:<16} {text_copy['rate']:>9,.0f} rows/s "
+              f"({text_copy['seconds']:.1f} s); API / text COPY {api['rate'] / text_copy['rate']:.1%})")
     load = os.getloadavg()
     print(f"  ratio API / ceiling: {ratio:.1%}   (load after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
-    out = WORK / f"contacts-{args.backend}.json"
+    out = WORK / f"contacts-{args.backend}{'-listener' if args.listener else ''}.json"
     out.write_text(json.dumps({"api": api, "ceiling": ceiling, "ratio": ratio, "records": args.records,
+                               "listener": args.listener, "text_copy": text_copy,
                                "at": datetime.now(UTC).isoformat()}, indent=2))
 
 

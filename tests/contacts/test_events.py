@@ -43,6 +43,7 @@ def test_bulk_ingest_publishes_only_the_new_rows(db, heard):
     assert [f.outcome for f in heard["new"]] == ["answered", "answered"]
     assert {f.offered_at for f in heard["new"]} == {START + timedelta(minutes=0), START + timedelta(minutes=5)}
     assert all(f.offered_at.tzinfo is not None and f.id for f in heard["new"])
+    assert [db.get(Contact, f.id).external_id for f in heard["new"]] == ["呼叫-1", "呼叫-2"]  # their own ids
     heard["new"].clear()
     again = ingest(db, [_cdr("呼叫-2", 5), _cdr("呼叫-3", 9)], now=START)
     assert (again.created, again.duplicates) == (1, 1)

@@ -7,7 +7,7 @@ must act only once the contacts are durable (a notification, a realtime push) re
 hook on the session it is given.
 
 Every path that writes contacts reaches them:
-- the bulk path (``contacts.service.store``: the API, the CSV importer, the simulator) calls
+- the bulk path (``contacts.writer.insert_contacts``: the API, the CSV importer, the simulator) calls
   ``publish_new`` with the rows it inserted, not the duplicates it skipped;
 - every other path (channel intake, chat, the demo) writes ORM ``Contact`` objects, which an ``after_flush``
   listener on every ``Session`` publishes: new objects to ``on_new``, changed ones to ``on_changed``.
@@ -28,6 +28,9 @@ from kefu.contacts.models import Contact
 FACT_COLUMNS = ("id", "channel", "customer_id", "business_line_id", "category_id", "agent_id", "queue", "offered_at",
                 "answered_at", "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds", "outcome", "ticket_id",
                 "satisfaction")
+
+
+_TIMES_AT = tuple(FACT_COLUMNS.index(name) for name in ("offered_at", "answered_at", "ended_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,16 @@ class ContactFact:
 
     @classmethod
     def from_row(cls, row: Sequence) -> ContactFact:
-        """From a row of ``FACT_COLUMNS`` as the driver gives it (SQLite: naive UTC text or datetimes)."""
-        return cls(**_utc(dict(zip(FACT_COLUMNS, row, strict=True))))
+        """From a row of ``FACT_COLUMNS`` as the driver gives it (SQLite: naive UTC text or datetimes). Called
+        for every row of a bulk insert: positional, no dict."""
+        values = list(row)
+        for i in _TIMES_AT:
+            v = values[i]
+            if v is not None:
+                if type(v) is str:
+                    v = datetime.fromisoformat(v)
+                values[i] = v.replace(tzinfo=UTC) if v.tzinfo is None else v
+        return cls(*values)
 
 
 Listener = Callable[[Session, Sequence[ContactFact]], None]

@@ -26,17 +26,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kefu.accounts.models import User
 from kefu.catalog.models import BusinessLine, Category
-from kefu.contacts import events
-from kefu.contacts.events import FACT_COLUMNS, ContactFact
-from kefu.contacts.models import Contact
-from kefu.contacts.schemas import MAX_BULK, BulkEnvelope, BulkRequest, ContactRecord
+from kefu.contacts import events, writer
+from kefu.contacts.schemas import MAX_BULK, OFFSET_NEEDED, BulkEnvelope, ContactRecord, Record, Records
 from kefu.core import pii
 from kefu.core.errors import DomainError, Invalid
 from kefu.customers.models import Customer
 from kefu.customers.service import EMAIL_RE, PHONE_RE, normalize_phone
 from kefu.tickets.models import Ticket
 
-CONTACTS = Contact.__table__
 CUSTOMERS = Customer.__table__
 CUSTOMER_KEYS = ("wechat_openid", "phone", "email")  # the order match_or_create tries them in
 
@@ -49,7 +46,7 @@ class IngestResult:
 
 
 # -- checking one record -------------------------------------------------------
-_MESSAGES = {"missing": "is required"}
+_MESSAGES = {"missing": "is required", "timezone_aware": OFFSET_NEEDED}
 
 
 def _field_of(loc: tuple) -> str | None:
@@ -72,8 +69,9 @@ def _check_record(rec: ContactRecord) -> tuple[str, str] | None:
         return "answered_at", "is before offered_at"
     if rec.ended_at is not None and rec.ended_at < (rec.answered_at or rec.offered_at):
         return "ended_at", "is before " + ("answered_at" if rec.answered_at else "offered_at")
-    if rec.customer_phone and not PHONE_RE.match(rec.customer_phone):
-        return "customer_phone", "is not a phone number"
+    phone = rec.customer_phone
+    if phone and not (phone.isascii() and phone.isdigit() and 6 <= len(phone) <= 31) and not PHONE_RE.match(phone):
+        return "customer_phone", "is not a phone number"  # (digits alone, 6 to 31 of them, always match)
     if rec.customer_email and not EMAIL_RE.match(rec.customer_email):
         return "customer_email", "is not an e-mail address"
     return None
@@ -87,7 +85,7 @@ def validate(records: Sequence[Any]) -> tuple[list[tuple[int, ContactRecord]], l
             errors.append({"index": index, "field": None, "message": "a record must be a JSON object"})
             continue
         try:
-            rec = ContactRecord.model_validate(raw)
+            rec = Record.model_validate(raw)
         except ValidationError as exc:
             errors += _pydantic_errors(index, exc)
             continue
@@ -158,9 +156,17 @@ def _unknown_code(rec: ContactRecord, found: _Lookups) -> tuple[str, str] | None
 
 
 def _keys(rec: ContactRecord) -> dict[str, str]:
-    keys = {"wechat_openid": rec.customer_openid, "phone": normalize_phone(rec.customer_phone),
-            "email": (rec.customer_email or "").lower() or None}
-    return {k: v for k, v in keys.items() if v}
+    """The keys a record names its caller by, in ``CUSTOMER_KEYS`` order, as ``match_or_create`` reads them."""
+    keys = {}
+    if rec.customer_openid:
+        keys["wechat_openid"] = rec.customer_openid
+    if rec.customer_phone:
+        phone = normalize_phone(rec.customer_phone)
+        if phone:
+            keys["phone"] = phone
+    if rec.customer_email:
+        keys["email"] = rec.customer_email.lower()
+    return keys
 
 
 class _Customers:
@@ -195,6 +201,12 @@ class _Customers:
                     self.index.setdefault((key, value), cid)  # the oldest customer with that key
 
     def match(self, rec: ContactRecord, keys: dict[str, str]) -> object | None:
+        if len(keys) == 1:  # most callers bring one key (a phone number): nothing to learn from a match
+            ((key, value),) = keys.items()
+            found = self.index.get((key, value))
+            if found is None:
+                found = self.index[(key, value)] = self._create(rec, keys)
+            return found
         if not keys:
             return None
         index = self.index
@@ -232,11 +244,11 @@ class _Customers:
                     self.learned.setdefault(found, {})[key] = value
 
     def store(self, stored: Any) -> dict[int, int]:
-        """Insert the new customers (see ``_insert_customers``; ``stored`` gives a time its stored form) and
+        """Insert the new customers (see ``writer.insert_customers``; ``stored`` gives a time its stored form) and
         the learned keys; ``id(new dict) -> customer id``."""
         ids: dict[int, int] = {}
         if self.new:
-            new_ids = _insert_customers(self.session, self.new, stored)
+            new_ids = writer.insert_customers(self.session, self.new, stored)
             if new_ids is None:
                 self._find_new(ids)
             else:
@@ -273,7 +285,7 @@ class TooLarge(DomainError):
 
 
 _BULK = TypeAdapter(BulkEnvelope)
-_BULK_RECORDS = TypeAdapter(BulkRequest)
+_BULK_RECORDS = TypeAdapter(Records)
 
 
 def read_bulk(body: bytes, *, limit: int = MAX_BULK) -> tuple[list[tuple[int, ContactRecord]], list[dict]]:
@@ -299,108 +311,18 @@ def read_bulk(body: bytes, *, limit: int = MAX_BULK) -> tuple[list[tuple[int, Co
         return validate(raw)
     _check_size(len(recs), limit)
     good, errors = [], []
-    for index, rec in enumerate(recs):
-        _sort(index, rec, good, errors)
+    for index, rec in enumerate(recs):  # _sort, inline
+        problem = _check_record(rec)
+        if problem:
+            errors.append({"index": index, "field": problem[0], "message": problem[1]})
+        else:
+            good.append((index, rec))
     return good, errors
 
 
 def _check_size(n: int, limit: int) -> None:
     if n > limit:
         raise TooLarge(f"at most {limit} contacts per request (got {n}); split the batch", field="contacts")
-
-
-def _utc_text(dt: datetime | None) -> str | None:
-    """How ``UTCDateTime`` stores a time on SQLite: naive UTC text (the same text a query's bound value
-    becomes, so comparisons hold)."""
-    return None if dt is None else dt.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # less "+00:00"
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt  # psycopg sends an aware datetime with its offset; timestamptz stores the instant
-
-
-_CONTACT_COLUMNS = [c.name for c in CONTACTS.columns if not c.primary_key]
-_CONTACT_LIST = ", ".join(_CONTACT_COLUMNS)
-_FACT_LIST = ", ".join(FACT_COLUMNS)
-_CUSTOMER_COLUMNS = ("id", "name", "role", "phone", "email", "wechat_openid", "created_at", "updated_at")
-_CUSTOMER_LIST = ", ".join(_CUSTOMER_COLUMNS)
-assert _CONTACT_COLUMNS == ["channel", "external_id", "direction", "customer_id", "customer_role",
-                            "business_line_id", "category_id", "agent_id", "queue", "offered_at", "answered_at",
-                            "ended_at", "talk_seconds", "hold_seconds", "wrap_seconds", "outcome", "ticket_id",
-                            "satisfaction", "created_at"], "the row tuples below follow this order"
-
-
-def _insert_customers(session: Session, new: list[dict], stored: Any) -> list[int] | None:
-    """Insert the batch's new customers through the driver; their ids, in order.
-
-    PostgreSQL: the ids are taken from the table's sequence first (one query) and the rows go in by ``COPY``.
-    SQLite: one executemany inside the write transaction, where no one else can insert; SQLite gives a new
-    row the largest id plus one, so ours are the last ``len(new)`` ids, which is checked against their keys
-    (and, if ever not so, they are found by key instead)."""
-    dbapi = session.connection().connection.driver_connection
-    now = stored(new[0]["created_at"])
-    if session.get_bind().dialect.name == "postgresql":
-        with dbapi.cursor() as cur:
-            cur.execute("SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, %s)",
-                        (len(new),))
-            ids = [r[0] for r in cur.fetchall()]
-            with cur.copy(f"COPY customers ({_CUSTOMER_LIST}) FROM STDIN") as copy:
-                for cid, row in zip(ids, new, strict=True):
-                    copy.write_row((cid, row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"],
-                                    now, now))
-        return ids
-    cur = dbapi.cursor()
-    try:
-        cur.executemany(f"INSERT INTO customers ({_CUSTOMER_LIST[4:]}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(row["name"], row["role"], row["phone"], row["email"], row["wechat_openid"], now, now)
-                         for row in new])
-        last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
-        got = cur.execute("SELECT id, phone, email, wechat_openid FROM customers WHERE id > ? ORDER BY id",
-                          (last - len(new),)).fetchall()
-    finally:
-        cur.close()
-    if len(got) != len(new) or any((r[1], r[2], r[3]) != (row["phone"], row["email"], row["wechat_openid"])
-                                   for r, row in zip(got, new, strict=True)):
-        return None  # not the usual id assignment: the caller finds them by key
-    return [r[0] for r in got]
-
-
-def _insert_contacts(session: Session, rows: list[tuple]) -> int:
-    """Insert, skipping rows whose (channel, external_id) is stored; how many were new.
-
-    SQLite: one executemany of ``INSERT … ON CONFLICT DO NOTHING`` through the driver. PostgreSQL: ``COPY``
-    into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (it reports how many rows
-    were new; psycopg's executemany cannot). The new rows are published to ``kefu.contacts.events`` listeners."""
-    if not rows:
-        return 0
-    dbapi = session.connection().connection.driver_connection
-    if session.get_bind().dialect.name == "postgresql":
-        with dbapi.cursor() as cur:
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS contacts_incoming ON COMMIT DELETE ROWS AS "
-                        f"SELECT {_CONTACT_LIST} FROM contacts WITH NO DATA")
-            cur.execute("TRUNCATE contacts_incoming")
-            with cur.copy(f"COPY contacts_incoming ({_CONTACT_LIST}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cur.execute(f"INSERT INTO contacts ({_CONTACT_LIST}) SELECT {_CONTACT_LIST} FROM contacts_incoming "
-                        f"ON CONFLICT (channel, external_id) DO NOTHING RETURNING {_FACT_LIST}")
-            facts = [ContactFact.from_row(r) for r in cur.fetchall()] if events.NEW else []
-            created = cur.rowcount
-        events.publish_new(session, facts)
-        return created
-    cur = dbapi.cursor()
-    try:
-        # SQLite: the write transaction is ours alone, so the new rows are those past the largest id before
-        before = cur.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0] if events.NEW else 0
-        cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(_CONTACT_COLUMNS))}) "
-                        "ON CONFLICT (channel, external_id) DO NOTHING", rows)
-        created = cur.rowcount
-        facts = [ContactFact.from_row(r) for r in cur.execute(
-            f"SELECT {_FACT_LIST} FROM contacts WHERE id > ? ORDER BY id", (before,))] if events.NEW else []
-    finally:
-        cur.close()
-    events.publish_new(session, facts)
-    return created
 
 
 @contextmanager
@@ -457,29 +379,47 @@ def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[
             batch.append(rec)
     keys = [_keys(rec) for rec in batch]
     customers = _Customers(session, keys, now)
-    matched = [customers.match(rec, k) for rec, k in zip(batch, keys, strict=True)]
-    stored = _utc_text if session.get_bind().dialect.name == "sqlite" else _aware
+    match = customers.match
+    matched = [match(rec, k) for rec, k in zip(batch, keys, strict=True)]
+    as_text = session.get_bind().dialect.name == "sqlite"
+    stored = writer.utc_text if as_text else _same
     new_ids = customers.store(stored)
-    created_at = stored(now.astimezone(UTC))
-    categories, lines, agents, roles = found.categories, found.lines, found.agents, customers.roles
-    rows = []
+    rows = _rows(batch, matched, new_ids, found, customers.roles, stored(now.astimezone(UTC)), as_text)
+    times = [(r.offered_at, r.answered_at, r.ended_at) for r in batch] if as_text and events.NEW else None
+    result.created = writer.insert_contacts(session, rows, len(batch), times)
+    result.duplicates += len(batch) - result.created
+    errors.sort(key=lambda e: e["index"])
+    return result
+
+
+def _same(value: Any) -> Any:
+    return value  # psycopg sends an aware datetime with its offset; timestamptz stores the instant
+
+
+def _rows(batch: list[ContactRecord], matched: list, new_ids: dict[int, int], found: _Lookups, roles: dict,
+          created_at: Any, as_text: bool) -> Iterator[tuple]:
+    """The contacts' row tuples in ``writer.CONTACT_COLUMNS`` order, one at a time as the driver takes them
+    (PostgreSQL stores the first ones while the rest are made); times as SQLite stores them when ``as_text``,
+    else as they are (aware)."""
+    categories, lines, agents = found.categories, found.lines, found.agents
     for rec, who in zip(batch, matched, strict=True):
         if who is None:
             customer_id, role = None, None
-        elif isinstance(who, dict):
+        elif type(who) is dict:
             customer_id, role = new_ids[id(who)], who["role"]
         else:
             customer_id, role = who, roles.get(who)
         category_id, category_line = categories.get(rec.category, (None, None)) if rec.category else (None, None)
-        answered, ended, talk = rec.answered_at, rec.ended_at, rec.talk_seconds
+        offered, answered, ended, talk = rec.offered_at, rec.answered_at, rec.ended_at, rec.talk_seconds
         if talk is None and answered is not None and ended is not None:
             talk = max(0, int((ended - answered).total_seconds()) - (rec.hold_seconds or 0))
-        rows.append((rec.channel, rec.call_id, rec.direction, customer_id, rec.customer_role or role,
-                     lines.get(rec.business_line, category_line) if rec.business_line else category_line,
-                     category_id, agents.get(rec.agent) if rec.agent else None, rec.queue, stored(rec.offered_at),
-                     stored(answered), stored(ended), talk, rec.hold_seconds, rec.wrap_seconds, rec.outcome,
-                     rec.ticket_id, None, created_at))
-    result.created = _insert_contacts(session, rows)
-    result.duplicates += len(batch) - result.created
-    errors.sort(key=lambda e: e["index"])
-    return result
+        if as_text:  # writer.utc_text, inline: 30,000 calls a batch
+            offered = offered.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            if answered is not None:
+                answered = answered.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+            if ended is not None:
+                ended = ended.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        yield (rec.channel, rec.call_id, rec.direction, customer_id, rec.customer_role or role,
+               lines.get(rec.business_line, category_line) if rec.business_line else category_line,
+               category_id, agents.get(rec.agent) if rec.agent else None, rec.queue, offered, answered, ended,
+               talk, rec.hold_seconds, rec.wrap_seconds, rec.outcome, rec.ticket_id, None, created_at)

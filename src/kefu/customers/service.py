@@ -45,7 +45,7 @@ def normalize_phone(phone: str | None) -> str | None:
     """``+86 138-1234-5678`` and ``13812345678`` are the same customer: digits only, China's +86/0086 dropped."""
     if not phone:
         return None
-    digits = re.sub(r"[^0-9]", "", phone)
+    digits = phone if phone.isascii() and phone.isdigit() else re.sub(r"[^0-9]", "", phone)
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     elif len(digits) == 15 and digits.startswith("0086"):

@@ -1,0 +1,130 @@
+"""Where a bulk contact batch spends its time, in-process (no HTTP): ``service.ingest_json`` on the same
+10,000-record bodies ``contacts_bench.py`` sends, one session and commit per body, as the endpoint does.
+
+    .venv/bin/python bench/profile_contacts.py --backend sqlite --records 50000
+    .venv/bin/python bench/profile_contacts.py --backend postgresql --records 50000 --profile   # + top functions
+    .venv/bin/python bench/profile_contacts.py --backend postgresql --records 50000 --listener  # + a listener
+
+Uses a fresh database of its own (bench/.work/profile-contacts.db, or kefu_bench_contacts on 127.0.0.1, which
+``contacts_bench.py`` also rebuilds). Not run by the tests; nothing is asserted about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import contacts_bench  # noqa: E402
+
+
+def _time_phases(service) -> dict:
+    """Wrap the service's steps (whichever of these names it has) to add up their time."""
+    spent: dict[str, float] = {}
+
+    def wrap(owner, name):
+        fn = getattr(owner, name)
+
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+        setattr(owner, name, timed)
+
+    for name in ("read_bulk", "_lookups", "_rows", "store"):
+        if hasattr(service, name):
+            wrap(service, name)
+    for name in ("insert_customers", "insert_contacts"):
+        wrap(service.writer, name)
+    return spent
+
+
+def _backend_pid(engine) -> int | None:
+    """The PostgreSQL backend the pool's (single) connection talks to, to read its CPU time."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def _cpu_of(pid: int | None) -> float:
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    ap.add_argument("--records", type=int, default=50_000)
+    ap.add_argument("--batch", type=int, default=10_000)
+    ap.add_argument("--callers", type=int, default=50_000)
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--phases", action="store_true", help="time the service's steps (ms per batch)")
+    ap.add_argument("--listener", action="store_true", help="register a trivial on_new listener")
+    args = ap.parse_args()
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from kefu.contacts import events, service
+    from kefu.core.db import make_engine, make_sessionmaker
+
+    url = contacts_bench.fresh_database(args.backend)
+    contacts_bench.seed(url)
+    recs = contacts_bench.records(args.records, args.callers)
+    bodies = [json.dumps({"contacts": recs[i:i + args.batch]}, ensure_ascii=False).encode()
+              for i in range(0, len(recs), args.batch)]
+    heard = []
+    if args.listener:
+        events.on_new(lambda session, facts: heard.append(len(facts)))
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    phases = _time_phases(service) if args.phases else None
+    prof = cProfile.Profile() if args.profile else None
+    times = []
+    cpu = time.process_time()
+    server_cpu = 0.0
+    for body in bodies:
+        pid = _backend_pid(engine)
+        before = _cpu_of(pid)
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        with sessions() as session:
+            result = service.ingest_json(session, body, now=datetime.now(UTC))
+            session.commit()
+        if prof:
+            prof.disable()
+        times.append(time.perf_counter() - t)
+        server_cpu += _cpu_of(pid) - before
+        assert not result.errors, result.errors[:3]
+    total, cpu = sum(times), time.process_time() - cpu
+    line = (f"{args.backend}: {args.records:,} records, {total:.2f} s, {args.records / total:,.0f}/s; a batch "
+            + " ".join(f"{t * 1000:.0f}" for t in times) + " ms")
+    line += f"; CPU a batch: this process {cpu * 1000 / len(bodies):.0f} ms"
+    if pid:
+        line += f", the PostgreSQL backend {server_cpu * 1000 / len(bodies):.0f} ms"
+    if args.listener:
+        line += f"; heard {sum(heard):,}"
+    print(line)
+    if phases is not None:
+        print("  ms per batch: " + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
+    if prof:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
+        print(out.getvalue())
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
