@@ -18,7 +18,7 @@ def _foreign_keys(path) -> set[str]:
 def test_contacts_lose_their_foreign_keys_and_keep_their_rows(tmp_path):
     path = tmp_path / "kefu.db"
     cfg = alembic_config(f"sqlite:///{path}")
-    command.upgrade(cfg, "0007")
+    command.upgrade(cfg, "0010")
     assert _foreign_keys(path) == {"customers", "business_lines", "categories", "users", "tickets"}
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO customers (name, role, phone, created_at, updated_at) "
@@ -37,7 +37,7 @@ def test_contacts_lose_their_foreign_keys_and_keep_their_rows(tmp_path):
                      "created_at) VALUES ('phone', '呼叫-2', 'inbound', 999, '2026-12-04 08:05:00.000000', "
                      "'answered', '2026-12-04 08:05:00.000000')")
 
-    command.downgrade(cfg, "0007")
+    command.downgrade(cfg, "0010")
     assert _foreign_keys(path) == {"customers", "business_lines", "categories", "users", "tickets"}
     with sqlite3.connect(path) as conn:
         # the contact naming a customer that does not exist loses that id, as ON DELETE SET NULL would have

@@ -13,14 +13,14 @@ SQLite documents for removing a FOREIGN KEY constraint ("Making Other Kinds Of T
 https://www.sqlite.org/lang_altertable.html#otheralter): the stored rows are unchanged.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-04 17:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
