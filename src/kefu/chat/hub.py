@@ -7,9 +7,10 @@ and in order whatever the hub does — a lost or doubled wake-up costs a query, 
 ``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket here
 commits (``publish``) and, as a baseline that also covers other processes and the timer worker's system messages
 (idle prompt, idle closing, queue timeout), polls the store every ``interval`` seconds with one query over the
-chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. A
-Redis pub/sub hub (``KEFU_REDIS_URL``) would implement the same interface, publishing wake-ups to a channel per
-chat, and keep the poll as a slower safety net.
+chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. The
+same loop keeps this process's agent sockets fresh in the store and sweeps those of dead processes
+(``kefu.chat.seats``). With ``KEFU_REDIS_URL`` set, ``make_hub`` gives the Redis hub
+(``kefu.chat.redis_hub``): the same, plus wake-ups and typing notices published to the other processes.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
+from uuid import uuid4
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from kefu.chat import seats
 from kefu.chat.models import Chat
+from kefu.core.clock import Clock, SystemClock
+from kefu.core.db import session_scope
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
@@ -39,6 +44,7 @@ class Listener:
     ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; they are never stored or replayed."""
 
     agent_id: int | None = None
+    socket_id: str | None = None  # an agent socket's row in the store (``kefu.chat.seats``)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     typing: list[tuple[int, str]] = field(default_factory=list)
 
@@ -52,7 +58,7 @@ class Hub(Protocol):
 
     def leave(self, listener: Listener) -> None: ...
 
-    def agent_online(self, agent_id: int) -> bool: ...
+    node: str  # this server process, as the store's agent sockets name it
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         """Something about ``chat_id`` was committed (a message, its status or agent): wake its listeners."""
@@ -67,8 +73,10 @@ class LocalHub:
     """The in-process hub with the store poll (see the module docstring)."""
 
     def __init__(self, factory: sessionmaker[Session], *, interval: float = POLL_SECONDS,
-                 serial_writes: bool = False) -> None:
-        self.factory, self.interval = factory, interval
+                 serial_writes: bool = False, clock: Clock | None = None) -> None:
+        self.factory, self.interval, self.clock = factory, interval, clock or SystemClock()
+        self.node = uuid4().hex[:16]
+        self._heartbeat = 0.0
         self.chats: dict[int, set[Listener]] = defaultdict(set)
         self.agents: dict[int, set[Listener]] = defaultdict(set)
         self.seen: dict[int, Snapshot] = {}
@@ -104,9 +112,6 @@ class LocalHub:
             if not group:
                 del index[key]
 
-    def agent_online(self, agent_id: int) -> bool:
-        return bool(self.agents.get(agent_id))
-
     # -- wake-ups -----------------------------------------------------------------------------------------------
     def _wake(self, chat_id: int, *agent_ids: int | None) -> None:
         for listener in self.chats.get(chat_id, ()):
@@ -119,6 +124,9 @@ class LocalHub:
         self._wake(chat_id, agent_id)
 
     async def typing(self, chat_id: int, sender: str) -> None:
+        self._typing(chat_id, sender)
+
+    def _typing(self, chat_id: int, sender: str) -> None:
         for listener in self.chats.get(chat_id, ()):
             listener.typing.append((chat_id, sender))
             listener.wake.set()
@@ -149,10 +157,21 @@ class LocalHub:
                 self._wake(chat_id, snap[0], before[0] if before else None)
         self.seen = {c: s for c, s in now.items() if c in self.chats}
 
+    def _seats(self) -> None:
+        """Refresh this process's agent sockets in the store, then sweep other processes' stale ones."""
+        ids = [ls.socket_id for group in self.agents.values() for ls in group if ls.socket_id]
+        with session_scope(self.factory) as session:
+            now = self.clock.now()
+            seats.refresh(session, socket_ids=ids, now=now)
+            seats.sweep(session, now=now)
+
     async def _run(self) -> None:
         while True:
             try:
                 await self.poll_once()
+                if time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
+                    self._heartbeat = time.monotonic()
+                    await run_in_threadpool(self._seats)
             except Exception:  # the store is briefly unreachable: try again next time
                 log.exception("chat hub poll failed")
             await asyncio.sleep(self.interval)
@@ -170,3 +189,13 @@ class LocalHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+
+
+def make_hub(factory: sessionmaker[Session], *, redis_url: str | None, redis_prefix: str = "kefu",
+             serial_writes: bool = False, clock: Clock | None = None) -> Hub:
+    """The Redis hub when ``KEFU_REDIS_URL`` is set (several server processes), else the in-process one."""
+    if redis_url:
+        from kefu.chat.redis_hub import RedisHub
+
+        return RedisHub(factory, url=redis_url, prefix=redis_prefix, serial_writes=serial_writes, clock=clock)
+    return LocalHub(factory, serial_writes=serial_writes, clock=clock)

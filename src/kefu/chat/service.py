@@ -31,6 +31,7 @@ from kefu.chat.queueing import (
     set_away,
     set_ready,
 )
+from kefu.chat.wakes import note
 from kefu.compliance import Violation, blocked, check
 from kefu.contacts.models import Contact
 from kefu.core.context import Actor
@@ -177,6 +178,7 @@ def transfer(session: Session, *, chat: Chat, actor: Actor, now: datetime, to_ag
     if seat.load >= seat.limit:
         raise Conflict("that agent has no room for another chat", field="to_agent_id")
     flow.cancel_agent_timers(session, chat=chat)
+    note(session, chat.id, chat.agent_id, target.id)
     chat.agent_id, chat.assigned_at = target.id, now
     session.get(Contact, chat.contact_id).agent_id = target.id
     flow.assigned(session, chat=chat, now=now)

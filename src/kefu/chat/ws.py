@@ -21,15 +21,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
-from kefu.chat import service
+from kefu.chat import seats, service, wakes
 from kefu.chat.hub import Listener
-from kefu.chat.models import OPEN_STATUSES, AgentPresence, Chat, ChatMessage
+from kefu.chat.models import OPEN_STATUSES, Chat, ChatMessage
 from kefu.core.context import Actor
 from kefu.core.db import session_scope
 from kefu.core.deps import _from_request
@@ -45,11 +46,13 @@ BATCH = 200  # messages read per wake-up; more wakes the pump again
 
 @dataclass
 class Limits:
-    """Per-socket limits on what a client sends: frame size, and a token bucket of frames per second."""
+    """Per-socket limits on what a client sends: frame size, a token bucket of frames per second, and the time
+    a new socket has to say hello before it is closed (4408)."""
 
     max_frame: int = 16 * 1024
     rate: float = 10.0
     burst: int = 30
+    hello_seconds: float = 10.0
 
 
 class ProtocolError(DomainError):
@@ -114,7 +117,7 @@ class Feed:
         self.ws, self.agent = ws, agent
         self.factory, self.clock, self.hub = app.state.sessionmaker, app.state.clock, app.state.chat_hub
         self.limits: Limits = app.state.chat_limits
-        self.listener = Listener(agent_id=agent.id if agent else None)
+        self.listener = Listener(agent_id=agent.id if agent else None, socket_id=uuid4().hex if agent else None)
         self.cursors: dict[int, int] = {}
         self.shown: dict[int, Any] = {}  # per chat: the last state frame sent
         self.observed: set[int] = set()
@@ -124,17 +127,24 @@ class Feed:
 
     # -- plumbing -----------------------------------------------------------------------------------------------
     async def db(self, fn: Callable[..., Any], *, write: bool = True) -> Any:
-        """``fn(session, now)`` in a worker thread, committed. SQLite takes one writer at a time and makes the
-        others back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
+        """``fn(session, now)`` in a worker thread, committed; then the hub hears of the chats and agents the
+        service noted as changed (``kefu.chat.wakes``). SQLite takes one writer at a time and makes the others
+        back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
         def work():
             with session_scope(self.factory) as session:
-                return fn(session, self.clock.now())
+                result = fn(session, self.clock.now())
+                changed = wakes.taken(session)
+            return result, changed
 
         lock = self.hub.write_lock if write else None
         if lock is None:
-            return await run_in_threadpool(work)
-        async with lock:
-            return await run_in_threadpool(work)
+            result, changed = await run_in_threadpool(work)
+        else:
+            async with lock:
+                result, changed = await run_in_threadpool(work)
+        for chat_id, agent_id in changed:
+            await self.hub.publish(chat_id, agent_id=agent_id)
+        return result
 
     async def send(self, frame: dict) -> None:
         async with self.lock:
@@ -289,14 +299,26 @@ class Feed:
             await self.send({"type": "warning", "chat_id": chat_id, "client_msg_id": client_msg_id, "seq": seq,
                              "violations": warnings})
 
+    async def next_frame(self, deadline: float) -> dict:
+        """The client's next frame; before its hello, only until ``deadline`` (then the socket is closed)."""
+        if self.greeted.is_set():
+            return await self.receive()
+        try:
+            return await asyncio.wait_for(self.receive(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=4408, reason="say hello first")
+            raise WebSocketDisconnect(code=4408) from None
+
     async def run(self, handle: Callable[[dict], Any]) -> None:
         """Read frames until the client goes; each frame's domain error is answered, not fatal."""
         pump = asyncio.get_running_loop().create_task(self.pump())
         self.hub.join(self.listener)
+        deadline = time.monotonic() + self.limits.hello_seconds
         try:
             while True:
                 try:
-                    await handle(await self.receive())
+                    await handle(await self.next_frame(deadline))
                 except DomainError as exc:
                     await self.error(exc.field if isinstance(exc, ProtocolError) else _code(exc), exc.message,
                                      **({"field": exc.field} if exc.field and not isinstance(exc, ProtocolError)
@@ -410,18 +432,6 @@ def _staff(ws: WebSocket) -> User | None:
         return principal.user
 
 
-def _presence(user_id: int, *, online: bool) -> Callable:
-    def change(session, now):
-        row = session.get(AgentPresence, user_id)
-        user = session.get(User, user_id)
-        if online:
-            service.reconnect(session, user=user, now=now)
-        elif row is not None and row.status != "offline":
-            service.disconnect(session, user=user, now=now)
-
-    return change
-
-
 @router.websocket("/agent")
 async def agent_socket(ws: WebSocket) -> None:
     user = await run_in_threadpool(_staff, ws)
@@ -431,7 +441,8 @@ async def agent_socket(ws: WebSocket) -> None:
     await ws.accept()
     feed = Feed(ws, agent=user)
     hub = ws.app.state.chat_hub
-    await feed.db(_presence(user.id, online=True))
+    socket_id = feed.listener.socket_id
+    await feed.db(lambda s, now: seats.opened(s, socket_id=socket_id, user_id=user.id, node=hub.node, now=now))
 
     def may_follow(session, now, chat_id: int) -> bool:
         chat = service.get_chat(session, chat_id)
@@ -485,9 +496,8 @@ async def agent_socket(ws: WebSocket) -> None:
 
     try:
         await feed.run(handle)
-    finally:
-        if not hub.agent_online(user.id):
-            await feed.db(_presence(user.id, online=False))
+    finally:  # the agent's last socket in any process: the disconnect grace starts
+        await feed.db(lambda s, now: seats.closed(s, socket_id=socket_id, user_id=user.id, now=now))
 
 
 def _actor(user: User, now) -> Actor:
