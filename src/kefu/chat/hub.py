@@ -38,15 +38,27 @@ POLL_SECONDS = 0.25
 QUEUE_SECONDS = 1.0  # how often waiting customers' queue positions are looked at again
 
 
+Snapshot = tuple[int | None, int, str]  # agent_id, last_seq, status
+
+
 @dataclass(eq=False)
 class Listener:
     """One socket: woken when a chat it follows (or, for an agent, their set of chats) may have changed.
-    ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; they are never stored or replayed."""
+    ``dirty``: the chats to read at the next wake-up; ``discover``: an agent's set of chats may have changed (look
+    for new ones). ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; never stored or replayed."""
 
     agent_id: int | None = None
     socket_id: str | None = None  # an agent socket's row in the store (``kefu.chat.seats``)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    dirty: set[int] = field(default_factory=set)
+    discover: bool = False
     typing: list[tuple[int, str]] = field(default_factory=list)
+
+    def touch(self, chat_id: int | None = None, *, discover: bool = False) -> None:
+        if chat_id is not None:
+            self.dirty.add(chat_id)
+        self.discover = self.discover or discover
+        self.wake.set()
 
 
 class Hub(Protocol):
@@ -65,8 +77,8 @@ class Hub(Protocol):
 
     async def typing(self, chat_id: int, sender: str) -> None: ...
 
-
-Snapshot = tuple[int | None, int, str]  # agent_id, last_seq, status
+    def saw(self, chat_id: int, snapshot: Snapshot) -> None:
+        """A socket read ``chat_id`` in this state: the poll need not wake anyone for it again."""
 
 
 class LocalHub:
@@ -114,11 +126,19 @@ class LocalHub:
 
     # -- wake-ups -----------------------------------------------------------------------------------------------
     def _wake(self, chat_id: int, *agent_ids: int | None) -> None:
+        """Wake the chat's listeners, and the agents' sockets to read the chat and look for new ones."""
         for listener in self.chats.get(chat_id, ()):
-            listener.wake.set()
+            listener.touch(chat_id)
         for agent_id in agent_ids:
             for listener in self.agents.get(agent_id, ()) if agent_id is not None else ():
-                listener.wake.set()
+                listener.touch(chat_id, discover=True)
+
+    def saw(self, chat_id: int, snapshot: Snapshot) -> None:
+        """A socket read the chat in this state. If it is news, the chat's other listeners read it too (one of
+        them may not have been woken for it: a lost wake-up); either way the poll will not wake them for it."""
+        if chat_id in self.chats and self.seen.get(chat_id) != snapshot:
+            self.seen[chat_id] = snapshot
+            self._wake(chat_id)
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         self._wake(chat_id, agent_id)
@@ -129,7 +149,7 @@ class LocalHub:
     def _typing(self, chat_id: int, sender: str) -> None:
         for listener in self.chats.get(chat_id, ()):
             listener.typing.append((chat_id, sender))
-            listener.wake.set()
+            listener.touch()
 
     # -- the poll -----------------------------------------------------------------------------------------------
     def _read(self, chat_ids: list[int], agent_ids: list[int]) -> dict[int, Snapshot]:
@@ -154,7 +174,8 @@ class LocalHub:
         for chat_id, snap in now.items():
             before = self.seen.get(chat_id)
             if snap != before or (requeue and snap[2] == "waiting"):
-                self._wake(chat_id, snap[0], before[0] if before else None)
+                moved = before is None or before[0] != snap[0]  # agents who got or lost it look at their set
+                self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
         self.seen = {c: s for c, s in now.items() if c in self.chats}
 
     def _seats(self) -> None:

@@ -1,11 +1,11 @@
 """The Redis hub: ``LocalHub`` plus wake-ups and typing notices shared between server processes (``KEFU_REDIS_URL``).
 
-A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat, to
-``<prefix>:agent:<id>`` when an agent got or lost a chat, and ``"<node> t <sender>"`` to the chat's channel for a
-typing notice. Each process pattern-subscribes to its prefix's chat and agent channels and wakes the listeners it
-has for them (its own publications it already woke locally). Every process thus hears every wake-up and drops
-those it has no listener for: cheap for the few processes of one center; per-channel ``SUBSCRIBE`` would be the
-next step for many.
+A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat,
+``"<node> w <chat id>"`` to ``<prefix>:agent:<id>`` when an agent got or lost that chat, and
+``"<node> t <sender>"`` to the chat's channel for a typing notice. Each process pattern-subscribes to its
+prefix's chat and agent channels and wakes the listeners it has for them (its own publications it already woke
+locally). Every process thus hears every wake-up and drops those it has no listener for: cheap for the few
+processes of one center; per-channel ``SUBSCRIBE`` would be the next step for many.
 
 Redis carries no message: a woken socket reads the store. So nothing Redis does — a lost wake-up, a doubled one,
 a restart — can lose, repeat or reorder a message. While Redis is away, publications are dropped (never waited
@@ -59,7 +59,7 @@ class RedisHub(LocalHub):
         self._wake(chat_id, agent_id)
         self._out(self.channel("chat", chat_id), "w")
         if agent_id is not None:
-            self._out(self.channel("agent", agent_id), "w")
+            self._out(self.channel("agent", agent_id), f"w {chat_id}")
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)
@@ -105,13 +105,16 @@ class RedisHub(LocalHub):
             self._wake(int(ident))
         elif kind == "chat" and body.startswith("t "):
             self._typing(int(ident), body[2:])
-        elif kind == "agent":
-            self._wake(None, int(ident))
+        elif kind == "agent" and body.startswith("w ") and body[2:].isdigit():
+            self._wake(int(body[2:]), int(ident))
 
     def _wake_everyone(self) -> None:
-        for group in (*self.chats.values(), *self.agents.values()):
+        for chat_id, group in self.chats.items():
             for listener in group:
-                listener.wake.set()
+                listener.touch(chat_id)
+        for group in self.agents.values():
+            for listener in group:
+                listener.touch(discover=True)
 
     async def _listen(self, link: _Link) -> None:
         pause = BACKOFF[0]

@@ -125,7 +125,7 @@ def customer_message(session: Session, *, chat: Chat, body: str, now: datetime,
     if chat.status not in OPEN_STATUSES:
         raise Conflict("this chat has ended", field="chat")
     message, created = post(session, chat=chat, sender="customer", body=_body(body), now=now,
-                            client_msg_id=client_msg_id)
+                            client_msg_id=client_msg_id, looked=True)
     if created:
         flow.customer_spoke(session, chat=chat, now=now)
     return message
@@ -146,7 +146,7 @@ def agent_message(session: Session, *, chat: Chat, agent: User, body: str, now: 
     if blocked(violations):
         raise MessageBlocked(violations)
     message, created = post(session, chat=chat, sender="agent", body=body, now=now, author_id=agent.id,
-                            client_msg_id=client_msg_id,
+                            client_msg_id=client_msg_id, looked=True,
                             violations=[v.as_dict() for v in violations] or None)
     if created:
         flow.agent_answered(session, chat=chat, now=now)

@@ -120,6 +120,7 @@ class Feed:
         self.listener = Listener(agent_id=agent.id if agent else None, socket_id=uuid4().hex if agent else None)
         self.cursors: dict[int, int] = {}
         self.shown: dict[int, Any] = {}  # per chat: the last state frame sent
+        self.names: dict[tuple[type, int], str | None] = {}  # agents' and customers' names, read once
         self.observed: set[int] = set()
         self.lock = asyncio.Lock()
         self.greeted = asyncio.Event()  # nothing is delivered before the client's hello set the cursors
@@ -179,7 +180,7 @@ class Feed:
             return
         self.cursors[chat_id] = max(0, int(after_seq))
         self.hub.follow(self.listener, chat_id)
-        self.listener.wake.set()
+        self.listener.touch(chat_id)
 
     def drop(self, chat_id: int) -> None:
         self.cursors.pop(chat_id, None)
@@ -207,43 +208,66 @@ class Feed:
         for chat_id, sender in typing:
             if sender != ("agent" if self.agent else "customer") and chat_id in self.cursors:
                 await self.send({"type": "typing", "chat_id": chat_id, "sender": sender})
-        cursors = dict(self.cursors)
-        states, mine, more = await self.db(lambda s, now: self.read(s, cursors), write=False)
-        for chat_id in sorted(mine - set(cursors)):  # newly assigned to this agent
+        listener = self.listener
+        dirty, listener.dirty = listener.dirty, set()
+        discover, listener.discover = listener.discover and self.agent is not None, False
+        cursors = {chat_id: cursor for chat_id, cursor in self.cursors.items() if chat_id in dirty}
+        if not cursors and not discover:
+            return
+        states, mine, again = await self.db(lambda s, now: self.read(s, cursors, discover), write=False)
+        for chat_id in sorted(mine - set(self.cursors)):  # newly assigned to this agent
             self.follow(chat_id)
-        for chat_id, (state, messages) in states.items():
+        for chat_id, (state, snapshot, messages) in states.items():
             for m in messages:
                 if self.cursors.get(chat_id) != m["seq"] - 1:  # dropped or moved on meanwhile
                     break
                 await self.send(m)
                 self.cursors[chat_id] = m["seq"]
             await self.state_changed(chat_id, state, mine)
-        if more:
-            self.listener.wake.set()
+            if chat_id not in again:
+                self.hub.saw(chat_id, snapshot)
+        if again:  # more than a batch, or a number still committing: read those again shortly
+            if any(again.values()):
+                await asyncio.sleep(0.01)
+            for chat_id in again:
+                listener.touch(chat_id)
 
-    def read(self, session, cursors: dict[int, int]) -> tuple[dict, set[int], bool]:
-        """The state of each followed chat, then its messages after the cursor (state first: a message stored
-        with an end is then never missed); for an agent, the ids of their active chats."""
+    def read(self, session, cursors: dict[int, int], discover: bool) -> tuple[dict, set[int], dict[int, bool]]:
+        """The state of each chat to read, then its messages after the cursor (state first: a message stored
+        with an end is then never missed); for an agent looking for new chats, the ids of their active chats.
+        ``again``: chats to read once more (more than a batch: False; a gap in the numbers: True)."""
         mine: set[int] = set()
-        if self.agent is not None:
+        if discover:
             mine = set(session.scalars(select(Chat.id).where(Chat.agent_id == self.agent.id,
                                                              Chat.status == "active")))
-        states, more = {}, False
+        states, again = {}, {}
         for chat_id, cursor in cursors.items():
             chat = session.get(Chat, chat_id)
-            state = (chat.status, chat.agent_id, _name(session.get(User, chat.agent_id)) if chat.agent_id else None,
+            state = (chat.status, chat.agent_id, self.name(session, User, chat.agent_id),
                      queue_position(session, chat) if chat.status == "waiting" else None, chat.end_reason,
-                     session.get(Customer, chat.customer_id).name)
+                     self.name(session, Customer, chat.customer_id))
             frames, expected = [], cursor + 1
-            for m in session.scalars(select(ChatMessage).where(ChatMessage.chat_id == chat_id, ChatMessage.seq > cursor)
-                                     .order_by(ChatMessage.seq).limit(BATCH)):
+            news = session.scalars(select(ChatMessage).where(ChatMessage.chat_id == chat_id, ChatMessage.seq > cursor)
+                                   .order_by(ChatMessage.seq).limit(BATCH)) if chat.last_seq > cursor else ()
+            for m in news:
                 if m.seq != expected:  # not yet visible: an earlier number still committing; next wake-up
+                    again[chat_id] = True
                     break
                 frames.append(message_frame(m, for_agent=self.agent is not None))
                 expected += 1
-            more = more or len(frames) == BATCH
-            states[chat_id] = (state, frames)
-        return states, mine, more
+            if len(frames) == BATCH:
+                again.setdefault(chat_id, False)
+            states[chat_id] = (state, (chat.agent_id, chat.last_seq, chat.status), frames)
+        return states, mine, again
+
+    def name(self, session, model: type, ident: int | None) -> str | None:
+        """An agent's (display) or customer's name, read once per socket."""
+        if ident is None:
+            return None
+        if (model, ident) not in self.names:
+            row = session.get(model, ident)
+            self.names[model, ident] = _name(row) if model is User else row.name
+        return self.names[model, ident]
 
     async def state_changed(self, chat_id: int, state: tuple, mine: set[int]) -> None:
         status, agent_id, agent_name, position, reason, customer_name = state
@@ -465,7 +489,7 @@ async def agent_socket(ws: WebSocket) -> None:
                              item.get("after_seq", 0) if isinstance(item, dict) else 0)
             await feed.send({"type": "welcome", "agent_name": _name(user)})
             feed.greeted.set()
-            feed.listener.wake.set()
+            feed.listener.touch(discover=True)
         elif kind == "observe":
             if user.role not in OBSERVING:
                 raise Forbidden("only team leads and supervisors observe chats", field="chat_id")
@@ -480,7 +504,7 @@ async def agent_socket(ws: WebSocket) -> None:
                                                             concurrency=concurrency) if kind == "ready"
                                           else service.set_away(s, user=s.get(User, user.id), now=now)))
             await feed.send({"type": "presence", "status": kind})
-            feed.listener.wake.set()
+            feed.listener.touch(discover=True)
         elif kind == "end":
             await feed.db(lambda s, now: _end(s, now, user, _chat_id(frame, feed)))
             await hub.publish(frame["chat_id"])
