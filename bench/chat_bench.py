@@ -210,7 +210,7 @@ async def echo_phase(url: str, sockets: int, think: float, seconds: float, rate:
             await ws.send(json.dumps({"type": "message", "client_msg_id": key, "text": f"第{i}条消息:我的外卖还没到"},
                                      ensure_ascii=False))
             i += 1
-            await asyncio.sleep(think)
+            await pause(stop, think)
         await drained(stats)
         await ws.close()
         reader.cancel()
@@ -222,6 +222,14 @@ async def echo_phase(url: str, sockets: int, think: float, seconds: float, rate:
     await window(stats, think, seconds, stop)
     await asyncio.gather(*tasks)
     return stats.report("echo")
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake when the measured window ends."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
 
 
 async def window(stats: Stats, think: float, seconds: float, stop: asyncio.Event) -> None:
@@ -292,7 +300,7 @@ async def kefu_phase(base: str, tokens: list[str], chats: int, think: float, sec
             await ws.send(json.dumps({"type": "message", "client_msg_id": key, "text": f"第{i}个问题:我的外卖还没到"},
                                      ensure_ascii=False))
             i += 1
-            await asyncio.sleep(think)
+            await pause(stop, think)
         await drained(stats)
         await ws.close()
         reader.cancel()

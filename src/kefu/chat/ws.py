@@ -24,7 +24,7 @@ from typing import Any
 from uuid import uuid4
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
@@ -93,6 +93,14 @@ def message_frame(m: ChatMessage, *, for_agent: bool) -> dict:
     if for_agent and m.violations:
         frame["violations"] = m.violations
     return frame
+
+
+CHAT_STATE = select(Chat.id, Chat.status, Chat.agent_id, Chat.end_reason, Chat.customer_id, Chat.last_seq,
+                    Chat.queue_id, Chat.front, Chat.waiting_since).where(Chat.id == bindparam("chat_id"))
+NEWS = (select(ChatMessage.chat_id, ChatMessage.seq, ChatMessage.sender, ChatMessage.kind, ChatMessage.body,
+               ChatMessage.created_at, ChatMessage.client_msg_id, ChatMessage.violations)
+        .where(ChatMessage.chat_id == bindparam("chat_id"), ChatMessage.seq > bindparam("cursor"))
+        .order_by(ChatMessage.seq).limit(BATCH))
 
 
 def queue_position(session, chat: Chat) -> int:
@@ -241,14 +249,14 @@ class Feed:
             mine = set(session.scalars(select(Chat.id).where(Chat.agent_id == self.agent.id,
                                                              Chat.status == "active")))
         states, again = {}, {}
+        conn = session.connection()  # plain rows, no ORM identity map: this runs for every delivered message
         for chat_id, cursor in cursors.items():
-            chat = session.get(Chat, chat_id)
+            chat = conn.execute(CHAT_STATE, {"chat_id": chat_id}).one()
             state = (chat.status, chat.agent_id, self.name(session, User, chat.agent_id),
                      queue_position(session, chat) if chat.status == "waiting" else None, chat.end_reason,
                      self.name(session, Customer, chat.customer_id))
             frames, expected = [], cursor + 1
-            news = session.scalars(select(ChatMessage).where(ChatMessage.chat_id == chat_id, ChatMessage.seq > cursor)
-                                   .order_by(ChatMessage.seq).limit(BATCH)) if chat.last_seq > cursor else ()
+            news = conn.execute(NEWS, {"chat_id": chat_id, "cursor": cursor}) if chat.last_seq > cursor else ()
             for m in news:
                 if m.seq != expected:  # not yet visible: an earlier number still committing; next wake-up
                     again[chat_id] = True
