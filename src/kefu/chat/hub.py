@@ -192,7 +192,8 @@ class LocalHub:
                 await self.poll_once()
                 if time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
                     self._heartbeat = time.monotonic()
-                    await run_in_threadpool(self._seats)
+                    async with self.write_lock or contextlib.nullcontext():  # SQLite: queue with the sockets
+                        await run_in_threadpool(self._seats)
             except Exception:  # the store is briefly unreachable: try again next time
                 log.exception("chat hub poll failed")
             await asyncio.sleep(self.interval)
