@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select, text
 import kefu.worker  # noqa: F401  (timer handlers)
 from kefu import __version__
 from kefu.api import router as api_router
-from kefu.chat.hub import LocalHub
+from kefu.chat.hub import make_hub
 from kefu.chat.ws import Limits
 from kefu.chat.ws import router as chat_socket_router
 from kefu.core.clock import Clock, SystemClock
@@ -121,9 +121,10 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
                   max_body_size=max_request_bytes(settings))
     app.state.settings, app.state.engine, app.state.clock = settings, engine, clock
     app.state.sessionmaker, app.state.metrics = factory, metrics
-    # live chat fan-out (kefu.chat.hub): in-process with a store poll; a Redis hub would replace it here
+    # live chat fan-out (kefu.chat.hub): in-process with a store poll, plus Redis when KEFU_REDIS_URL is set
     app.state.chat_limits = Limits()
-    app.state.chat_hub = LocalHub(factory, serial_writes=engine.dialect.name == "sqlite")
+    app.state.chat_hub = make_hub(factory, redis_url=settings.redis_url, redis_prefix=settings.redis_prefix,
+                                  serial_writes=engine.dialect.name == "sqlite", clock=clock)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):

@@ -39,6 +39,7 @@ from kefu.timers.service import run_due
 OPENING = "您好,客服中心很高兴为您服务,我是客服代表王小明,请问有什么可以帮您?"
 # seconds before a test gives up waiting for a frame (a hang guard, not a timing assertion)
 WAIT = float(os.environ.get("KEFU_WS_WAIT", "30"))
+HELLO = 2.0  # seconds a test server gives a new socket to say hello
 RECONNECT = tuple(int(n) for n in os.environ.get("KEFU_WS_RECONNECT", "6,150,20").split(","))
 
 
@@ -101,7 +102,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(live_engine, factory, clock):
     app = create_app(engine=live_engine, clock=clock, sessionmaker=factory, run_worker=False)
-    app.state.chat_limits = Limits(rate=100_000, burst=100_000)
+    app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=HELLO)
     app.state.chat_hub.interval = 0.05
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
@@ -311,6 +312,28 @@ def test_a_customer_socket_refuses_oversized_and_malformed_frames(server, center
         await customer.close()
 
     _run(scenario())
+
+def test_a_socket_that_never_says_hello_is_closed(server, center):
+    async def scenario():
+        silent = await connect(f"{server}/customer")
+        chatty = await connect(f"{server}/agent",
+                               additional_headers={"Authorization": f"Bearer {center.tokens['agent']}"})
+        await chatty.send(json.dumps({"type": "typing", "chat_id": 1}))  # frames, but never a hello
+        for ws in (silent, chatty):
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(ws.recv(), WAIT)
+            assert closed.value.rcvd.code == 4408
+        greeted = await Client.open(f"{server}/customer")
+        await greeted.send(type="hello", start={"queue": "waimai_chat", "name": "访客"})
+        await greeted.until(is_("welcome"))
+        await asyncio.sleep(HELLO + 0.5)
+        await greeted.send(type="message", client_msg_id="c-1", text="还在吗")
+        await greeted.until(is_("ack", client_msg_id="c-1"))  # after its hello a socket may stay quiet
+        await greeted.close()
+
+    _run(scenario())
+
 
 def server_secret() -> str:
     from kefu.core.settings import get_settings

@@ -55,11 +55,11 @@ def assigned(session: Session, *, chat: Chat, now: datetime) -> None:
 
 def agent_answered(session: Session, *, chat: Chat, now: datetime) -> None:
     """The agent wrote: the customer's silence is counted from now."""
-    if chat.first_agent_reply_at is None:
+    first = chat.first_agent_reply_at is None
+    if first:
         chat.first_agent_reply_at = now
-        timers.cancel(session, kind=FIRST_REPLY, ref_id=chat.id)
     chat.idle_prompted_at = None
-    timers.cancel(session, kind=IDLE_CLOSE, ref_id=chat.id)
+    timers.cancel_kinds(session, kinds=(FIRST_REPLY, IDLE_CLOSE) if first else (IDLE_CLOSE,), ref_id=chat.id)
     queue = session.get(ChatQueue, chat.queue_id)
     timers.schedule(session, kind=IDLE_PROMPT, ref_id=chat.id, due_at=_after(queue, "idle_prompt", now))
 
@@ -67,8 +67,7 @@ def agent_answered(session: Session, *, chat: Chat, now: datetime) -> None:
 def customer_spoke(session: Session, *, chat: Chat, now: datetime) -> None:
     """The customer wrote: the idle flow stops until the agent answers again."""
     chat.last_customer_at, chat.idle_prompted_at = now, None
-    timers.cancel(session, kind=IDLE_PROMPT, ref_id=chat.id)
-    timers.cancel(session, kind=IDLE_CLOSE, ref_id=chat.id)
+    timers.cancel_kinds(session, kinds=(IDLE_PROMPT, IDLE_CLOSE), ref_id=chat.id)
 
 
 def cancel_agent_timers(session: Session, *, chat: Chat) -> None:

@@ -7,9 +7,10 @@ and in order whatever the hub does — a lost or doubled wake-up costs a query, 
 ``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket here
 commits (``publish``) and, as a baseline that also covers other processes and the timer worker's system messages
 (idle prompt, idle closing, queue timeout), polls the store every ``interval`` seconds with one query over the
-chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. A
-Redis pub/sub hub (``KEFU_REDIS_URL``) would implement the same interface, publishing wake-ups to a channel per
-chat, and keep the poll as a slower safety net.
+chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. The
+same loop keeps this process's agent sockets fresh in the store and sweeps those of dead processes
+(``kefu.chat.seats``). With ``KEFU_REDIS_URL`` set, ``make_hub`` gives the Redis hub
+(``kefu.chat.redis_hub``): the same, plus wake-ups and typing notices published to the other processes.
 """
 
 from __future__ import annotations
@@ -21,26 +22,43 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
+from uuid import uuid4
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from kefu.chat import seats
 from kefu.chat.models import Chat
+from kefu.core.clock import Clock, SystemClock
+from kefu.core.db import session_scope
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 QUEUE_SECONDS = 1.0  # how often waiting customers' queue positions are looked at again
 
 
+Snapshot = tuple[int | None, int, str]  # agent_id, last_seq, status
+
+
 @dataclass(eq=False)
 class Listener:
     """One socket: woken when a chat it follows (or, for an agent, their set of chats) may have changed.
-    ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; they are never stored or replayed."""
+    ``dirty``: the chats to read at the next wake-up; ``discover``: an agent's set of chats may have changed (look
+    for new ones). ``typing`` collects ephemeral typing notices ``(chat_id, sender)``; never stored or replayed."""
 
     agent_id: int | None = None
+    socket_id: str | None = None  # an agent socket's row in the store (``kefu.chat.seats``)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    dirty: set[int] = field(default_factory=set)
+    discover: bool = False
     typing: list[tuple[int, str]] = field(default_factory=list)
+
+    def touch(self, chat_id: int | None = None, *, discover: bool = False) -> None:
+        if chat_id is not None:
+            self.dirty.add(chat_id)
+        self.discover = self.discover or discover
+        self.wake.set()
 
 
 class Hub(Protocol):
@@ -52,23 +70,25 @@ class Hub(Protocol):
 
     def leave(self, listener: Listener) -> None: ...
 
-    def agent_online(self, agent_id: int) -> bool: ...
+    node: str  # this server process, as the store's agent sockets name it
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         """Something about ``chat_id`` was committed (a message, its status or agent): wake its listeners."""
 
     async def typing(self, chat_id: int, sender: str) -> None: ...
 
-
-Snapshot = tuple[int | None, int, str]  # agent_id, last_seq, status
+    def saw(self, chat_id: int, snapshot: Snapshot) -> None:
+        """A socket read ``chat_id`` in this state: the poll need not wake anyone for it again."""
 
 
 class LocalHub:
     """The in-process hub with the store poll (see the module docstring)."""
 
     def __init__(self, factory: sessionmaker[Session], *, interval: float = POLL_SECONDS,
-                 serial_writes: bool = False) -> None:
-        self.factory, self.interval = factory, interval
+                 serial_writes: bool = False, clock: Clock | None = None) -> None:
+        self.factory, self.interval, self.clock = factory, interval, clock or SystemClock()
+        self.node = uuid4().hex[:16]
+        self._heartbeat = 0.0
         self.chats: dict[int, set[Listener]] = defaultdict(set)
         self.agents: dict[int, set[Listener]] = defaultdict(set)
         self.seen: dict[int, Snapshot] = {}
@@ -104,24 +124,32 @@ class LocalHub:
             if not group:
                 del index[key]
 
-    def agent_online(self, agent_id: int) -> bool:
-        return bool(self.agents.get(agent_id))
-
     # -- wake-ups -----------------------------------------------------------------------------------------------
     def _wake(self, chat_id: int, *agent_ids: int | None) -> None:
+        """Wake the chat's listeners, and the agents' sockets to read the chat and look for new ones."""
         for listener in self.chats.get(chat_id, ()):
-            listener.wake.set()
+            listener.touch(chat_id)
         for agent_id in agent_ids:
             for listener in self.agents.get(agent_id, ()) if agent_id is not None else ():
-                listener.wake.set()
+                listener.touch(chat_id, discover=True)
+
+    def saw(self, chat_id: int, snapshot: Snapshot) -> None:
+        """A socket read the chat in this state. If it is news, the chat's other listeners read it too (one of
+        them may not have been woken for it: a lost wake-up); either way the poll will not wake them for it."""
+        if chat_id in self.chats and self.seen.get(chat_id) != snapshot:
+            self.seen[chat_id] = snapshot
+            self._wake(chat_id)
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         self._wake(chat_id, agent_id)
 
     async def typing(self, chat_id: int, sender: str) -> None:
+        self._typing(chat_id, sender)
+
+    def _typing(self, chat_id: int, sender: str) -> None:
         for listener in self.chats.get(chat_id, ()):
             listener.typing.append((chat_id, sender))
-            listener.wake.set()
+            listener.touch()
 
     # -- the poll -----------------------------------------------------------------------------------------------
     def _read(self, chat_ids: list[int], agent_ids: list[int]) -> dict[int, Snapshot]:
@@ -146,13 +174,26 @@ class LocalHub:
         for chat_id, snap in now.items():
             before = self.seen.get(chat_id)
             if snap != before or (requeue and snap[2] == "waiting"):
-                self._wake(chat_id, snap[0], before[0] if before else None)
+                moved = before is None or before[0] != snap[0]  # agents who got or lost it look at their set
+                self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
         self.seen = {c: s for c, s in now.items() if c in self.chats}
+
+    def _seats(self) -> None:
+        """Refresh this process's agent sockets in the store, then sweep other processes' stale ones."""
+        ids = [ls.socket_id for group in self.agents.values() for ls in group if ls.socket_id]
+        with session_scope(self.factory) as session:
+            now = self.clock.now()
+            seats.refresh(session, socket_ids=ids, now=now)
+            seats.sweep(session, now=now)
 
     async def _run(self) -> None:
         while True:
             try:
                 await self.poll_once()
+                if time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
+                    self._heartbeat = time.monotonic()
+                    async with self.write_lock or contextlib.nullcontext():  # SQLite: queue with the sockets
+                        await run_in_threadpool(self._seats)
             except Exception:  # the store is briefly unreachable: try again next time
                 log.exception("chat hub poll failed")
             await asyncio.sleep(self.interval)
@@ -170,3 +211,13 @@ class LocalHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+
+
+def make_hub(factory: sessionmaker[Session], *, redis_url: str | None, redis_prefix: str = "kefu",
+             serial_writes: bool = False, clock: Clock | None = None) -> Hub:
+    """The Redis hub when ``KEFU_REDIS_URL`` is set (several server processes), else the in-process one."""
+    if redis_url:
+        from kefu.chat.redis_hub import RedisHub
+
+        return RedisHub(factory, url=redis_url, prefix=redis_prefix, serial_writes=serial_writes, clock=clock)
+    return LocalHub(factory, serial_writes=serial_writes, clock=clock)

@@ -31,14 +31,15 @@ def existing(session: Session, *, chat: Chat, sender: str, client_msg_id: str | 
 
 def post(session: Session, *, chat: Chat, sender: str, body: str, now: datetime, kind: str = "text",
          author_id: int | None = None, client_msg_id: str | None = None,
-         violations: list[dict] | None = None) -> tuple[ChatMessage, bool]:
+         violations: list[dict] | None = None, looked: bool = False) -> tuple[ChatMessage, bool]:
     """Store a message with the chat's next sequence number; ``(message, created)``.
 
     The sequence number comes from an UPDATE of the chat row (a row lock on PostgreSQL until commit), taken in a
     SAVEPOINT with the INSERT: a concurrent resend of the same client id fails the unique key, the SAVEPOINT rolls
-    back the number too, and the stored message is returned — numbers stay gap-free.
+    back the number too, and the stored message is returned — numbers stay gap-free. ``looked``: the caller has
+    just looked for the client id (``existing``) and found nothing.
     """
-    found = existing(session, chat=chat, sender=sender, client_msg_id=client_msg_id)
+    found = None if looked else existing(session, chat=chat, sender=sender, client_msg_id=client_msg_id)
     if found is not None:
         return found, False
     try:

@@ -135,3 +135,16 @@ class ContactViolation(Base):
         Index("ix_contact_violations_rule_created", "rule", "created_at"),
         Index("ix_contact_violations_agent_created", "agent_id", "created_at"),
     )
+class AgentSocket(Base):
+    """An open agent socket, in whichever server process holds it. An agent is connected while they have a fresh
+    one: the process refreshes ``seen_at`` while the socket is open, so the rows of a process that died go stale
+    and are swept (``kefu.chat.seats``)."""
+
+    __tablename__ = "agent_sockets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    node: Mapped[str] = mapped_column(String(40))  # the server process
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_agent_sockets_user", "user_id"), Index("ix_agent_sockets_seen", "seen_at"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kefu.accounts.models import Skill, User, user_skills
 from kefu.chat.assign import Agent, Assignment, Engine, Waiting
 from kefu.chat.models import AgentPresence, Chat, ChatQueue
+from kefu.chat.wakes import note
 from kefu.contacts.models import Contact
 from kefu.core.roles import Role
 from kefu.core.settings import get_settings
@@ -107,6 +108,7 @@ def put_back(session: Session, *, chat: Chat, front: bool, team_id: int | None =
     """A chat returns to its queue (its first offered time keeps its place; ``front`` puts it ahead)."""
     from kefu.chat.flow import cancel_agent_timers
 
+    note(session, chat.id, chat.agent_id)  # its listeners and the agent who had it (told it is released)
     chat.status, chat.agent_id, chat.front, chat.team_id = "waiting", None, front, team_id
     chat.preferred_agent_id, chat.waiting_since = None, chat.offered_at
     cancel_agent_timers(session, chat=chat)
@@ -217,6 +219,7 @@ def _apply(session: Session, *, chat: Chat, agent_id: int, now: datetime) -> boo
     if done != 1:
         return False
     session.refresh(chat)
+    note(session, chat.id, agent_id)
     contact = session.get(Contact, chat.contact_id)
     contact.agent_id, contact.outcome = agent_id, "answered"
     contact.answered_at = contact.answered_at or now

@@ -39,6 +39,7 @@ from kefu.chat.queueing import (
     set_away,
     set_ready,
 )
+from kefu.chat.wakes import note
 from kefu.compliance import Violation, blocked, check
 from kefu.contacts.models import Contact
 from kefu.core.context import Actor
@@ -132,7 +133,7 @@ def customer_message(session: Session, *, chat: Chat, body: str, now: datetime,
     if chat.status not in OPEN_STATUSES:
         raise Conflict("this chat has ended", field="chat")
     message, created = post(session, chat=chat, sender="customer", body=_body(body), now=now,
-                            client_msg_id=client_msg_id)
+                            client_msg_id=client_msg_id, looked=True)
     if created:
         flow.customer_spoke(session, chat=chat, now=now)
     return message
@@ -153,7 +154,7 @@ def agent_message(session: Session, *, chat: Chat, agent: User, body: str, now: 
     if blocked(violations):
         raise MessageBlocked(violations)
     message, created = post(session, chat=chat, sender="agent", body=body, now=now, author_id=agent.id,
-                            client_msg_id=client_msg_id,
+                            client_msg_id=client_msg_id, looked=True,
                             violations=[v.as_dict() for v in violations] or None)
     if created:
         flow.agent_answered(session, chat=chat, now=now)
@@ -195,6 +196,7 @@ def transfer(session: Session, *, chat: Chat, actor: Actor, now: datetime, to_ag
     if seat.load >= seat.limit:
         raise Conflict("that agent has no room for another chat", field="to_agent_id")
     flow.cancel_agent_timers(session, chat=chat)
+    note(session, chat.id, chat.agent_id, target.id)
     chat.agent_id, chat.assigned_at = target.id, now
     session.get(Contact, chat.contact_id).agent_id = target.id
     flow.assigned(session, chat=chat, now=now)

@@ -21,15 +21,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
-from kefu.chat import service
+from kefu.chat import seats, service, wakes
 from kefu.chat.hub import Listener
-from kefu.chat.models import OPEN_STATUSES, AgentPresence, Chat, ChatMessage
+from kefu.chat.models import OPEN_STATUSES, Chat, ChatMessage
 from kefu.core.context import Actor
 from kefu.core.db import session_scope
 from kefu.core.deps import _from_request
@@ -45,11 +46,13 @@ BATCH = 200  # messages read per wake-up; more wakes the pump again
 
 @dataclass
 class Limits:
-    """Per-socket limits on what a client sends: frame size, and a token bucket of frames per second."""
+    """Per-socket limits on what a client sends: frame size, a token bucket of frames per second, and the time
+    a new socket has to say hello before it is closed (4408)."""
 
     max_frame: int = 16 * 1024
     rate: float = 10.0
     burst: int = 30
+    hello_seconds: float = 10.0
 
 
 class ProtocolError(DomainError):
@@ -92,6 +95,14 @@ def message_frame(m: ChatMessage, *, for_agent: bool) -> dict:
     return frame
 
 
+CHAT_STATE = select(Chat.id, Chat.status, Chat.agent_id, Chat.end_reason, Chat.customer_id, Chat.last_seq,
+                    Chat.queue_id, Chat.front, Chat.waiting_since).where(Chat.id == bindparam("chat_id"))
+NEWS = (select(ChatMessage.chat_id, ChatMessage.seq, ChatMessage.sender, ChatMessage.kind, ChatMessage.body,
+               ChatMessage.created_at, ChatMessage.client_msg_id, ChatMessage.violations)
+        .where(ChatMessage.chat_id == bindparam("chat_id"), ChatMessage.seq > bindparam("cursor"))
+        .order_by(ChatMessage.seq).limit(BATCH))
+
+
 def queue_position(session, chat: Chat) -> int:
     """1 + the waiting customers served before this one: those sent back to the front, then the longer waiting."""
     earlier = or_(Chat.waiting_since < chat.waiting_since,
@@ -114,9 +125,10 @@ class Feed:
         self.ws, self.agent = ws, agent
         self.factory, self.clock, self.hub = app.state.sessionmaker, app.state.clock, app.state.chat_hub
         self.limits: Limits = app.state.chat_limits
-        self.listener = Listener(agent_id=agent.id if agent else None)
+        self.listener = Listener(agent_id=agent.id if agent else None, socket_id=uuid4().hex if agent else None)
         self.cursors: dict[int, int] = {}
         self.shown: dict[int, Any] = {}  # per chat: the last state frame sent
+        self.names: dict[tuple[type, int], str | None] = {}  # agents' and customers' names, read once
         self.observed: set[int] = set()
         self.lock = asyncio.Lock()
         self.greeted = asyncio.Event()  # nothing is delivered before the client's hello set the cursors
@@ -124,17 +136,24 @@ class Feed:
 
     # -- plumbing -----------------------------------------------------------------------------------------------
     async def db(self, fn: Callable[..., Any], *, write: bool = True) -> Any:
-        """``fn(session, now)`` in a worker thread, committed. SQLite takes one writer at a time and makes the
-        others back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
+        """``fn(session, now)`` in a worker thread, committed; then the hub hears of the chats and agents the
+        service noted as changed (``kefu.chat.wakes``). SQLite takes one writer at a time and makes the others
+        back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
         def work():
             with session_scope(self.factory) as session:
-                return fn(session, self.clock.now())
+                result = fn(session, self.clock.now())
+                changed = wakes.taken(session)
+            return result, changed
 
         lock = self.hub.write_lock if write else None
         if lock is None:
-            return await run_in_threadpool(work)
-        async with lock:
-            return await run_in_threadpool(work)
+            result, changed = await run_in_threadpool(work)
+        else:
+            async with lock:
+                result, changed = await run_in_threadpool(work)
+        for chat_id, agent_id in changed:
+            await self.hub.publish(chat_id, agent_id=agent_id)
+        return result
 
     async def send(self, frame: dict) -> None:
         async with self.lock:
@@ -169,7 +188,7 @@ class Feed:
             return
         self.cursors[chat_id] = max(0, int(after_seq))
         self.hub.follow(self.listener, chat_id)
-        self.listener.wake.set()
+        self.listener.touch(chat_id)
 
     def drop(self, chat_id: int) -> None:
         self.cursors.pop(chat_id, None)
@@ -197,43 +216,66 @@ class Feed:
         for chat_id, sender in typing:
             if sender != ("agent" if self.agent else "customer") and chat_id in self.cursors:
                 await self.send({"type": "typing", "chat_id": chat_id, "sender": sender})
-        cursors = dict(self.cursors)
-        states, mine, more = await self.db(lambda s, now: self.read(s, cursors), write=False)
-        for chat_id in sorted(mine - set(cursors)):  # newly assigned to this agent
+        listener = self.listener
+        dirty, listener.dirty = listener.dirty, set()
+        discover, listener.discover = listener.discover and self.agent is not None, False
+        cursors = {chat_id: cursor for chat_id, cursor in self.cursors.items() if chat_id in dirty}
+        if not cursors and not discover:
+            return
+        states, mine, again = await self.db(lambda s, now: self.read(s, cursors, discover), write=False)
+        for chat_id in sorted(mine - set(self.cursors)):  # newly assigned to this agent
             self.follow(chat_id)
-        for chat_id, (state, messages) in states.items():
+        for chat_id, (state, snapshot, messages) in states.items():
             for m in messages:
                 if self.cursors.get(chat_id) != m["seq"] - 1:  # dropped or moved on meanwhile
                     break
                 await self.send(m)
                 self.cursors[chat_id] = m["seq"]
             await self.state_changed(chat_id, state, mine)
-        if more:
-            self.listener.wake.set()
+            if chat_id not in again:
+                self.hub.saw(chat_id, snapshot)
+        if again:  # more than a batch, or a number still committing: read those again shortly
+            if any(again.values()):
+                await asyncio.sleep(0.01)
+            for chat_id in again:
+                listener.touch(chat_id)
 
-    def read(self, session, cursors: dict[int, int]) -> tuple[dict, set[int], bool]:
-        """The state of each followed chat, then its messages after the cursor (state first: a message stored
-        with an end is then never missed); for an agent, the ids of their active chats."""
+    def read(self, session, cursors: dict[int, int], discover: bool) -> tuple[dict, set[int], dict[int, bool]]:
+        """The state of each chat to read, then its messages after the cursor (state first: a message stored
+        with an end is then never missed); for an agent looking for new chats, the ids of their active chats.
+        ``again``: chats to read once more (more than a batch: False; a gap in the numbers: True)."""
         mine: set[int] = set()
-        if self.agent is not None:
+        if discover:
             mine = set(session.scalars(select(Chat.id).where(Chat.agent_id == self.agent.id,
                                                              Chat.status == "active")))
-        states, more = {}, False
+        states, again = {}, {}
+        conn = session.connection()  # plain rows, no ORM identity map: this runs for every delivered message
         for chat_id, cursor in cursors.items():
-            chat = session.get(Chat, chat_id)
-            state = (chat.status, chat.agent_id, _name(session.get(User, chat.agent_id)) if chat.agent_id else None,
+            chat = conn.execute(CHAT_STATE, {"chat_id": chat_id}).one()
+            state = (chat.status, chat.agent_id, self.name(session, User, chat.agent_id),
                      queue_position(session, chat) if chat.status == "waiting" else None, chat.end_reason,
-                     session.get(Customer, chat.customer_id).name)
+                     self.name(session, Customer, chat.customer_id))
             frames, expected = [], cursor + 1
-            for m in session.scalars(select(ChatMessage).where(ChatMessage.chat_id == chat_id, ChatMessage.seq > cursor)
-                                     .order_by(ChatMessage.seq).limit(BATCH)):
+            news = conn.execute(NEWS, {"chat_id": chat_id, "cursor": cursor}) if chat.last_seq > cursor else ()
+            for m in news:
                 if m.seq != expected:  # not yet visible: an earlier number still committing; next wake-up
+                    again[chat_id] = True
                     break
                 frames.append(message_frame(m, for_agent=self.agent is not None))
                 expected += 1
-            more = more or len(frames) == BATCH
-            states[chat_id] = (state, frames)
-        return states, mine, more
+            if len(frames) == BATCH:
+                again.setdefault(chat_id, False)
+            states[chat_id] = (state, (chat.agent_id, chat.last_seq, chat.status), frames)
+        return states, mine, again
+
+    def name(self, session, model: type, ident: int | None) -> str | None:
+        """An agent's (display) or customer's name, read once per socket."""
+        if ident is None:
+            return None
+        if (model, ident) not in self.names:
+            row = session.get(model, ident)
+            self.names[model, ident] = _name(row) if model is User else row.name
+        return self.names[model, ident]
 
     async def state_changed(self, chat_id: int, state: tuple, mine: set[int]) -> None:
         status, agent_id, agent_name, position, reason, customer_name = state
@@ -289,14 +331,26 @@ class Feed:
             await self.send({"type": "warning", "chat_id": chat_id, "client_msg_id": client_msg_id, "seq": seq,
                              "violations": warnings})
 
+    async def next_frame(self, deadline: float) -> dict:
+        """The client's next frame; before its hello, only until ``deadline`` (then the socket is closed)."""
+        if self.greeted.is_set():
+            return await self.receive()
+        try:
+            return await asyncio.wait_for(self.receive(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=4408, reason="say hello first")
+            raise WebSocketDisconnect(code=4408) from None
+
     async def run(self, handle: Callable[[dict], Any]) -> None:
         """Read frames until the client goes; each frame's domain error is answered, not fatal."""
         pump = asyncio.get_running_loop().create_task(self.pump())
         self.hub.join(self.listener)
+        deadline = time.monotonic() + self.limits.hello_seconds
         try:
             while True:
                 try:
-                    await handle(await self.receive())
+                    await handle(await self.next_frame(deadline))
                 except DomainError as exc:
                     await self.error(exc.field if isinstance(exc, ProtocolError) else _code(exc), exc.message,
                                      **({"field": exc.field} if exc.field and not isinstance(exc, ProtocolError)
@@ -410,18 +464,6 @@ def _staff(ws: WebSocket) -> User | None:
         return principal.user
 
 
-def _presence(user_id: int, *, online: bool) -> Callable:
-    def change(session, now):
-        row = session.get(AgentPresence, user_id)
-        user = session.get(User, user_id)
-        if online:
-            service.reconnect(session, user=user, now=now)
-        elif row is not None and row.status != "offline":
-            service.disconnect(session, user=user, now=now)
-
-    return change
-
-
 def _cross_origin(ws: WebSocket) -> bool:
     """A browser page of another origin opening the agent socket: the session cookie would go with it (a same-site
     page, e.g. another port, gets SameSite=Lax cookies too), so it is refused. Clients without an Origin header
@@ -442,7 +484,8 @@ async def agent_socket(ws: WebSocket) -> None:
     await ws.accept()
     feed = Feed(ws, agent=user)
     hub = ws.app.state.chat_hub
-    await feed.db(_presence(user.id, online=True))
+    socket_id = feed.listener.socket_id
+    await feed.db(lambda s, now: seats.opened(s, socket_id=socket_id, user_id=user.id, node=hub.node, now=now))
 
     def may_follow(session, now, chat_id: int) -> bool:
         chat = service.get_chat(session, chat_id)
@@ -465,7 +508,7 @@ async def agent_socket(ws: WebSocket) -> None:
                              item.get("after_seq", 0) if isinstance(item, dict) else 0)
             await feed.send({"type": "welcome", "agent_name": _name(user)})
             feed.greeted.set()
-            feed.listener.wake.set()
+            feed.listener.touch(discover=True)
         elif kind == "observe":
             if user.role not in OBSERVING:
                 raise Forbidden("only team leads and supervisors observe chats", field="chat_id")
@@ -480,7 +523,7 @@ async def agent_socket(ws: WebSocket) -> None:
                                                             concurrency=concurrency) if kind == "ready"
                                           else service.set_away(s, user=s.get(User, user.id), now=now)))
             await feed.send({"type": "presence", "status": kind})
-            feed.listener.wake.set()
+            feed.listener.touch(discover=True)
         elif kind == "end":
             await feed.db(lambda s, now: _end(s, now, user, _chat_id(frame, feed)))
             await hub.publish(frame["chat_id"])
@@ -496,9 +539,8 @@ async def agent_socket(ws: WebSocket) -> None:
 
     try:
         await feed.run(handle)
-    finally:
-        if not hub.agent_online(user.id):
-            await feed.db(_presence(user.id, online=False))
+    finally:  # the agent's last socket in any process: the disconnect grace starts
+        await feed.db(lambda s, now: seats.closed(s, socket_id=socket_id, user_id=user.id, now=now))
 
 
 def _actor(user: User, now) -> Actor:

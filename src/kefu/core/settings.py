@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         "Asia/Shanghai", description="The center's time zone, used for display, calendars and 'today'."
     )
     redis_url: str | None = Field(None, description="Redis URL, only where several workers share realtime events.")
+    redis_prefix: str = Field(
+        "kefu", min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Prefix of kefu's Redis channels (chat wake-ups), for several centers on one Redis.",
+    )
     center_name: str = Field(
         "客服中心", min_length=1, max_length=60,
         description="The center's name as customers hear it; scripts (话术) fill `{中心}` with it.",

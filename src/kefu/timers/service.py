@@ -80,6 +80,16 @@ def cancel(session: Session, *, kind: str, ref_id: int) -> None:
     session.execute(_CANCEL, {"t_kind": kind, "t_ref": ref_id})
 
 
+_CANCEL_KINDS = (update(Timer).where(Timer.kind.in_(bindparam("t_kinds", expanding=True)),
+                                     Timer.ref_id == bindparam("t_ref"), Timer.status == "pending")
+                 .values(status="cancelled").execution_options(synchronize_session=False))
+
+
+def cancel_kinds(session: Session, *, kinds: tuple[str, ...], ref_id: int) -> None:
+    """``cancel`` for several kinds of timer of one ref, in one statement."""
+    session.execute(_CANCEL_KINDS, {"t_kinds": list(kinds), "t_ref": ref_id})
+
+
 def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200) -> int:
     """Fire the timers due now; returns how many fired."""
     fired = 0

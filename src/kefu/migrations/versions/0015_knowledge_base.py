@@ -8,7 +8,7 @@ The search index is plain tables ranked by one portable BM25 query (``kefu.kb.se
 (``kefu.kb.defaults``). ``kb_bot_sessions`` / ``kb_bot_turns``: the self-service bot's conversations.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04 16:45:55
 """
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 import kefu.core.db
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
