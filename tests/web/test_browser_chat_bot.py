@@ -89,6 +89,14 @@ def test_the_bot_answers_in_chinese_then_hands_over_to_a_ready_agent_who_sees_su
     href = answer.locator(".kw-article-title").get_attribute("href")
     assert href.startswith(f"{live.base}/help/articles/")
     assert agent.locator(".chat-panel").count() == 0  # nobody is bothered while the bot answers
+    customer.screenshot(path="/tmp/kefu-widget-bot.png")
+
+    # a reload while talking to the bot: the conversation so far, and the bot goes on
+    customer.reload()
+    widget = customer.locator("#kefu-widget")
+    expect(widget.locator(".kw-log")).to_contain_text("外卖超时一个多小时还没送到怎么办")
+    expect(widget.locator(".kw-log")).to_contain_text(LATE)
+    expect(widget.locator(".kw-human")).to_be_visible()
 
     # 转人工, typed: the widget resumes the handed-over chat and the ready agent takes it
     widget.locator(".kw-input").fill("转人工")
@@ -123,6 +131,7 @@ def test_the_bot_answers_in_chinese_then_hands_over_to_a_ready_agent_who_sees_su
                                      .order_by(ChatMessage.seq)))
         assert "bot_transcript" in kinds
 
+    agent.screenshot(path="/tmp/kefu-chat-bot-workspace.png")
     for watch in (agent_watch, customer_watch):
         watch.assert_clean()
     for page in (agent, customer):
