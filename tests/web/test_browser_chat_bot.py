@@ -136,3 +136,20 @@ def test_the_bot_answers_in_chinese_then_hands_over_to_a_ready_agent_who_sees_su
         watch.assert_clean()
     for page in (agent, customer):
         page.context.close()
+
+
+def test_kefus_demo_page_embeds_the_widget_with_the_bot_first(browser, live):  # noqa: F811
+    context = browser.new_context(locale="zh-CN")
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(f"{live.base}/chat/demo?queue=waimai_chat")
+    page.get_by_text("先由智能客服接待").click()
+    expect(page.locator(".embed-code")).to_contain_text('data-queue="waimai_chat" data-bot="on"')
+    widget = page.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    widget.locator(".kw-start-button").click()
+    expect(widget.locator(".kw-log .from-bot").first).to_contain_text("我是智能客服")
+    expect(widget.locator(".kw-human")).to_have_text("转人工")
+    watch.assert_clean()
+    context.close()

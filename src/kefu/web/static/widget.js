@@ -511,7 +511,7 @@
     document.body.appendChild(host);
     build();
     window.kefuWidget = {open: function () { toggle(true); }};
-    if (saved.bot && !saved.chat_id) {
+    if (botOn && saved.bot && !saved.chat_id) {
       resumeBot();
     } else if (saved.chat_id && saved.token) {
       show("waiting");
