@@ -26,6 +26,7 @@ from kefu.core.db import make_engine, make_sessionmaker
 from kefu.core.errors import DomainError
 from kefu.core.metrics import Metrics
 from kefu.core.settings import Settings, get_settings
+from kefu.kb.cors import BotCors
 from kefu.tickets.models import Ticket
 from kefu.timers.models import Timer
 from kefu.web.routes import router as web_router
@@ -169,6 +170,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
             "kefu_timers_overdue": ("Pending timers already due (worker lag).", [({}, due or 0)]),
         })
 
+    app.add_middleware(BotCors)  # the widget on other sites' pages calls the self-service bot (kefu.kb.cors)
     app.add_middleware(HeadersAndMetrics, metrics=metrics)
     app.include_router(api_router)
     app.include_router(web_router)

@@ -122,3 +122,28 @@ def test_second_failed_answer_hands_over_and_deflection_counts(client, world, db
     assert m["handoff_reasons"] == {"failed_twice": 1}
     assert m["deflect_most"][0] == {"id": kb["tuangou_refund"], "title": "团购券怎么退款?过期能退吗",
                                     "offered": 2, "resolved": 1, "deflection_rate": 0.5}
+
+
+def test_the_widget_on_another_site_may_call_the_bot_and_nothing_else(client, queue):
+    shop = {"Origin": "https://shop.example.cn"}
+    pre = client.options(f"{API}/kb/bot", headers={**shop, "Access-Control-Request-Method": "POST",
+                                                    "Access-Control-Request-Headers": "content-type"})
+    assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "*"
+    assert "POST" in pre.headers["access-control-allow-methods"]
+    assert "content-type" in pre.headers["access-control-allow-headers"]
+    r = client.post(f"{API}/kb/bot", json={"queue": queue}, headers=shop)
+    assert r.status_code == 201 and r.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in r.headers  # a conversation is its token, never a cookie
+    assert "access-control-allow-origin" not in client.get(f"{API}/kb/public/search", params={"q": "退款"},
+                                                           headers=shop).headers
+    assert client.options(f"{API}/tickets", headers=shop).status_code == 405
+
+
+def test_the_handed_over_chat_starts_with_the_bot_conversation_and_its_suggestions(client, world, db, kb, queue):
+    token = client.post(f"{API}/kb/bot", json={"queue": queue}).json()["token"]
+    client.post(f"{API}/kb/bot/{token}/messages", json={"text": "外卖超时一个多小时还没送到怎么办"})
+    r = client.post(f"{API}/kb/bot/{token}/handoff", json={"name": "陈静"}).json()
+    first = db.scalar(select(ChatMessage).where(ChatMessage.chat_id == r["chat_id"]).order_by(ChatMessage.seq))
+    assert (first.seq, first.kind) == (1, "bot_transcript")  # before the queue's own messages
+    data = _post(client, world, "agent", "/kb/suggestions", json={"chat_id": r["chat_id"], "limit": 3}).json()
+    assert data["data"][0]["id"] == kb["delivery_late"]  # from what was asked of the bot: no customer message yet

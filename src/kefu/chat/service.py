@@ -95,9 +95,11 @@ def _last_agent(session: Session, *, customer_id: int) -> int | None:
 
 # -- the customer's side ------------------------------------------------------------------------------------------
 def start_chat(session: Session, *, now: datetime, queue_code: str, name: str | None = None,
-               phone: str | None = None, email: str | None = None, openid: str | None = None) -> Chat:
+               phone: str | None = None, email: str | None = None, openid: str | None = None,
+               opening: tuple[str, str] | None = None) -> Chat:
     """A customer opens a chat: matched to a customer, recorded as a ``chat`` contact, queued and (when an agent
-    can take them) assigned. A customer with an open chat in this queue gets it back (a reloaded widget)."""
+    can take them) assigned. A customer with an open chat in this queue gets it back (a reloaded widget).
+    ``opening`` (kind, body): a system message a new chat starts with, before any other (the bot's transcript)."""
     queue = session.scalar(select(ChatQueue).where(ChatQueue.code == queue_code, ChatQueue.is_active.is_(True)))
     if queue is None:
         raise NotFound(f"no chat queue {queue_code!r}", field="queue")
@@ -117,6 +119,8 @@ def start_chat(session: Session, *, now: datetime, queue_code: str, name: str | 
     session.add(chat)
     session.flush()
     contact.external_id = f"chat-{chat.id}"
+    if opening is not None:
+        post(session, chat=chat, sender="system", kind=opening[0], body=opening[1], now=now)
     flow.waiting_started(session, chat=chat, queue=queue, now=now)
     if not queue_open(session, queue=queue, now=now) or not _someone_ready(session, queue=queue):
         flow.offer_message(session, chat=chat, now=now)

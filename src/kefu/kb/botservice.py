@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kefu.chat import service as chats
 from kefu.chat.messages import post
-from kefu.chat.models import Chat, ChatQueue
+from kefu.chat.models import Chat, ChatMessage, ChatQueue
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.kb import bot, search, service
 from kefu.kb.models import PLATFORMS, Article, BotSession, BotTurn
@@ -145,8 +145,12 @@ def handoff(session: Session, *, bs: BotSession, now: datetime, reason: str = "a
     text = HANDOFF.get(reason, HANDOFF["asked"])
     _turn(session, bs, sender="bot", kind="handoff", body=text, now=now)
     session.flush()
-    chat = chats.start_chat(session, now=now, queue_code=bs.queue_code, name=name, phone=phone, openid=openid)
-    post(session, chat=chat, sender="system", kind="bot_transcript", now=now, body=transcript(session, bs))
+    record = transcript(session, bs)  # the chat's first message, before the agent's greeting
+    chat = chats.start_chat(session, now=now, queue_code=bs.queue_code, name=name, phone=phone, openid=openid,
+                            opening=("bot_transcript", record))
+    if session.scalar(select(ChatMessage.id).where(ChatMessage.chat_id == chat.id, ChatMessage.body == record)
+                      .limit(1)) is None:  # the customer's chat already open: the conversation joins it
+        post(session, chat=chat, sender="system", kind="bot_transcript", now=now, body=record)
     bs.status, bs.ended_at, bs.chat_id, bs.handoff_reason = "handed_off", now, chat.id, reason
     session.flush()
     return Reply(bs, "handoff", text, chat=chat)

@@ -7,6 +7,8 @@ from sqlalchemy.orm import Session
 
 from kefu.chat.models import Chat, ChatMessage
 from kefu.core.errors import Invalid, NotFound
+from kefu.kb.bot import wants_human
+from kefu.kb.models import BotSession, BotTurn
 from kefu.tickets.models import Ticket, TicketMessage
 
 MAX_CHARS = 2000
@@ -29,7 +31,16 @@ def suggestion_text(session: Session, *, text: str | None = None, ticket_id: int
         parts += list(session.scalars(select(ChatMessage.body).where(ChatMessage.chat_id == chat_id,
                                                                      ChatMessage.sender == "customer")
                                       .order_by(ChatMessage.seq.desc()).limit(10)))
+        parts += bot_questions(session, chat_id)
     joined = "\n".join(p for p in parts if p).strip()
     if not joined:
         raise Invalid("give a text, a ticket_id or a chat_id", field="text")
     return joined[:MAX_CHARS]
+
+
+def bot_questions(session: Session, chat_id: int) -> list[str]:
+    """What the customer asked the self-service bot before it handed this chat over (not the 转人工 itself)."""
+    rows = session.scalars(select(BotTurn.body).join(BotSession, BotSession.id == BotTurn.session_id)
+                           .where(BotSession.chat_id == chat_id, BotTurn.sender == "customer",
+                                  BotTurn.kind == "question").order_by(BotTurn.id.desc()).limit(10))
+    return [body for body in rows if not wants_human(body)]

@@ -108,13 +108,14 @@ def observe_list(request: Request, session: SessionDep, me: Observer):
 
 # -- the customer's side: public ----------------------------------------------------------------------------------
 @router.get("/chat/demo", response_class=HTMLResponse)
-def demo_page(request: Request, session: SessionDep, queue: str | None = None):
-    """A host page that embeds the widget with one tag, as a customer's site would."""
+def demo_page(request: Request, session: SessionDep, queue: str | None = None, bot: bool = False):
+    """A host page that embeds the widget with one tag, as a customer's site would (``bot``: with the
+    self-service bot first, ``data-bot="on"``)."""
     from sqlalchemy import select
 
     queues = list(session.scalars(select(ChatQueue).where(ChatQueue.is_active.is_(True)).order_by(ChatQueue.id)))
     chosen = queue if any(q.code == queue for q in queues) else (queues[0].code if queues else "")
-    return render(request, "chat/demo.html", None, queues=queues, queue=chosen,
+    return render(request, "chat/demo.html", None, queues=queues, queue=chosen, bot=bot,
                   base=str(request.base_url).rstrip("/"))
 
 

@@ -476,6 +476,8 @@ _S: dict[str, tuple[str, str]] = {
                         "This is an ordinary page: the chat in the corner is embedded by the one line below; any site "
                         "can embed it the same way."),
     "chat.demo.queue": ("队列", "Queue"),
+    "chat.demo.bot_on": ("先由智能客服接待(data-bot)", "The bot first (data-bot)"),
+    "chat.demo.bot_off": ("直接转人工客服", "Straight to an agent"),
     "chat.demo.no_queue": ("还没有在线客服队列。", "There is no chat queue yet."),
     "chat.demo.csp": ("嵌入页面若有内容安全策略(CSP),请允许 kefu 主机的 script-src、style-src 和 connect-src(ws/wss)。",
                       "If the host page has a Content Security Policy, allow kefu's host in script-src, style-src "

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kefu.chat.models import ChatQueue
 from kefu.core.deps import ClockDep, Principal, SessionDep
-from kefu.core.errors import DomainError
+from kefu.core.errors import DomainError, Invalid
 from kefu.core.roles import Perm
 from kefu.core.routing import Router
 from kefu.kb import markdown, search, service
@@ -106,9 +106,13 @@ def article_action(article_id: int, request: Request, session: SessionDep, me: W
 @router.get("/kb-suggestions", response_class=HTMLResponse)
 def suggestions_panel(request: Request, session: SessionDep, me: Reader, ticket_id: int | None = None,
                       chat_id: int | None = None):
-    """The ticket page's (and the chat workspace's) panel of suggested articles, loaded by htmx."""
-    text = suggestion_text(session, ticket_id=ticket_id, chat_id=chat_id)
-    hits = search.search(session, text, limit=5)
+    """The ticket page's (and the chat workspace's) panel of suggested articles, loaded by htmx; a chat with
+    nothing from the customer yet has none."""
+    try:
+        text = suggestion_text(session, ticket_id=ticket_id, chat_id=chat_id)
+    except Invalid:
+        text = ""
+    hits = search.search(session, text, limit=5) if text else []
     return render(request, "kb/_suggestions.html", me, hits=hits, snippet=Markup)
 
 

@@ -1,7 +1,8 @@
 // kefu: the agent's chat workspace. One WebSocket to /ws/chat/agent (docs/chat-protocol.md): 示闲/示忙, the
 // agent's chats side by side, each with its customer in context (an htmx fragment), scripts while typing
 // (scripts.js), the etiquette check before sending (POST /api/v1/compliance/check: warnings with their
-// suggestion; a blocking violation cannot be sent), transfer and end; team leads observe any chat, read-only.
+// suggestion; a blocking violation cannot be sent), transfer and end; KB suggestions beside each chat, refreshed
+// as the customer writes; team leads observe any chat, read-only.
 // Delivery: each chat's highest seq is kept, and a reconnect resumes after it; a message not acknowledged yet is
 // sent again with the same client id, so the server stores it once.
 (function () {
@@ -90,6 +91,7 @@
       if (f.client_msg_id && f.sender === "agent") { dropPending(c, f.client_msg_id); }
       addLine(c, f);
       if (f.sender === "customer") { $(c.el, ".typing").hidden = true; }
+      if (f.sender === "customer" || f.kind === "bot_transcript") { refreshKb(c, f.chat_id); }
     },
     ack: function (f) { unqueue(f.client_msg_id); },
     warning: function (f) {
@@ -155,6 +157,17 @@
       document.getElementById("no-chats").hidden = Object.keys(chats).length > 0;
     });
     return c;
+  }
+
+  // KB suggestions from what the customer wrote (and asked the bot before the handover): the server-rendered
+  // /kb-suggestions fragment, fetched again a moment after the customer's latest message
+  function refreshKb(c, id) {
+    var list = $(c.el, ".kb-list");
+    if (!list || !window.htmx) { return; }
+    window.clearTimeout(c.kbTimer);
+    c.kbTimer = window.setTimeout(function () {
+      window.htmx.ajax("GET", "/kb-suggestions?chat_id=" + encodeURIComponent(id), {target: list, swap: "innerHTML"});
+    }, 600);
   }
 
   function setState(c, state) {

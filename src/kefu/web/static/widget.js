@@ -6,12 +6,18 @@
 // connect-src (ws/wss). The visitor token is kept in localStorage: a reload or a lost connection resumes the
 // chat, messages are shown by their server seq (nothing twice) and a message not acknowledged yet is sent again
 // with the same client id (the server stores it once).
+// With data-bot="on" the customer first talks to the self-service bot (智能客服, /api/v1/kb/bot, which accepts
+// calls from any origin: the host page's CSP needs kefu's origin in connect-src for http(s) too): it answers with
+// the best help-center article, or offers the top three; 转人工 (the button or the typed word), or the bot's own
+// decision (low confidence, a second unhelpful answer), hands over — the handover's chat id and visitor token are
+// stored and the chat is resumed over the socket like after a reload, the bot conversation its first message.
 (function () {
   "use strict";
   var tag = document.currentScript;
   if (!tag || window.kefuWidget) { return; }
   var base = new URL(tag.src, location.href);
   var queue = tag.dataset.queue || "";
+  var botOn = tag.dataset.bot !== undefined && !/^(off|false|0|no)$/i.test(tag.dataset.bot);
   var KEY = "kefu-chat:" + base.host + ":" + queue;
   var STRINGS = {
     "zh-CN": {
@@ -25,7 +31,8 @@
       leftNoId: "留言已提交,我们会尽快与您联系。",
       again: "开始新的咨询", customer: "我", agent: "客服", system: "系统", sending: "发送中…",
       failed: "无法连接客服,请稍后再试", noQueue: "未配置客服队列(data-queue)",
-      r5: "非常满意", r4: "满意", r3: "一般", r2: "不满意", r1: "非常不满意"
+      r5: "非常满意", r4: "满意", r3: "一般", r2: "不满意", r1: "非常不满意",
+      bot: "智能客服", human: "转人工", helpful: "有用", unhelpful: "没用", read: "查看全文"
     },
     en: {
       title: "Customer service", open: "Chat with us", minimize: "Minimize", lang: "中文", name: "Your name (optional)",
@@ -39,7 +46,8 @@
       leftNoId: "Message received; we will contact you soon.",
       again: "New chat", customer: "Me", agent: "Agent", system: "System", sending: "Sending…",
       failed: "Cannot reach customer service, please try again later", noQueue: "No chat queue configured (data-queue)",
-      r5: "Very satisfied", r4: "Satisfied", r3: "Neutral", r2: "Dissatisfied", r1: "Very dissatisfied"
+      r5: "Very satisfied", r4: "Satisfied", r3: "Neutral", r2: "Dissatisfied", r1: "Very dissatisfied",
+      bot: "Assistant", human: "Talk to a person", helpful: "Helpful", unhelpful: "Not helpful", read: "Read more"
     }
   };
 
@@ -96,7 +104,8 @@
     ui.box = h("textarea", {"class": "kw-input", rows: "2", maxlength: "5000", placeholder: t("placeholder"), "aria-label": t("placeholder")});
     ui.sendButton = h("button", {type: "button", "class": "kw-send", text: t("send")});
     ui.endButton = h("button", {type: "button", "class": "kw-end secondary", text: t("end")});
-    ui.compose = h("div", {"class": "kw-compose", hidden: true}, [ui.box, h("div", {"class": "kw-row"}, [ui.endButton, ui.sendButton])]);
+    ui.human = h("button", {type: "button", "class": "kw-human secondary", text: t("human"), hidden: true});
+    ui.compose = h("div", {"class": "kw-compose", hidden: true}, [ui.box, h("div", {"class": "kw-row"}, [ui.endButton, ui.human, ui.sendButton])]);
     ui.rateButtons = [5, 4, 3, 2, 1].map(function (n) {
       return h("button", {type: "button", "class": "kw-score secondary", "data-score": String(n), text: t("r" + n)});
     });
@@ -118,11 +127,13 @@
   var offered = false, counter = 0, lastTyping = 0, stopped = false, statusKey = null, leftTicket = null;
   var doneKey = null;  // what the closing line says, to say it again after a language switch
   var shown = [];  // every message frame rendered, to rebuild the log after a language switch
+  var botShown = false;  // the conversation with the bot is on screen (its transcript need not be shown again)
 
   function show(next) {
     state = next;
     ui.start.hidden = state !== "start";
-    ui.compose.hidden = state !== "waiting" && state !== "active";
+    ui.compose.hidden = state !== "waiting" && state !== "active" && state !== "bot";
+    ui.human.hidden = state !== "bot";
     ui.leaveOpen.hidden = !(state === "waiting" && offered) || !ui.leave.hidden;
     if (state !== "waiting") { ui.leave.hidden = true; }
     ui.rate.hidden = state !== "ended" || !!saved.rated;
@@ -130,7 +141,7 @@
     ui.agent.hidden = !agentName || (state !== "active" && state !== "ended");
     if (agentName) { ui.agent.textContent = t("assigned", {name: agentName}); }
     if (state === "waiting" && position) { status("queue", {n: position}); }
-    if (state === "active" || state === "start") { status(null); }
+    if (state === "active" || state === "start" || state === "bot") { status(null); }
   }
 
   function status(key, args) {
@@ -210,6 +221,7 @@
         if (pending) { pending.remove(); }
       }
       if (f.kind === "offer_message") { offered = true; }
+      if (f.kind === "bot_transcript" && botShown) { return; }  // the bot's lines are on screen already
       if (f.sender === "agent") { ui.typing.hidden = true; }
       shown.push(f);
       line(f);
@@ -264,6 +276,7 @@
     ui.doneText.textContent = t(key, args);
     status(null);
     if (state !== "ended" || saved.rated) {
+      delete saved.bot;
       delete saved.chat_id;
       delete saved.token;
       saved.outbox = [];
@@ -277,6 +290,7 @@
     stop();
     delete saved.chat_id;
     delete saved.token;
+    delete saved.bot;
     saved.outbox = [];
     saved.rated = false;
     save();
@@ -285,6 +299,7 @@
 
   function reset() {
     lastSeq = 0; agentName = null; position = null; offered = false; leftTicket = null; shown = []; doneKey = null;
+    botShown = false;
     ui.log.textContent = "";
     error(null);
     ui.startButton.disabled = false;
@@ -300,6 +315,7 @@
     var li = h("li", {"class": "kw-line from-" + f.sender + (f.kind && f.kind !== "text" ? " kind-" + f.kind : "")}, [
       h("span", {"class": "kw-who", text: (pendingId ? t("sending") : t(f.sender) + " " + hhmm(f.at))}),
       h("span", {"class": "kw-text", text: f.text})]);
+    (f.articles || []).forEach(function (a) { li.appendChild(article(a, f)); });
     if (pendingId) { li.dataset.pending = pendingId; li.classList.add("pending"); }
     ui.log.appendChild(li);
     ui.log.scrollTop = ui.log.scrollHeight;
@@ -326,6 +342,7 @@
       if (!queue) { error(t("noQueue")); return; }
       ui.startButton.disabled = true;
       error(null);
+      if (botOn) { startBot(); return; }
       status("connecting");
       var start = {queue: queue};
       var name = ui.name.value.trim() || tag.dataset.name, phone = ui.phone.value.trim() || tag.dataset.phone;
@@ -341,7 +358,11 @@
       var now = Date.now();
       if (now - lastTyping > 2500) { lastTyping = now; send({type: "typing"}); }
     });
-    ui.endButton.addEventListener("click", function () { send({type: "end"}); });
+    ui.endButton.addEventListener("click", function () {
+      if (state === "bot") { botCall("/end", {}).then(function (r) { if (r) { finish("ended"); } }); return; }
+      send({type: "end"});
+    });
+    ui.human.addEventListener("click", function () { botCall("/handoff", identity()).then(botReply); });
     ui.leaveOpen.addEventListener("click", function () {
       ui.leave.hidden = false;
       ui.leaveOpen.hidden = true;
@@ -363,6 +384,7 @@
 
   function sendMessage() {
     var text = ui.box.value.trim();
+    if (text && state === "bot") { askBot(text); return; }
     if (!text || (state !== "waiting" && state !== "active")) { return; }
     counter += 1;
     var frame = {type: "message", client_msg_id: "c" + Date.now().toString(36) + "-" + counter, text: text};
@@ -372,6 +394,109 @@
     ui.box.value = "";
     lastTyping = 0;  // a message ends the typing: the next keystroke is news again
     send(frame);
+  }
+
+  // -- the self-service bot (data-bot) --------------------------------------------------------------------------
+  function botCall(path, body, method) {
+    var url = new URL("/api/v1/kb/bot" + (saved.bot && path !== "" ? "/" + encodeURIComponent(saved.bot) : "") + path, base);
+    var init = {method: method || "POST", mode: "cors", credentials: "omit"};
+    if (init.method === "POST") { init.headers = {"Content-Type": "application/json"}; init.body = JSON.stringify(body || {}); }
+    return window.fetch(url.href, init).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) {
+          if (r.status === 404 || r.status === 409) { delete saved.bot; save(); }
+          error(data.detail || t("failed"));
+          return null;
+        }
+        return data;
+      });
+    }).catch(function () { error(t("failed")); return null; });
+  }
+
+  function identity() {
+    var out = {}, name = ui.name.value.trim() || tag.dataset.name, phone = ui.phone.value.trim() || tag.dataset.phone;
+    if (name) { out.name = name; }
+    if (phone) { out.phone = phone; }
+    saved.identity = out;
+    return out;
+  }
+
+  function startBot() {
+    var who = identity();
+    delete saved.bot;
+    botCall("", {queue: queue}).then(function (r) {
+      ui.startButton.disabled = false;
+      if (!r) { return; }
+      saved.bot = r.token;
+      saved.identity = who;
+      save();
+      show("bot");
+      botReply(r);
+    });
+  }
+
+  function botLine(f) {
+    botShown = true;
+    shown.push(f);
+    line(f);
+  }
+
+  function askBot(text) {
+    ui.box.value = "";
+    botLine({sender: "customer", text: text});
+    botCall("/messages", Object.assign({text: text}, saved.identity || {})).then(botReply);
+  }
+
+  function botReply(r) {
+    if (!r) { return; }
+    error(null);
+    botLine({sender: "bot", kind: "bot-" + r.action, text: r.text, articles: r.articles,
+             feedback: r.action === "answer"});
+    if (r.action === "handoff" && r.chat_id && r.visitor_token) {
+      delete saved.bot;
+      saved.chat_id = r.chat_id;
+      saved.token = r.visitor_token;
+      saved.rated = false;
+      saved.outbox = [];
+      save();
+      show("waiting");
+      status("connecting");
+      connect(null);
+    } else if (r.action === "resolved") {
+      delete saved.bot;
+      save();
+      finish("ended");
+      ui.doneText.textContent = r.text;
+    }
+  }
+
+  function article(a, f) {
+    var plain = (a.body || "").replace(/[#>*_`\[\]()-]+/g, " ").replace(/\s+/g, " ").trim();
+    var box = h("div", {"class": "kw-article"}, [
+      h("a", {"class": "kw-article-title", href: new URL("/help/articles/" + a.id, base).href, target: "_blank",
+              rel: "noopener", text: a.title}),
+      h("p", {"class": "kw-snippet", text: plain.length > 90 ? plain.slice(0, 90) + "…" : plain})]);
+    if (f.feedback && state === "bot") {
+      [[true, "helpful"], [false, "unhelpful"]].forEach(function (pair) {
+        var b = h("button", {type: "button", "class": "kw-feedback secondary", text: t(pair[1])});
+        b.addEventListener("click", function () {
+          f.feedback = false;
+          box.querySelectorAll(".kw-feedback").forEach(function (x) { x.remove(); });
+          botLine({sender: "customer", text: t(pair[1])});
+          botCall("/feedback", Object.assign({article_id: a.id, helpful: pair[0]}, saved.identity || {})).then(botReply);
+        });
+        box.appendChild(b);
+      });
+    }
+    return box;
+  }
+
+  function resumeBot() {  // a reload while talking to the bot: its conversation so far, then on
+    show("bot");
+    botCall("/turns", null, "GET").then(function (r) {
+      if (!r) { reset(); return; }
+      r.data.forEach(function (turn) { botLine({sender: turn.sender, text: turn.body, at: turn.created_at}); });
+    });
   }
 
   function toggle(open) {
@@ -386,7 +511,9 @@
     document.body.appendChild(host);
     build();
     window.kefuWidget = {open: function () { toggle(true); }};
-    if (saved.chat_id && saved.token) {
+    if (botOn && saved.bot && !saved.chat_id) {
+      resumeBot();
+    } else if (saved.chat_id && saved.token) {
       show("waiting");
       status("connecting");
       saved.outbox.forEach(function (frame) { line({sender: "customer", text: frame.text}, frame.client_msg_id); });
