@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kefu.alerts.engine import AlertEvent, Catalog, Engine
 from kefu.alerts.rules import RuleSet
+from kefu.core.textfiles import TextFileError, read_chinese_text
 
 REQUIRED = ("created_at", "category")
 OPTIONAL = ("customer_id", "text")
@@ -48,16 +49,9 @@ def as_line(alert: AlertEvent, catalog: Catalog, tz: tzinfo) -> dict:
 
 def read_events(path: Path, *, tz: tzinfo) -> list[Row]:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise EventsError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            content = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise EventsError(f"{path} is neither UTF-8 nor GB18030 text") from None
+        content = read_chinese_text(path)
+    except TextFileError as exc:
+        raise EventsError(str(exc)) from None
     return list(_rows(csv.DictReader(io.StringIO(content, newline="")), path, tz))
 
 

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from kefu.core.textfiles import TextFileError, read_chinese_text
+
 compliance_app = typer.Typer(help="话术/礼仪: check agent messages against the etiquette rules.",
                              no_args_is_help=True)
 out = Console(highlight=False)
@@ -32,16 +34,9 @@ class TranscriptError(ValueError):
 def read_transcript(path: Path) -> list[tuple[str, str]]:
     """``[(role, text)]`` from a transcript file; ``TranscriptError`` names the first bad line."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            content = raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise TranscriptError(f"{path} is neither UTF-8 nor GB18030 text") from None
+        content = read_chinese_text(path)
+    except TextFileError as exc:
+        raise TranscriptError(str(exc)) from None
     messages = []
     for number, line in enumerate(content.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

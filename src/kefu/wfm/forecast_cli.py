@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kefu.core.textfiles import TextFileError, read_chinese_text
 from kefu.wfm.forecast_service import QueueForecast, as_json, forecast_all
 from kefu.wfm.forecasting.history import WEEKDAYS_ZH
 
@@ -34,15 +35,9 @@ def _fail(message: str) -> typer.Exit:
 
 def _read_text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read {path}: {exc.strerror}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _fail(f"{path} is neither UTF-8 nor GB18030 text")
+        return read_chinese_text(path)
+    except TextFileError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -8,6 +8,8 @@ import io
 import json
 from pathlib import Path
 
+from kefu.core.textfiles import TextFileError, read_chinese_text
+
 
 class InputError(ValueError):
     pass
@@ -15,15 +17,9 @@ class InputError(ValueError):
 
 def _text(path: Path) -> str:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path} is neither UTF-8 nor GB18030 text")
+        return read_chinese_text(path)
+    except TextFileError as exc:
+        raise InputError(str(exc)) from None
 
 
 def read_plan(path: Path, requirements: Path | None = None) -> dict:
