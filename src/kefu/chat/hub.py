@@ -136,9 +136,13 @@ class LocalHub:
     def saw(self, chat_id: int, snapshot: Snapshot) -> None:
         """A socket read the chat in this state. If it is news, the chat's other listeners read it too (one of
         them may not have been woken for it: a lost wake-up); either way the poll will not wake them for it."""
-        if chat_id in self.chats and self.seen.get(chat_id) != snapshot:
+        before = self.seen.get(chat_id)
+        if chat_id in self.chats and before != snapshot:
             self.seen[chat_id] = snapshot
-            self._wake(chat_id)
+            # a new agent (a chat assigned outside any socket: a bot handoff, the timer worker, another process)
+            # must hear of it too, or it never would: the poll now takes this state as already seen
+            moved = before is None or before[0] != snapshot[0]
+            self._wake(chat_id, *((snapshot[0], before[0] if before else None) if moved else ()))
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         self._wake(chat_id, agent_id)
@@ -179,7 +183,8 @@ class LocalHub:
         self.seen = {c: s for c, s in now.items() if c in self.chats}
 
     def _seats(self) -> None:
-        """Refresh this process's agent sockets in the store, then sweep other processes' stale ones."""
+        """Refresh this process's agent sockets in the store, then sweep other processes' stale ones (every
+        process that serves sockets sweeps, so a dead process's agents are disconnected while anyone chats)."""
         ids = [ls.socket_id for group in self.agents.values() for ls in group if ls.socket_id]
         with session_scope(self.factory) as session:
             now = self.clock.now()
@@ -190,7 +195,10 @@ class LocalHub:
         while True:
             try:
                 await self.poll_once()
-                if time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
+                # only a process serving chat sockets keeps the seats: one without any (an API-only worker, a
+                # test's in-process app on a shared connection) writes nothing in the background
+                serving = bool(self.agents or self.chats)
+                if serving and time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
                     self._heartbeat = time.monotonic()
                     async with self.write_lock or contextlib.nullcontext():  # SQLite: queue with the sockets
                         await run_in_threadpool(self._seats)
