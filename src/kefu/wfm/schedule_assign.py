@@ -42,11 +42,14 @@ class Solved:
 def solve(plan: Plan) -> Solved:
     began = time.perf_counter()
     table = options_table(plan)
-    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.4, table)
+    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.7, table)
     roster = greedy(plan, counted, table)
-    known = least if short_proved and len(roster) == sum(len(v) for v in counted.values()) else None
-    optimal = known is not None and cost_proved
-    if not (optimal and len({a.hourly_cost for a in plan.agents}) <= 1):
+    placed = len(roster) == sum(len(v) for v in counted.values())
+    optimal = placed and short_proved and cost_proved
+    # every counted shift placed and all agents cost the same: the roster is stage 1's answer, which the
+    # assignment model (a larger search over the same choices) would only repeat in the time left
+    if not (placed and len({a.hourly_cost for a in plan.agents}) <= 1):
+        known = least if short_proved and placed else None
         left = plan.rules.time_limit - (time.perf_counter() - began)
         roster, *proved = _assign(plan, counted, table, roster, known, max(left, 1.0))
         optimal = all(proved) and optimal

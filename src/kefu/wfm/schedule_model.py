@@ -163,7 +163,8 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     began = time.perf_counter()
     if start:
         for v in variables:
-            cp.add_hint(v, start[v.name])
+            if v.name in start:
+                cp.add_hint(v, start[v.name])
     status = cp_model.OPTIMAL
     values = start
     if least is None and ceiling is not None:  # one solve: a short minute outweighs any cost
@@ -203,18 +204,41 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     shortfall and the cost are proved the least; and that weighted shortfall.
 
     Days are solved one by one first: if together they fit the weekly capacity, they are the answer
-    (the objective is a sum over days). Otherwise the days are solved jointly from that start."""
+    (the objective is a sum over days). Otherwise the days are solved again one by one, each class of
+    agents held to a fair share of what its week has left (an answer that fits by construction), and then
+    jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
     counted, proved, least = {}, (True, True), 0
     if len(days) > 1:
         for d in days:
-            part, ok, short = _count(plan, [d], seconds * 0.5 / len(days), table)
+            part, ok, short, _used = _count(plan, [d], seconds * 0.3 / len(days), table)
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
         if _fits_weekly(plan, counted, table):
             return counted, proved, least
+        counted = _rolling(plan, table, seconds * 0.3 / len(days))
     left = seconds - (time.perf_counter() - began)
-    return _count(plan, list(days), max(left, 0.5), table, counted or None)
+    counted_all, proved, least, _used = _count(plan, list(days), max(left, 0.5), table, counted or None)
+    return counted_all, proved, least
+
+
+def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]]:
+    """Day by day, each class of agents held to its week's capacity left over the days left in the week
+    on which it can work: shifts that can all be worked."""
+    classes, counted = agent_classes(plan, table), {}
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        left = [_block_capacity(plan, members, block, table) for members in classes]
+        for d in block:
+            limits = {}
+            for c, members in enumerate(classes):
+                days_left = sum(1 for e in block if e >= d and table[members[0], e])
+                limits[c] = -(-left[c] // days_left) if days_left else 0
+            part, _ok, _short, used = _count(plan, [d], seconds, table, limits=limits)
+            counted.update(part)
+            for c, k in used.items():
+                left[c] -= k
+    return counted
 
 
 def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
@@ -227,7 +251,8 @@ def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
     return list(groups.values())
 
 
-def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None):
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
+           limits: dict[int, int] | None = None):
     cp, iv = cp_model.CpModel(), plan.rules.interval
     classes = agent_classes(plan, table)
     cover, n, z, cost = defaultdict(list), {}, {}, []
@@ -237,7 +262,7 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
         for d in days:
             for o in table[members[0], d]:
                 workable[d, o].append(c)
-    by_class, day_vars = defaultdict(list), defaultdict(list)  # c → [(d, count)]; (c, d) → counts
+    by_class, day_vars, shares = defaultdict(list), defaultdict(list), []  # c → [(d, count)]; (c, d) → counts
     for (d, o), cs in workable.items():
         cap = sum(len(classes[c]) for c in cs)
         v = n[d, o] = cp.new_int_var(0, cap, f"n{d}_{o.template.name}_{o.start}")
@@ -247,6 +272,7 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
         else:
             parts = [cp.new_int_var(0, len(classes[c]), f"m{d}_{o.template.name}_{o.start}_{c}") for c in cs]
             cp.add(v == sum(parts))
+            shares.extend(parts)
             for c, m in zip(cs, parts, strict=True):
                 by_class[c].append((d, m))
                 day_vars[c, d].append(m)
@@ -262,20 +288,24 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                     cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
             cp.add(sum(placed) == v)
     for (c, _d), counts in day_vars.items():
-        cp.add(sum(counts) <= len(classes[c]))
+        cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
         _weekly_capacity(cp, plan, classes, by_class, table)
     under, weights, shortfall = _shortfall(cp, plan, cover, days)
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    variables = [*n.values(), *z.values()]
+    variables = [*n.values(), *z.values(), *shares]
     hint = None if start is None else _hint(plan, start, n, z)
     # one agent works one shift a day: a day's cost is at most its agents times the dearest shift
     ceiling = max((c for c, _v in cost), default=0) * len(plan.agents) if len(days) == 1 else None
+    if hint is not None:
+        hint |= _under_hint(plan, start, under)
+    # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
+    least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     None if hint is None else hint | _under_hint(plan, start, under),
-                                     ceiling=ceiling)
+                                     hint, least, ceiling)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
-    return _patterns(plan, n, z, values), tuple(proved), least
+    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
+    return _patterns(plan, n, z, values), tuple(proved), least, used
 
 
 def _hint(plan: Plan, counted: dict, n: dict, z: dict) -> dict:
