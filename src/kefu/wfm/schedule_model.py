@@ -153,13 +153,15 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 
 
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
-                   least: int | None = None, ceiling: int | None = None) -> tuple[dict, bool, bool]:
+                   least: int | None = None, ceiling: int | None = None,
+                   fallback: dict | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
     its shortfall when it is already known to be the least possible (the first solve is skipped);
     ``ceiling`` bounds the cost of any answer: given, one solve minimizes ``shortfall × (ceiling + 1) + cost``,
-    the same order, in one search."""
+    the same order, in one search; ``fallback`` (values by name) is the answer when the search finds none in
+    time and there is no start (else it raises)."""
     began = time.perf_counter()
     if start:
         for v in variables:
@@ -172,9 +174,9 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
         cp.minimize(shortfall * (ceiling + 1) + cost)
         status = one.solve(cp)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if start is None:
+            if start is None and fallback is None:
                 raise RuntimeError(f"the scheduler found no schedule in time ({one.status_name(status)})")
-            return start, False, False
+            return start or fallback, False, False
         return {v.name: one.value(v) for v in variables}, status == cp_model.OPTIMAL, status == cp_model.OPTIMAL
     if least is None:
         first = _solver(plan, seconds * 0.6)
@@ -301,8 +303,11 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
         hint |= _under_hint(plan, start, under)
     # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
     least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
+    # a day with no shift at all is an answer, if a poor one: a loaded machine may find nothing better in time
+    idle = ({v.name: 0 for v in variables} | {u.name: round(plan.days[d].requirement[t] * iv)
+                                              for (d, t), u in under.items()}) if len(days) == 1 else None
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     hint, least, ceiling)
+                                     hint, least, ceiling, idle)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
     used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
     return _patterns(plan, n, z, values), tuple(proved), least, used
