@@ -1,8 +1,8 @@
 """Stage 2 of the scheduler: the counted shifts (``kefu.wfm.schedule_model``) given to agents.
 
 A greedy pass first: day by day, each counted shift to the agent with the fewest days so far who may work
-it. When it places every counted shift, its shortfall is stage 1's, the least possible; if all agents cost
-the same it is then also the cheapest, and no further solve is needed. Otherwise a CP-SAT model
+it. When it places every counted shift, its shortfall and cost are stage 1's; if all agents cost the same,
+the assignment model could only repeat that, and no further solve is run. Otherwise a CP-SAT model
 ``y[a, d, j]`` (agent ``a`` works pattern ``j`` on day ``d``, among the counted patterns and each allowed
 option with its breaks mid-window) starts from the greedy answer under every per-agent rule.
 """

@@ -3,17 +3,20 @@
 1. **Shifts and breaks, counted** (per day, no names yet): ``n[d, o]`` agents work shift option ``o`` (a
    template at one start) and ``z[d, o, k, p]`` of them take break ``k`` at interval ``p`` inside its
    window. Coverage is counted in agent-minutes on the phones per interval (a 15-minute break takes half a
-   half-hour), so shortfall is exact for any break length. Capped by how many agents can work each option
-   and each day (availability, days off, weekly caps). This is pyworkforce's MinAbsDifference model with
-   breaks, solved for shortfall rather than absolute difference.
+   half-hour), so shortfall is exact for any break length. Agents under the same rules form a class
+   (``agent_classes``); each class caps the shifts it can work each day and each week (availability, days
+   off, weekly caps). This is pyworkforce's MinAbsDifference model with breaks, solved for shortfall
+   rather than absolute difference.
 2. **Who works what**: the counted shifts become patterns (a start and its break times); ``y[a, d, j]``
    gives agent ``a`` pattern ``j`` on day ``d`` under every per-agent rule: one shift a day, the templates
    they may work, fixed days off, availability windows, the weekly day cap, consecutive working days
    (counting days worked before the plan), the cap on contacts a day.
 
-Each stage is lexicographic in two solves: first the peak-weighted shortfall (a short minute at the
-busiest interval weighs ``1 + peak_weight`` times one at a quiet interval), then, holding it, the paid cost
-(holiday pay on holidays). Seeded; with one worker (the default) a run that ends before its time limit
+The objective is lexicographic: first the peak-weighted shortfall (a short minute at the busiest interval
+weighs ``1 + peak_weight`` times one at a quiet interval), then, holding it, the paid cost (holiday pay on
+holidays). A single day is one search on ``shortfall × (cost ceiling + 1) + cost``; a joint week and the
+assignment are two (shortfall, then cost at it), skipping the first when the start already has none.
+Seeded; with one worker (the default) a run that ends before its time limit
 gives the same schedule every time.
 """
 
