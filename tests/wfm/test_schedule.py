@@ -140,3 +140,40 @@ def test_a_bad_plan_names_the_field(change, path):
     with pytest.raises(PlanError) as info:
         parse_plan(data)
     assert info.value.path == path
+
+
+def _busy_week(agents: int) -> dict:
+    """A round-the-clock hotline (24 h, 2–17 agents a half hour with a daily swing), a week, the planning
+    page's plan: full-timers on 全天班, a quarter part-timers on 半天班, at most five days each."""
+    import math
+    from datetime import date, timedelta
+
+    from kefu.wfm.planning import week_plan
+
+    days = [date(2026, 12, 7) + timedelta(days=i) for i in range(7)]
+    raw = [[max(2, round(9 + 6 * math.sin((t - 14) / 48 * 2 * math.pi) + d % 3)) for t in range(48)]
+           for d in range(7)]
+    return week_plan(days, raw, agents, time_limit=6)
+
+
+def _lower_bound(data: dict) -> float:
+    """Agent-half-hours short at the least: the week's requirement less what every agent working five
+    days of their shift can spend on the phones."""
+    on_phone = {s["name"]: s["minutes"] - sum(b["minutes"] for b in s["breaks"]) for s in data["shifts"]}
+    capacity = sum(5 * on_phone[a["shifts"][0]] for a in data["agents"]) / 30
+    return max(0.0, sum(map(sum, (d["requirement"] for d in data["days"]))) - capacity)
+
+
+@pytest.mark.parametrize("agents", [48, 60])
+def test_a_busy_week_is_staffed_close_to_its_lower_bound(agents):
+    data = _busy_week(agents)
+    out = run(data)
+    bound = _lower_bound(data)
+    if agents == 48:  # too few: every agent works all five days and the shortfall stays near the bound
+        assert bound > 100
+        assert out["summary"]["shifts"] >= 0.98 * 5 * agents
+        assert bound <= out["summary"]["shortfall"] <= 1.5 * bound
+    else:  # enough agents: the week is covered
+        assert bound == 0 and out["summary"]["shortfall"] == 0
+    for a in _worked(out).values():
+        assert len(a) <= 5

@@ -1,8 +1,8 @@
 """Stage 2 of the scheduler: the counted shifts (``kefu.wfm.schedule_model``) given to agents.
 
 A greedy pass first: day by day, each counted shift to the agent with the fewest days so far who may work
-it. When it places every counted shift, its shortfall is stage 1's, the least possible; if all agents cost
-the same it is then also the cheapest, and no further solve is needed. Otherwise a CP-SAT model
+it. When it places every counted shift, its shortfall and cost are stage 1's; if all agents cost the same,
+the assignment model could only repeat that, and no further solve is run. Otherwise a CP-SAT model
 ``y[a, d, j]`` (agent ``a`` works pattern ``j`` on day ``d``, among the counted patterns and each allowed
 option with its breaks mid-window) starts from the greedy answer under every per-agent rule.
 """
@@ -42,11 +42,14 @@ class Solved:
 def solve(plan: Plan) -> Solved:
     began = time.perf_counter()
     table = options_table(plan)
-    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.4, table)
+    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.7, table)
     roster = greedy(plan, counted, table)
-    known = least if short_proved and len(roster) == sum(len(v) for v in counted.values()) else None
-    optimal = known is not None and cost_proved
-    if not (optimal and len({a.hourly_cost for a in plan.agents}) <= 1):
+    placed = len(roster) == sum(len(v) for v in counted.values())
+    optimal = placed and short_proved and cost_proved
+    # every counted shift placed and all agents cost the same: the roster is stage 1's answer, which the
+    # assignment model (a larger search over the same choices) would only repeat in the time left
+    if not (placed and len({a.hourly_cost for a in plan.agents}) <= 1):
+        known = least if short_proved and placed else None
         left = plan.rules.time_limit - (time.perf_counter() - began)
         roster, *proved = _assign(plan, counted, table, roster, known, max(left, 1.0))
         optimal = all(proved) and optimal

@@ -3,17 +3,20 @@
 1. **Shifts and breaks, counted** (per day, no names yet): ``n[d, o]`` agents work shift option ``o`` (a
    template at one start) and ``z[d, o, k, p]`` of them take break ``k`` at interval ``p`` inside its
    window. Coverage is counted in agent-minutes on the phones per interval (a 15-minute break takes half a
-   half-hour), so shortfall is exact for any break length. Capped by how many agents can work each option
-   and each day (availability, days off, weekly caps). This is pyworkforce's MinAbsDifference model with
-   breaks, solved for shortfall rather than absolute difference.
+   half-hour), so shortfall is exact for any break length. Agents under the same rules form a class
+   (``agent_classes``); each class caps the shifts it can work each day and each week (availability, days
+   off, weekly caps). This is pyworkforce's MinAbsDifference model with breaks, solved for shortfall
+   rather than absolute difference.
 2. **Who works what**: the counted shifts become patterns (a start and its break times); ``y[a, d, j]``
    gives agent ``a`` pattern ``j`` on day ``d`` under every per-agent rule: one shift a day, the templates
    they may work, fixed days off, availability windows, the weekly day cap, consecutive working days
    (counting days worked before the plan), the cap on contacts a day.
 
-Each stage is lexicographic in two solves: first the peak-weighted shortfall (a short minute at the
-busiest interval weighs ``1 + peak_weight`` times one at a quiet interval), then, holding it, the paid cost
-(holiday pay on holidays). Seeded; with one worker (the default) a run that ends before its time limit
+The objective is lexicographic: first the peak-weighted shortfall (a short minute at the busiest interval
+weighs ``1 + peak_weight`` times one at a quiet interval), then, holding it, the paid cost (holiday pay on
+holidays). A single day is one search on ``shortfall × (cost ceiling + 1) + cost``; a joint week and the
+assignment are two (shortfall, then cost at it), skipping the first when the start already has none.
+Seeded; with one worker (the default) a run that ends before its time limit
 gives the same schedule every time.
 """
 
@@ -153,17 +156,31 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 
 
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
-                   least: int | None = None) -> tuple[dict, bool, bool]:
+                   least: int | None = None, ceiling: int | None = None,
+                   fallback: dict | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
-    its shortfall when it is already known to be the least possible (the first solve is skipped)."""
+    its shortfall when it is already known to be the least possible (the first solve is skipped);
+    ``ceiling`` bounds the cost of any answer: given, one solve minimizes ``shortfall × (ceiling + 1) + cost``,
+    the same order, in one search; ``fallback`` (values by name) is the answer when the search finds none in
+    time and there is no start (else it raises)."""
     began = time.perf_counter()
     if start:
         for v in variables:
-            cp.add_hint(v, start[v.name])
+            if v.name in start:
+                cp.add_hint(v, start[v.name])
     status = cp_model.OPTIMAL
     values = start
+    if least is None and ceiling is not None:  # one solve: a short minute outweighs any cost
+        one = _solver(plan, seconds)
+        cp.minimize(shortfall * (ceiling + 1) + cost)
+        status = one.solve(cp)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if start is None and fallback is None:
+                raise RuntimeError(f"the scheduler found no schedule in time ({one.status_name(status)})")
+            return start or fallback, False, False
+        return {v.name: one.value(v) for v in variables}, status == cp_model.OPTIMAL, status == cp_model.OPTIMAL
     if least is None:
         first = _solver(plan, seconds * 0.6)
         cp.minimize(shortfall)
@@ -192,34 +209,78 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     shortfall and the cost are proved the least; and that weighted shortfall.
 
     Days are solved one by one first: if together they fit the weekly capacity, they are the answer
-    (the objective is a sum over days). Otherwise the days are solved jointly from that start."""
+    (the objective is a sum over days). Otherwise the days are solved again one by one, each class of
+    agents held to a fair share of what its week has left (an answer that fits by construction), and then
+    jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
     counted, proved, least = {}, (True, True), 0
     if len(days) > 1:
         for d in days:
-            part, ok, short = _count(plan, [d], seconds * 0.5 / len(days), table)
+            part, ok, short, _used = _count(plan, [d], seconds * 0.3 / len(days), table)
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
         if _fits_weekly(plan, counted, table):
             return counted, proved, least
+        counted = _rolling(plan, table, seconds * 0.3 / len(days))
     left = seconds - (time.perf_counter() - began)
-    return _count(plan, list(days), max(left, 0.5), table, counted or None)
+    counted_all, proved, least, _used = _count(plan, list(days), max(left, 0.5), table, counted or None)
+    return counted_all, proved, least
 
 
-def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None):
+def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]]:
+    """Day by day, each class of agents held to its week's capacity left over the days left in the week
+    on which it can work: shifts that can all be worked."""
+    classes, counted = agent_classes(plan, table), {}
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        left = [_block_capacity(plan, members, block, table) for members in classes]
+        for d in block:
+            limits = {}
+            for c, members in enumerate(classes):
+                days_left = sum(1 for e in block if e >= d and table[members[0], e])
+                limits[c] = -(-left[c] // days_left) if days_left else 0
+            part, _ok, _short, used = _count(plan, [d], seconds, table, limits=limits)
+            counted.update(part)
+            for c, k in used.items():
+                left[c] -= k
+    return counted
+
+
+def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
+    """Agents under the same rules every day (the same options, the same weekly cap): within a class any
+    agent can take any other's shift, so stage 1 counts shifts per class rather than per agent."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for a, agent in enumerate(plan.agents):
+        cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+        groups[(cap, *(id(table[a, d]) for d in range(len(plan.days))))].append(a)
+    return list(groups.values())
+
+
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
+           limits: dict[int, int] | None = None):
     cp, iv = cp_model.CpModel(), plan.rules.interval
-    able = defaultdict(int)  # (d, option) → agents who can work it
-    day_cap = dict.fromkeys(days, 0)
-    for a in range(len(plan.agents)):
-        for d in days:
-            opts = table[a, d]
-            day_cap[d] += bool(opts)
-            for o in opts:
-                able[d, o] += 1
+    classes = agent_classes(plan, table)
     cover, n, z, cost = defaultdict(list), {}, {}, []
     rate = sum(a.hourly_cost for a in plan.agents) / max(1, len(plan.agents))
-    for (d, o), cap in able.items():
+    workable = defaultdict(list)  # (d, option) → the classes that may work it
+    for c, members in enumerate(classes):
+        for d in days:
+            for o in table[members[0], d]:
+                workable[d, o].append(c)
+    by_class, day_vars, shares = defaultdict(list), defaultdict(list), []  # c → [(d, count)]; (c, d) → counts
+    for (d, o), cs in workable.items():
+        cap = sum(len(classes[c]) for c in cs)
         v = n[d, o] = cp.new_int_var(0, cap, f"n{d}_{o.template.name}_{o.start}")
+        if len(cs) == 1:  # one class may work it: its count is the option's (no extra variable)
+            by_class[cs[0]].append((d, v))
+            day_vars[cs[0], d].append(v)
+        else:
+            parts = [cp.new_int_var(0, len(classes[c]), f"m{d}_{o.template.name}_{o.start}_{c}") for c in cs]
+            cp.add(v == sum(parts))
+            shares.extend(parts)
+            for c, m in zip(cs, parts, strict=True):
+                by_class[c].append((d, m))
+                day_vars[c, d].append(m)
         for t in o.slots(iv):
             cover[d, t].append((iv, v))
         cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
@@ -231,18 +292,28 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                 for t in range(p, -(-(p * iv + rule.minutes) // iv)):
                     cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
             cp.add(sum(placed) == v)
-    for d, cap in day_cap.items():
-        cp.add(sum(v for (dd, _o), v in n.items() if dd == d) <= cap)
+    for (c, _d), counts in day_vars.items():
+        cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
-        _weekly_capacity(cp, plan, n, table)
+        _weekly_capacity(cp, plan, classes, by_class, table)
     under, weights, shortfall = _shortfall(cp, plan, cover, days)
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    variables = [*n.values(), *z.values()]
+    variables = [*n.values(), *z.values(), *shares]
     hint = None if start is None else _hint(plan, start, n, z)
+    # one agent works one shift a day: a day's cost is at most its agents times the dearest shift
+    ceiling = max((c for c, _v in cost), default=0) * len(plan.agents) if len(days) == 1 else None
+    if hint is not None:
+        hint |= _under_hint(plan, start, under)
+    # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
+    least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
+    # a day with no shift at all is an answer, if a poor one: a loaded machine may find nothing better in time
+    idle = ({v.name: 0 for v in variables} | {u.name: round(plan.days[d].requirement[t] * iv)
+                                              for (d, t), u in under.items()}) if len(days) == 1 else None
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     None if hint is None else hint | _under_hint(plan, start, under))
+                                     hint, least, ceiling, idle)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
-    return _patterns(plan, n, z, values), tuple(proved), least
+    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
+    return _patterns(plan, n, z, values), tuple(proved), least, used
 
 
 def _hint(plan: Plan, counted: dict, n: dict, z: dict) -> dict:
@@ -266,26 +337,38 @@ def _under_hint(plan: Plan, counted: dict, under: dict) -> dict:
 
 
 def _fits_weekly(plan: Plan, counted: dict, table: dict) -> bool:
+    """Whether the days' shifts, each solved alone, can be worked: per class of agents, per day and per
+    7-day block (a class's members work each option, shift by shift, in the order they may)."""
+    classes = agent_classes(plan, table)
     for w in range(0, len(plan.days), 7):
         block = range(w, min(w + 7, len(plan.days)))
-        if sum(len(counted.get(d, [])) for d in block) > _block_capacity(plan, block, table):
-            return False
+        left = [_block_capacity(plan, members, block, table) for members in classes]
+        for d in block:
+            today = [len(members) if table[members[0], d] else 0 for members in classes]
+            for pat in counted.get(d, []):
+                c = next((c for c, members in enumerate(classes)
+                          if today[c] and left[c] and pat.option in table[members[0], d]), None)
+                if c is None:
+                    return False
+                today[c] -= 1
+                left[c] -= 1
     return True
 
 
-def _block_capacity(plan: Plan, block: range, table: dict) -> int:
-    cap = 0
-    for a, agent in enumerate(plan.agents):
-        limit = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
-        cap += min(limit, sum(1 for d in block if table[a, d]))
-    return cap
+def _block_capacity(plan: Plan, members: list[int], block: range, table: dict) -> int:
+    agent = plan.agents[members[0]]
+    limit = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
+    return len(members) * min(limit, sum(1 for d in block if table[members[0], d]))
 
 
-def _weekly_capacity(cp, plan: Plan, n, table) -> None:
-    """Shifts in each 7-day block at most what the agents can work in it."""
+def _weekly_capacity(cp, plan: Plan, classes: list[list[int]], by_class: dict, table: dict) -> None:
+    """Each class's shifts in each 7-day block at most what its agents can work in it."""
     for w in range(0, len(plan.days), 7):
         block = range(w, min(w + 7, len(plan.days)))
-        cp.add(sum(v for (d, _o), v in n.items() if d in block) <= _block_capacity(plan, block, table))
+        for c, members in enumerate(classes):
+            terms = [v for d, v in by_class[c] if d in block]
+            if terms:
+                cp.add(sum(terms) <= _block_capacity(plan, members, block, table))
 
 
 def _patterns(plan: Plan, n, z, values) -> dict[int, list[Pattern]]:
