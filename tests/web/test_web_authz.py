@@ -143,6 +143,7 @@ PAGES = [
          lambda w, db, c: (f"/reports/top-reasons/{w.categories['delivery.late'].id}", None)),
     Page("GET", "/reports/satisfaction", ("GET", "/satisfaction"), lambda w, db, c: ("/reports/satisfaction", None)),
     Page("GET", "/reports/voc", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc", None)),
+    Page("GET", "/reports/voc.pdf", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc.pdf", None)),
     Page("GET", "/wallboard", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard", None)),
     Page("GET", "/wallboard/panel", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard/panel", None)),
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),

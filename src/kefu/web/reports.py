@@ -144,10 +144,8 @@ def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me
                   groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
 
 
-@router.get("/reports/voc")
-def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
-             week: str | None = None):
-    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+def _voc(session, clock, line: int | None, week: str | None):
+    """The active lines, the chosen day and the report of the line (the first line by default)."""
     from sqlalchemy import select
 
     from kefu.catalog.models import BusinessLine
@@ -157,4 +155,28 @@ def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader,
                             .order_by(BusinessLine.id)).all()
     day, _ = _dates(clock, week, week)
     report = voc.weekly(session, line_id=line or (lines[0][0] if lines else 0), day=day) if lines else None
+    return lines, day, report
+
+
+@router.get("/reports/voc")
+def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
+             week: str | None = None):
+    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+    lines, day, report = _voc(session, clock, line, week)
     return render(request, "reports/voc.html", me, report=report, lines=lines, week=day, kpi_names=KPI_NAMES)
+
+
+@router.get("/reports/voc.pdf")
+def voc_pdf(session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None, week: str | None = None):
+    """The same weekly report as a PDF to download or forward."""
+    from fastapi.responses import Response
+
+    from kefu.core.errors import NotFound
+    from kefu.reports import pdf
+
+    _, _, report = _voc(session, clock, line, week)
+    if report is None:
+        raise NotFound("no active business line", field="line")
+    name = f"voc-{report['line']['code']}-{report['from']}.pdf"
+    return Response(pdf.render(report), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
