@@ -52,3 +52,44 @@ def test_report_voc_writes_the_pdf_of_a_line_and_week(database, tmp_path):  # no
     assert top.index("超时未送达") > 0 and top.index("退款问题") > 0
     r = CliRunner().invoke(app, ["report", "voc", "--line", "jiudian", "--week", "2026-11-24", "-o", str(out)])
     assert r.exit_code == 2 and "--line" in r.output and "Traceback" not in r.output
+
+
+def test_an_analyst_adds_and_removes_suggested_fixes_shown_on_the_page_and_in_the_pdf(client, db, world, clock):
+    from kefu.audit.models import AuditEntry
+    from web.helpers import login
+
+    line = world.lines["waimai"].id
+    csrf = login(client, "analyst")
+    r = client.post("/reports/voc/fixes", data={"csrf_token": csrf, "line": str(line), "week": "2026-11-25",
+                                                "topic": "超时未送达", "text": "午高峰加派骑手", "owner": "王芳"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/reports/voc?line={line}&week=2026-11-25"
+    page = client.get("/reports/voc", params={"line": line, "week": "2026-11-29"}).text
+    fixes = page[page.index('id="voc-fixes"'):]
+    assert "午高峰加派骑手" in fixes and "王芳" in fixes
+    assert "午高峰加派骑手" not in client.get("/reports/voc", params={"line": line, "week": "2026-11-30"}).text
+    text = _text(client.get("/reports/voc.pdf", params={"line": line, "week": "2026-11-23"}).content)
+    assert "建议改进措施" in text and "午高峰加派骑手" in text
+    empty = client.post("/reports/voc/fixes", data={"csrf_token": csrf, "line": str(line), "week": "2026-11-25",
+                                                    "text": "  "}, follow_redirects=False)
+    assert empty.status_code == 422 and 'role="alert"' in empty.text
+    from kefu.reports.models import VocFix
+
+    fix_id = db.query(VocFix.id).scalar()
+    r = client.post(f"/reports/voc/fixes/{fix_id}/delete", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "午高峰加派骑手" not in client.get("/reports/voc", params={"line": line, "week": "2026-11-25"}).text
+    actions = [a.action for a in db.query(AuditEntry).filter(AuditEntry.target_type == "voc_fix")]
+    assert sorted(actions) == ["reports.voc_fix.add", "reports.voc_fix.remove"]
+    login(client, "team_lead")  # reads the report, does not write it
+    page = client.get("/reports/voc", params={"line": line, "week": "2026-11-25"}).text
+    assert 'id="voc-fix-form"' not in page
+
+
+def test_the_api_refuses_a_fix_without_text_naming_the_field(client, world):
+    r = client.post("/api/v1/reports/voc/fixes", headers=world.headers("supervisor"),
+                    json={"business_line_id": world.lines["waimai"].id, "week": "2026-11-25", "text": ""})
+    assert r.status_code == 422 and "text" in r.text
+    r = client.post("/api/v1/reports/voc/fixes", headers=world.headers("supervisor"),
+                    json={"business_line_id": 99999, "week": "2026-11-25", "text": "加派骑手"})
+    assert r.status_code == 404 and "business_line_id" in r.text

@@ -82,6 +82,15 @@ def _seq() -> int:
     return next(_SEQ)
 
 
+def _voc_fix(world, db, clock) -> int:
+    from kefu.reports import fixes
+
+    f = fixes.add_fix(db, actor=_actor(world, clock), line_id=world.lines["waimai"].id, day=clock.now().date(),
+                      text="退款流程缩短到一天")
+    db.commit()
+    return f.id
+
+
 def _alert(world, db, clock) -> int:
     from kefu.alerts.models import Alert
 
@@ -144,6 +153,11 @@ PAGES = [
     Page("GET", "/reports/satisfaction", ("GET", "/satisfaction"), lambda w, db, c: ("/reports/satisfaction", None)),
     Page("GET", "/reports/voc", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc", None)),
     Page("GET", "/reports/voc.pdf", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc.pdf", None)),
+    Page("POST", "/reports/voc/fixes", ("POST", "/reports/voc/fixes"),
+         lambda w, db, c: ("/reports/voc/fixes", {"line": str(w.lines["waimai"].id), "week": "2026-11-25",
+                                                  "text": "高峰期加派骑手"}), ok=303),
+    Page("POST", "/reports/voc/fixes/{fix_id}/delete", ("DELETE", "/reports/voc/fixes/{fix_id}"),
+         lambda w, db, c: (f"/reports/voc/fixes/{_voc_fix(w, db, c)}/delete", {}), ok=303),
     Page("GET", "/wallboard", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard", None)),
     Page("GET", "/wallboard/panel", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard/panel", None)),
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),
