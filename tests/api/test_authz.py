@@ -193,6 +193,14 @@ def _voc_fix(c: Ctx) -> int:
     return f.id
 
 
+def _voc_subscription(c: Ctx) -> int:
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(c.db, actor=c.actor(), line_id=c.world.lines["waimai"].id, email=f"pm{_n()}@example.cn")
+    c.db.commit()
+    return s.id
+
+
 def _contact(c: Ctx) -> int:
     from kefu.contacts import service as contacts
     from kefu.contacts.queries import find
@@ -713,6 +721,11 @@ ENDPOINTS: list[Endpoint] = [
           "business_line_id": c.world.lines["waimai"].id, "week": "2026-11-25", "text": "高峰期加派骑手"}}), ok=201),
     E("DELETE", "/reports/voc/fixes/{fix_id}", Perm.voc_write,
       lambda c: Req("DELETE", f"{API}/reports/voc/fixes/{_voc_fix(c)}"), ok=204),
+    E("POST", "/reports/voc/subscriptions", Perm.voc_write,
+      lambda c: Req("POST", f"{API}/reports/voc/subscriptions", {"json": {
+          "business_line_id": c.world.lines["waimai"].id, "email": f"waimai{_n()}@example.cn"}}), ok=201),
+    E("DELETE", "/reports/voc/subscriptions/{subscription_id}", Perm.voc_write,
+      lambda c: Req("DELETE", f"{API}/reports/voc/subscriptions/{_voc_subscription(c)}"), ok=204),
     # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat
     E("GET", "/chats", Perm.chat_observe, lambda c: Req("GET", f"{API}/chats")),
     E("GET", "/chat-queues", Perm.chat_queues, lambda c: Req("GET", f"{API}/chat-queues")),

@@ -91,6 +91,15 @@ def _voc_fix(world, db, clock) -> int:
     return f.id
 
 
+def _voc_subscription(world, db, clock) -> int:
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(db, actor=_actor(world, clock), line_id=world.lines["waimai"].id,
+                          email=f"pm{_seq()}@example.cn")
+    db.commit()
+    return s.id
+
+
 def _alert(world, db, clock) -> int:
     from kefu.alerts.models import Alert
 
@@ -158,6 +167,12 @@ PAGES = [
                                                   "text": "高峰期加派骑手"}), ok=303),
     Page("POST", "/reports/voc/fixes/{fix_id}/delete", ("DELETE", "/reports/voc/fixes/{fix_id}"),
          lambda w, db, c: (f"/reports/voc/fixes/{_voc_fix(w, db, c)}/delete", {}), ok=303),
+    Page("POST", "/reports/voc/subscriptions", ("POST", "/reports/voc/subscriptions"),
+         lambda w, db, c: ("/reports/voc/subscriptions", {"line": str(w.lines["waimai"].id),
+                                                          "email": f"waimai{_seq()}@example.cn"}), ok=303),
+    Page("POST", "/reports/voc/subscriptions/{subscription_id}/delete",
+         ("DELETE", "/reports/voc/subscriptions/{subscription_id}"),
+         lambda w, db, c: (f"/reports/voc/subscriptions/{_voc_subscription(w, db, c)}/delete", {}), ok=303),
     Page("GET", "/wallboard", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard", None)),
     Page("GET", "/wallboard/panel", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard/panel", None)),
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),

@@ -96,3 +96,27 @@ def remove_voc_fix(fix_id: int, session: SessionDep, who: VocWriter):
     from kefu.reports import fixes
 
     fixes.remove_fix(session, actor=who.actor, fix_id=fix_id)
+
+
+class VocSubscriptionIn(BaseModel):
+    business_line_id: int = Field(ge=1)
+    user_id: int | None = Field(None, ge=1, description="a user, mailed at the account's address")
+    email: str | None = Field(None, max_length=200, description="or an address")
+
+
+@router.post("/voc/subscriptions", status_code=201)
+def add_voc_subscription(body: VocSubscriptionIn, session: SessionDep, who: VocWriter):
+    """Mail the line's weekly report (PDF) to a user or an address every Monday 09:00 (audited)."""
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(session, actor=who.actor, line_id=body.business_line_id, user_id=body.user_id,
+                          email=body.email)
+    return {"id": s.id, "business_line_id": s.business_line_id, "user_id": s.user_id, "email": s.email}
+
+
+@router.delete("/voc/subscriptions/{subscription_id}", status_code=204)
+def remove_voc_subscription(subscription_id: int, session: SessionDep, who: VocWriter):
+    """Stop mailing the weekly report to this subscriber (audited)."""
+    from kefu.reports import mailing
+
+    mailing.unsubscribe(session, actor=who.actor, subscription_id=subscription_id)

@@ -67,3 +67,17 @@ class VocFix(Base):
     owner: Mapped[str | None] = mapped_column(String(60))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VocSubscription(Base):
+    """Who receives a business line's weekly voice-of-customer report by e-mail: a user (at the address of the
+    account) or an address (e.g. a product team's list)."""
+
+    __tablename__ = "voc_subscriptions"
+    __table_args__ = (Index("ix_voc_subscriptions_line", "business_line_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_line_id: Mapped[int] = mapped_column(ForeignKey("business_lines.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -170,12 +170,50 @@ def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader,
 
 
 def _voc_page(request, session, clock, me, line, week, errors=None, status_code=200):
-    from kefu.reports import fixes
+    from kefu.reports import fixes, mailing
 
     lines, day, report = _voc(session, clock, line, week)
     suggested = fixes.week_fixes(session, line_id=report["line"]["id"], day=day) if report else []
+    can_fix = me.can(Perm.voc_write)
+    subs = mailing.subscriptions(session, line_id=report["line"]["id"]) if report and can_fix else []
     return render(request, "reports/voc.html", me, status_code=status_code, report=report, lines=lines, week=day,
-                  kpi_names=KPI_NAMES, fixes=suggested, can_fix=me.can(Perm.voc_write), errors=errors or {})
+                  kpi_names=KPI_NAMES, fixes=suggested, can_fix=can_fix, subscriptions=subs, errors=errors or {})
+
+
+@router.post("/reports/voc/subscriptions")
+def voc_subscribe(request: Request, session: SessionDep, clock: ClockDep, me: VocWriter,
+                  line: Annotated[int, Form()], email: Annotated[str, Form()] = "",
+                  username: Annotated[str, Form()] = ""):
+    """Add a subscriber (a user by sign-in name, or an address) to the line's weekly mail."""
+    from sqlalchemy import select
+
+    from kefu.accounts.models import User
+    from kefu.core.errors import NotFound
+    from kefu.reports import mailing
+
+    def add():
+        user_id = None
+        if username.strip():
+            user_id = session.scalar(select(User.id).where(User.username == username.strip()))
+            if user_id is None:
+                raise NotFound(f"no user {username.strip()!r}", field="username")
+        mailing.subscribe(session, actor=me.actor, line_id=line, user_id=user_id, email=email)
+
+    return run_action(request, session, f"/reports/voc?{urlencode({'line': line})}", add,
+                      lambda errors, code: _voc_page(request, session, clock, me, line, None,
+                                                     {"subscription": errors["form"]}, code))
+
+
+@router.post("/reports/voc/subscriptions/{subscription_id}/delete")
+def voc_unsubscribe(subscription_id: int, request: Request, session: SessionDep, clock: ClockDep, me: VocWriter):
+    from kefu.reports import mailing
+    from kefu.reports.models import VocSubscription
+
+    sub = session.get(VocSubscription, subscription_id)
+    back = f"/reports/voc?{urlencode({'line': sub.business_line_id})}" if sub else "/reports/voc"
+    return run_action(request, session, back,
+                      lambda: mailing.unsubscribe(session, actor=me.actor, subscription_id=subscription_id),
+                      lambda errors, code: _voc_page(request, session, clock, me, None, None, errors, code))
 
 
 @router.post("/reports/voc/fixes")
