@@ -184,6 +184,23 @@ def _cdr(c: Ctx) -> dict:
             "ended_at": (at + timedelta(seconds=200)).isoformat(), "outcome": "answered", "category": "delivery.late"}
 
 
+def _voc_fix(c: Ctx) -> int:
+    from kefu.reports import fixes
+
+    f = fixes.add_fix(c.db, actor=c.actor(), line_id=c.world.lines["waimai"].id, day=c.clock.now().date(),
+                      text="退款流程缩短到一天")
+    c.db.commit()
+    return f.id
+
+
+def _voc_subscription(c: Ctx) -> int:
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(c.db, actor=c.actor(), line_id=c.world.lines["waimai"].id, email=f"pm{_n()}@example.cn")
+    c.db.commit()
+    return s.id
+
+
 def _contact(c: Ctx) -> int:
     from kefu.contacts import service as contacts
     from kefu.contacts.queries import find
@@ -699,6 +716,16 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("GET", f"{API}/satisfaction/retention", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
     E("GET", "/satisfaction/grades", Perm.reports_read,
       lambda c: Req("GET", f"{API}/satisfaction/grades", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("POST", "/reports/voc/fixes", Perm.voc_write,
+      lambda c: Req("POST", f"{API}/reports/voc/fixes", {"json": {
+          "business_line_id": c.world.lines["waimai"].id, "week": "2026-11-25", "text": "高峰期加派骑手"}}), ok=201),
+    E("DELETE", "/reports/voc/fixes/{fix_id}", Perm.voc_write,
+      lambda c: Req("DELETE", f"{API}/reports/voc/fixes/{_voc_fix(c)}"), ok=204),
+    E("POST", "/reports/voc/subscriptions", Perm.voc_write,
+      lambda c: Req("POST", f"{API}/reports/voc/subscriptions", {"json": {
+          "business_line_id": c.world.lines["waimai"].id, "email": f"waimai{_n()}@example.cn"}}), ok=201),
+    E("DELETE", "/reports/voc/subscriptions/{subscription_id}", Perm.voc_write,
+      lambda c: Req("DELETE", f"{API}/reports/voc/subscriptions/{_voc_subscription(c)}"), ok=204),
     # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat
     E("GET", "/chats", Perm.chat_observe, lambda c: Req("GET", f"{API}/chats")),
     E("GET", "/chat-queues", Perm.chat_queues, lambda c: Req("GET", f"{API}/chat-queues")),
@@ -863,6 +890,8 @@ EXPECTED = {
     Perm.reports_read: {"team_lead", "complaint_specialist", "supervisor", "analyst", "qa", "admin"},
     Perm.ratings_write: {"admin"},
     Perm.grades_write: {"team_lead", "supervisor", "qa", "admin"},
+    # issue 6: the weekly VOC report's suggested fixes are the analysts' and supervisors' (数据分析, 督导)
+    Perm.voc_write: {"supervisor", "analyst", "admin"},
 }
 
 
@@ -878,7 +907,8 @@ def test_read_only_roles_never_write():
     writes = [p for p in Perm if not p.value.endswith(".read") and p not in exempt]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
-    assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export"]
+    # analysts export tickets and write their own analysis: the VOC report's suggested fixes (建议改进措施)
+    assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export", "reports.voc_write"]
 
 
 # -- the knowledge base (kefu.kb) ---------------------------------------------------------------------------------

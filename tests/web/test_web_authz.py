@@ -82,6 +82,24 @@ def _seq() -> int:
     return next(_SEQ)
 
 
+def _voc_fix(world, db, clock) -> int:
+    from kefu.reports import fixes
+
+    f = fixes.add_fix(db, actor=_actor(world, clock), line_id=world.lines["waimai"].id, day=clock.now().date(),
+                      text="退款流程缩短到一天")
+    db.commit()
+    return f.id
+
+
+def _voc_subscription(world, db, clock) -> int:
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(db, actor=_actor(world, clock), line_id=world.lines["waimai"].id,
+                          email=f"pm{_seq()}@example.cn")
+    db.commit()
+    return s.id
+
+
 def _alert(world, db, clock) -> int:
     from kefu.alerts.models import Alert
 
@@ -143,6 +161,18 @@ PAGES = [
          lambda w, db, c: (f"/reports/top-reasons/{w.categories['delivery.late'].id}", None)),
     Page("GET", "/reports/satisfaction", ("GET", "/satisfaction"), lambda w, db, c: ("/reports/satisfaction", None)),
     Page("GET", "/reports/voc", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc", None)),
+    Page("GET", "/reports/voc.pdf", ("GET", "/reports/top-reasons"), lambda w, db, c: ("/reports/voc.pdf", None)),
+    Page("POST", "/reports/voc/fixes", ("POST", "/reports/voc/fixes"),
+         lambda w, db, c: ("/reports/voc/fixes", {"line": str(w.lines["waimai"].id), "week": "2026-11-25",
+                                                  "text": "高峰期加派骑手"}), ok=303),
+    Page("POST", "/reports/voc/fixes/{fix_id}/delete", ("DELETE", "/reports/voc/fixes/{fix_id}"),
+         lambda w, db, c: (f"/reports/voc/fixes/{_voc_fix(w, db, c)}/delete", {}), ok=303),
+    Page("POST", "/reports/voc/subscriptions", ("POST", "/reports/voc/subscriptions"),
+         lambda w, db, c: ("/reports/voc/subscriptions", {"line": str(w.lines["waimai"].id),
+                                                          "email": f"waimai{_seq()}@example.cn"}), ok=303),
+    Page("POST", "/reports/voc/subscriptions/{subscription_id}/delete",
+         ("DELETE", "/reports/voc/subscriptions/{subscription_id}"),
+         lambda w, db, c: (f"/reports/voc/subscriptions/{_voc_subscription(w, db, c)}/delete", {}), ok=303),
     Page("GET", "/wallboard", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard", None)),
     Page("GET", "/wallboard/panel", ("GET", "/reports/kpis"), lambda w, db, c: ("/wallboard/panel", None)),
     Page("POST", "/admin/sla/calendars", ("POST", "/sla/calendars"),

@@ -69,6 +69,7 @@ class Perm(StrEnum):
     alerts_handle = "alerts.handle"  # acknowledge and resolve alerts
     alerts_rules = "alerts.rules"  # edit the alert rules
     reports_read = "reports.read"  # KPIs, TOP10 reasons, satisfaction figures, the wallboard, exports (M7)
+    voc_write = "reports.voc_write"  # suggested fixes (建议改进措施) in the weekly VOC report
     ratings_write = "ratings.write"  # record a satisfaction rating for a contact (also any API key: IVR)
     grades_write = "grades.write"  # give a ticket its resolution-power grade (解决力)
     chat_serve = "chat.serve"  # take online chats on a seat (the agent workspace) and see the chat's customer
@@ -127,6 +128,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.alerts_rules: frozenset({R.supervisor, R.admin}),
     # figures are for those who run the center and analyse it; agents see their own work elsewhere
     Perm.reports_read: frozenset({R.team_lead, R.complaint_specialist, R.supervisor, R.analyst, R.qa, R.admin}),
+    # the weekly voice-of-customer report's suggested fixes are written by analysts (数据分析) and supervisors
+    Perm.voc_write: frozenset({R.supervisor, R.analyst, R.admin}),
     Perm.ratings_write: frozenset({R.admin}),
     Perm.grades_write: frozenset({R.team_lead, R.supervisor, R.qa, R.admin}),
     # the roles the agent socket lets on a seat (kefu.chat.ws.SERVING) and those who may observe (OBSERVING)

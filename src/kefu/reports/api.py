@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Query, Response
+from pydantic import BaseModel, Field
 
 from kefu.core.deps import ClockDep, Principal, SessionDep, require
 from kefu.core.roles import Perm
@@ -64,3 +65,58 @@ def top_reasons(session: SessionDep, _: Reader,
     if format == "json":
         return report
     return file_response(report["data"], export.TOP_COLUMNS, format, f"top-reasons-{from_}-{to}")
+
+
+# -- suggested fixes (建议改进措施) in the weekly voice-of-customer report -------------------------------
+VocWriter = Annotated[Principal, require(Perm.voc_write)]
+
+
+class VocFixIn(BaseModel):
+    business_line_id: int = Field(ge=1)
+    week: date = Field(description="any day of the week")
+    text: str = Field(min_length=1, max_length=2000)
+    topic: str | None = Field(None, max_length=100)
+    owner: str | None = Field(None, max_length=60)
+
+
+@router.post("/voc/fixes", status_code=201)
+def add_voc_fix(body: VocFixIn, session: SessionDep, who: VocWriter):
+    """Add a suggested fix to a line's weekly report (audited)."""
+    from kefu.reports import fixes
+
+    f = fixes.add_fix(session, actor=who.actor, line_id=body.business_line_id, day=body.week, text=body.text,
+                      topic=body.topic, owner=body.owner)
+    return {"id": f.id, "business_line_id": f.business_line_id, "week": f.week.isoformat(), "topic": f.topic,
+            "text": f.text, "owner": f.owner}
+
+
+@router.delete("/voc/fixes/{fix_id}", status_code=204)
+def remove_voc_fix(fix_id: int, session: SessionDep, who: VocWriter):
+    """Remove a suggested fix (audited)."""
+    from kefu.reports import fixes
+
+    fixes.remove_fix(session, actor=who.actor, fix_id=fix_id)
+
+
+class VocSubscriptionIn(BaseModel):
+    business_line_id: int = Field(ge=1)
+    user_id: int | None = Field(None, ge=1, description="a user, mailed at the account's address")
+    email: str | None = Field(None, max_length=200, description="or an address")
+
+
+@router.post("/voc/subscriptions", status_code=201)
+def add_voc_subscription(body: VocSubscriptionIn, session: SessionDep, who: VocWriter):
+    """Mail the line's weekly report (PDF) to a user or an address every Monday 09:00 (audited)."""
+    from kefu.reports import mailing
+
+    s = mailing.subscribe(session, actor=who.actor, line_id=body.business_line_id, user_id=body.user_id,
+                          email=body.email)
+    return {"id": s.id, "business_line_id": s.business_line_id, "user_id": s.user_id, "email": s.email}
+
+
+@router.delete("/voc/subscriptions/{subscription_id}", status_code=204)
+def remove_voc_subscription(subscription_id: int, session: SessionDep, who: VocWriter):
+    """Stop mailing the weekly report to this subscriber (audited)."""
+    from kefu.reports import mailing
+
+    mailing.unsubscribe(session, actor=who.actor, subscription_id=subscription_id)

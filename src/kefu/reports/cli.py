@@ -128,3 +128,26 @@ def rebuild_command(from_: str | None = typer.Option(None, "--from", help="First
         task = bar.add_task("rebuild", total=None)
         n = rebuild(session, start, end, progress=lambda done, total: bar.update(task, completed=done, total=total))
     console.print(f"rollups rebuilt from {n} contacts", highlight=False)
+
+
+@report_app.command("voc")
+def voc_command(line: str = typer.Option(..., "--line", help="The business line's code (e.g. waimai)."),
+                week: str = typer.Option(..., "--week", help="Any day of the week (YYYY-MM-DD)."),
+                output: Path = typer.Option(..., "--output", "-o", help="The PDF file to write.")) -> None:
+    """The weekly voice-of-customer report (客户之声周报) of a business line as a PDF."""
+    from sqlalchemy import select
+
+    from kefu.catalog.models import BusinessLine
+    from kefu.reports import pdf, voc
+
+    day = _day(week, "week")
+    with _factory()() as session:
+        line_id = session.scalar(select(BusinessLine.id).where(BusinessLine.code == line))
+        if line_id is None:
+            _fail(f"--line: no business line with code {line!r}")
+        report = voc.weekly(session, line_id=line_id, day=day)
+    try:
+        output.write_bytes(pdf.render(report))
+    except OSError as exc:
+        _fail(f"--output: cannot write {output}: {exc.strerror}")
+    err.print(f"written {output}", highlight=False)

@@ -5,9 +5,9 @@ are 0 / '' (a key column must not be NULL: NULLs never conflict in a unique key)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, Integer, SmallInteger, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.core.db import Base, UTCDateTime
@@ -51,3 +51,33 @@ class KpiRollup(Base):
 assert tuple(c for c in MEASURES) == ("contacts", "offered", "answered", "abandoned", "short_abandoned",
                                       "answered_in_sl", "wait_seconds", "handle_seconds", "rated", "r1", "r2",
                                       "r3", "r4", "r5"), "columns above follow the Tally"
+
+
+class VocFix(Base):
+    """An analyst's suggested fix (建议改进措施) in the weekly voice-of-customer report of a business line; the
+    week is its Monday."""
+
+    __tablename__ = "voc_fixes"
+    __table_args__ = (Index("ix_voc_fixes_line_week", "business_line_id", "week"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_line_id: Mapped[int] = mapped_column(ForeignKey("business_lines.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(String(2000))
+    owner: Mapped[str | None] = mapped_column(String(60))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VocSubscription(Base):
+    """Who receives a business line's weekly voice-of-customer report by e-mail: a user (at the address of the
+    account) or an address (e.g. a product team's list)."""
+
+    __tablename__ = "voc_subscriptions"
+    __table_args__ = (Index("ix_voc_subscriptions_line", "business_line_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_line_id: Mapped[int] = mapped_column(ForeignKey("business_lines.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

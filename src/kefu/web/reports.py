@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Form, Request
 
 from kefu.contacts import queries as contact_queries
 from kefu.core.deps import ClockDep, Principal, SessionDep
@@ -18,6 +18,7 @@ from kefu.core.roles import Perm
 from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.reports import queries, service, wallboard
+from kefu.web.admin import run_action
 from kefu.web.pages import render, web_user
 
 router = Router()
@@ -144,10 +145,11 @@ def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me
                   groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
 
 
-@router.get("/reports/voc")
-def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
-             week: str | None = None):
-    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+VocWriter = Annotated[Principal, web_user(Perm.voc_write)]
+
+
+def _voc(session, clock, line: int | None, week: str | None):
+    """The active lines, the chosen day and the report of the line (the first line by default)."""
     from sqlalchemy import select
 
     from kefu.catalog.models import BusinessLine
@@ -157,4 +159,102 @@ def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader,
                             .order_by(BusinessLine.id)).all()
     day, _ = _dates(clock, week, week)
     report = voc.weekly(session, line_id=line or (lines[0][0] if lines else 0), day=day) if lines else None
-    return render(request, "reports/voc.html", me, report=report, lines=lines, week=day, kpi_names=KPI_NAMES)
+    return lines, day, report
+
+
+@router.get("/reports/voc")
+def voc_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None,
+             week: str | None = None):
+    """客户之声周报 of a business line: the week holding ``week`` (a date; default this week)."""
+    return _voc_page(request, session, clock, me, line, week)
+
+
+def _voc_page(request, session, clock, me, line, week, errors=None, status_code=200):
+    from kefu.reports import fixes, mailing
+
+    lines, day, report = _voc(session, clock, line, week)
+    suggested = fixes.week_fixes(session, line_id=report["line"]["id"], day=day) if report else []
+    can_fix = me.can(Perm.voc_write)
+    subs = mailing.subscriptions(session, line_id=report["line"]["id"]) if report and can_fix else []
+    return render(request, "reports/voc.html", me, status_code=status_code, report=report, lines=lines, week=day,
+                  kpi_names=KPI_NAMES, fixes=suggested, can_fix=can_fix, subscriptions=subs, errors=errors or {})
+
+
+@router.post("/reports/voc/subscriptions")
+def voc_subscribe(request: Request, session: SessionDep, clock: ClockDep, me: VocWriter,
+                  line: Annotated[int, Form()], email: Annotated[str, Form()] = "",
+                  username: Annotated[str, Form()] = ""):
+    """Add a subscriber (a user by sign-in name, or an address) to the line's weekly mail."""
+    from sqlalchemy import select
+
+    from kefu.accounts.models import User
+    from kefu.core.errors import NotFound
+    from kefu.reports import mailing
+
+    def add():
+        user_id = None
+        if username.strip():
+            user_id = session.scalar(select(User.id).where(User.username == username.strip()))
+            if user_id is None:
+                raise NotFound(f"no user {username.strip()!r}", field="username")
+        mailing.subscribe(session, actor=me.actor, line_id=line, user_id=user_id, email=email)
+
+    return run_action(request, session, f"/reports/voc?{urlencode({'line': line})}", add,
+                      lambda errors, code: _voc_page(request, session, clock, me, line, None,
+                                                     {"subscription": errors["form"]}, code))
+
+
+@router.post("/reports/voc/subscriptions/{subscription_id}/delete")
+def voc_unsubscribe(subscription_id: int, request: Request, session: SessionDep, clock: ClockDep, me: VocWriter):
+    from kefu.reports import mailing
+    from kefu.reports.models import VocSubscription
+
+    sub = session.get(VocSubscription, subscription_id)
+    back = f"/reports/voc?{urlencode({'line': sub.business_line_id})}" if sub else "/reports/voc"
+    return run_action(request, session, back,
+                      lambda: mailing.unsubscribe(session, actor=me.actor, subscription_id=subscription_id),
+                      lambda errors, code: _voc_page(request, session, clock, me, None, None, errors, code))
+
+
+@router.post("/reports/voc/fixes")
+def voc_add_fix(request: Request, session: SessionDep, clock: ClockDep, me: VocWriter,
+                line: Annotated[int, Form()], week: Annotated[str, Form()], text: Annotated[str, Form()] = "",
+                topic: Annotated[str, Form()] = "", owner: Annotated[str, Form()] = ""):
+    """Add a suggested fix (建议改进措施) to the week's report of the line; back to the page."""
+    from kefu.reports import fixes
+
+    day, _ = _dates(clock, week, week)
+    return run_action(request, session, f"/reports/voc?{urlencode({'line': line, 'week': day.isoformat()})}",
+                      lambda: fixes.add_fix(session, actor=me.actor, line_id=line, day=day, text=text, topic=topic,
+                                            owner=owner),
+                      lambda errors, code: _voc_page(request, session, clock, me, line, week, errors, code))
+
+
+@router.post("/reports/voc/fixes/{fix_id}/delete")
+def voc_remove_fix(fix_id: int, request: Request, session: SessionDep, clock: ClockDep, me: VocWriter):
+    """Remove a suggested fix; back to its week's page."""
+    from kefu.reports import fixes
+    from kefu.reports.models import VocFix
+
+    fix = session.get(VocFix, fix_id)
+    back = (f"/reports/voc?{urlencode({'line': fix.business_line_id, 'week': fix.week.isoformat()})}" if fix
+            else "/reports/voc")
+    return run_action(request, session, back, lambda: fixes.remove_fix(session, actor=me.actor, fix_id=fix_id),
+                      lambda errors, code: _voc_page(request, session, clock, me, None, None, errors, code))
+
+
+@router.get("/reports/voc.pdf")
+def voc_pdf(session: SessionDep, clock: ClockDep, me: Reader, line: int | None = None, week: str | None = None):
+    """The same weekly report as a PDF to download or forward."""
+    from fastapi.responses import Response
+
+    from kefu.core.errors import NotFound
+    from kefu.reports import fixes, pdf
+
+    _, day, report = _voc(session, clock, line, week)
+    if report is None:
+        raise NotFound("no active business line", field="line")
+    name = f"voc-{report['line']['code']}-{report['from']}.pdf"
+    suggested = fixes.week_fixes(session, line_id=report["line"]["id"], day=day)
+    return Response(pdf.render(report, suggested), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
