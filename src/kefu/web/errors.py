@@ -195,6 +195,7 @@ RULES: tuple[Rule, ...] = (
     _r(r"at most (?P<n>\d+) days at a time", "一次最多查询 {n} 天", "At most {n} days at a time"),
     _r(r"this survey link is not valid", "评价链接无效", "This survey link is not valid"),
     _r(r"this survey link has expired", "评价链接已过期", "This survey link has expired"),
+    _r(r"no active business line", "没有在用的业务线", "No active business line"),
     # the chat workspace
     _r(r"no chat (?P<id>.+)", "在线会话 #{id} 不存在", "Chat #{id} does not exist"),
     _r(r"no chat queue (?P<id>.+)", "在线队列 #{id} 不存在", "Chat queue #{id} does not exist"),
