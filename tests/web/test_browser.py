@@ -9,6 +9,8 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -99,6 +101,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serve_app(app) -> Iterator[int]:
+    """``app`` served by a real uvicorn in a thread on a free port, until the block ends; yields the port."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'kefu.db'}"
@@ -108,17 +128,8 @@ def live(tmp_path_factory):
     with session_scope(factory) as session:
         ids = _seed(session)
     app = create_app(engine=engine, sessionmaker=factory, run_worker=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as port:
+        yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
     engine.dispose()
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import http.server
 import threading
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from kefu.accounts.service import create_team, create_user
@@ -31,7 +31,7 @@ from kefu.core.db import make_engine, make_sessionmaker, session_scope
 from kefu.core.settings import get_settings
 from kefu.migrate import upgrade
 from kefu.tickets.models import Ticket
-from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, _free_port
+from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, serve_app
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -48,8 +48,10 @@ class Live:
     shop: str = ""  # the merchant's site: another origin (its own server), same machine
 
 
-def serve_shop(live: Live) -> http.server.ThreadingHTTPServer:
-    body = shop_page(live).encode()
+@contextmanager
+def serve_page(html: str) -> Iterator[str]:
+    """A merchant's site on its own origin: ``html`` at every path, until the block ends; yields its address."""
+    body = html.encode()
 
     class Shop(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (the http.server name)
@@ -62,10 +64,12 @@ def serve_shop(live: Live) -> http.server.ThreadingHTTPServer:
         def log_message(self, *args):
             pass
 
-    shop = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=shop.serve_forever, daemon=True).start()
-    live.shop = f"http://localhost:{shop.server_address[1]}"
-    return shop
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +99,11 @@ def live(tmp_path_factory):
             session.add(ChatQueue(code="waimai_chat", name="外卖在线", team_id=team.id, concurrency=3,
                                   is_active=True, created_at=datetime.now(UTC)))
         app = create_app(engine=engine, sessionmaker=factory, run_worker=True)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        live = Live(base=f"http://127.0.0.1:{port}", port=port, factory=factory)
-        shop = serve_shop(live)
-        yield live
-        shop.shutdown()
-        server.should_exit = True
-        thread.join(10)
+        with serve_app(app) as port:
+            live = Live(base=f"http://127.0.0.1:{port}", port=port, factory=factory)
+            with serve_page(shop_page(live)) as shop:
+                live.shop = shop
+                yield live
         engine.dispose()
 
 

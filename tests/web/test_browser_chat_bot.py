@@ -9,8 +9,6 @@ Never run ``playwright install``: the browser is /usr/bin/chromium.
 
 from __future__ import annotations
 
-import http.server
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -20,7 +18,7 @@ from kefu.chat.models import Chat, ChatMessage
 from kefu.core.db import session_scope
 from kefu.kb.models import BotSession
 from web.test_browser import PAGE_TIMEOUT_MS, Watch
-from web.test_browser_chat import Live, browser, live, staff_page  # noqa: F401  (module fixtures)
+from web.test_browser_chat import Live, browser, live, serve_page, staff_page  # noqa: F401  (module fixtures)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -44,23 +42,8 @@ def bot_shop(live):  # noqa: F811
 
     with session_scope(live.factory) as session:
         demo.load(session, now=datetime.now(UTC))
-    body = bot_shop_page(live).encode()
-
-    class Shop(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the http.server name)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_address[1]}"
-    server.shutdown()
+    with serve_page(bot_shop_page(live)) as shop:
+        yield shop
 
 
 def test_the_bot_answers_in_chinese_then_hands_over_to_a_ready_agent_who_sees_suggestions(browser, live, bot_shop):  # noqa: F811
