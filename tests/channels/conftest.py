@@ -47,3 +47,14 @@ def send(port: int, raw: bytes, *, sender: str = "13812345678@example.cn", to=(K
         return smtp.sendmail(sender, list(to), raw)
 
 
+@pytest.fixture
+def platform(mail_settings):
+    """The imitation WeChat and Weibo APIs, running, with kefu configured to use them."""
+    from channels.platforms import APPID, APPSECRET, WEIBO_TOKEN, PlatformServer
+
+    server = PlatformServer()
+    with server as api:
+        mail_settings(wechat_token="kefu-wx-2026", wechat_app_id=APPID, wechat_secret=APPSECRET,
+                      wechat_api_base=server.url, weibo_app_secret="kefu-weibo-secret",
+                      weibo_access_token=WEIBO_TOKEN, weibo_api_base=server.url)
+        yield api

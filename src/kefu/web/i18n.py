@@ -249,6 +249,24 @@ _S: dict[str, tuple[str, str]] = {
                         "{actor}: the reply could not be mailed, the mail server refused it: {error}"),
     "ev.email_given_up": ("{actor}:回复邮件 {attempts} 次发送均失败,已停止重试:{error}",
                           "{actor}: mailing the reply failed {attempts} times, no more retries: {error}"),
+    "ev.channel_sent": ("{actor} 已通过{channel}将{what}发给客户",
+                        "{actor} sent the {what} to the customer on {channel}"),
+    "ev.channel_failed": ("{actor}:{what}未能通过{channel}发给客户:{error}",
+                          "{actor}: the {what} could not be sent on {channel}: {error}"),
+    "ev.channel_given_up": ("{actor}:{what} {attempts} 次通过{channel}发送均失败,已停止重试:{error}",
+                            "{actor}: sending the {what} on {channel} failed {attempts} times, no more retries: "
+                            "{error}"),
+    "ev.survey_invited": ("{actor} 已通过{channel}向客户发送满意度调查邀请",
+                          "{actor} invited the customer to the satisfaction survey by {channel}"),
+    "ev.survey_failed": ("{actor}:满意度调查邀请未能发出:{error}",
+                         "{actor}: the satisfaction-survey invitation could not be sent: {error}"),
+    "survey.invitation": (
+        "您好!您的问题(工单 #{id})已处理完毕。请花一分钟评价本次服务,您的意见是我们改进的动力:\n{url}\n"
+        "(链接 {days} 天内有效,打开后选择满意程度并提交即可)",
+        "Hello! Your request (ticket #{id}) has been handled. Please take a minute to tell us how we did:\n{url}\n"
+        "(the link works for {days} days: open it, choose a rating and submit)"),
+    "what.reply": ("回复", "reply"),
+    "what.survey": ("满意度调查邀请", "survey invitation"),
     "ev.other": ("{actor} {kind}", "{actor} {kind}"),
     # callbacks, notifications
     "callbacks.mine": ("我的回访", "My callbacks"),
