@@ -119,7 +119,8 @@ class Settings(BaseSettings):
     )
     wechat_secret: str | None = Field(
         None, description="AppSecret of the Official Account (with `KEFU_WECHAT_APP_ID`): agents' replies and "
-        "survey invitations go to WeChat customers through the customer-service message API; unset, they are not sent (and show as failed).",
+        "survey invitations go to WeChat customers through the customer-service message API; unset, they are "
+        "not sent (and show as failed).",
     )
     wechat_api_base: str = Field(
         "https://api.weixin.qq.com", description="Base URL of the WeChat Official Account API (access token and "
