@@ -26,7 +26,7 @@ from kefu.timers.service import run_due
 
 API = "/api/v1"
 PUBLIC = "https://kefu.example.cn"
-LINK = re.compile(re.escape(PUBLIC) + r"(/survey/[A-Za-z0-9._-]+)")
+LINK = re.compile(re.escape(PUBLIC) + r"(/survey/[A-Za-z0-9._-]+(?:\?lang=en)?)")
 
 
 @pytest.fixture
@@ -181,6 +181,14 @@ def test_an_english_customer_is_invited_in_english_and_a_busy_smtp_server_is_ret
     (mail,) = invitations(inbox)
     assert "Please take a minute to tell us how we did" in mail.get_content()
     assert db.scalar(select(SurveyInvitation.language)) == "en"
+    path = LINK.search(mail.get_content()).group(1)
+    assert path.endswith("?lang=en")
+    client.cookies.clear()
+    shown = client.get(path).text
+    assert "Please rate our service" in shown and "Very satisfied" in shown and "Quick response" in shown
+    voted = vote(client, path, 3, reason="响应及时")
+    assert "Thank you for your rating" in voted.text
+    assert db.scalar(select(SatisfactionRating.reason)) == "响应及时"  # stored as the center reads it
     clock.advance(hours=3)
     run_due(factory, clock)
     assert len(invitations(inbox)) == 1

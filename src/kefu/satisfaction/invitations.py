@@ -35,6 +35,7 @@ from kefu.satisfaction import links
 from kefu.satisfaction.models import SatisfactionRating, SurveyInvitation
 from kefu.tickets import service as tickets
 from kefu.tickets.models import Ticket, TicketEvent, TicketMessage
+from kefu.tickets.search import _CJK as CJK_RANGES
 from kefu.timers import service as timers
 from kefu.timers.models import Timer
 from kefu.web.i18n import translate
@@ -43,7 +44,7 @@ log = logging.getLogger("kefu.satisfaction")
 KIND = "survey_invite"
 CHANNELS = ("email", "wechat", "weibo")
 ENDED = ("resolved", "closed")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(f"[{CJK_RANGES}]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -51,7 +52,7 @@ def language_of(texts: Iterable[str]) -> str:
     """``en`` when the customer wrote Latin letters and not one Chinese character, else ``zh-CN``."""
     latin = False
     for text in texts:
-        if _CJK.search(text or ""):
+        if _HAN.search(text or ""):
             return "zh-CN"
         latin = latin or bool(_LATIN.search(text or ""))
     return "en" if latin else "zh-CN"
@@ -131,6 +132,8 @@ def invite(session: Session, timer: Timer, now: datetime) -> None:
     settings = get_settings()
     lang = language_of(_customer_texts(session, ticket))
     url = f"{settings.public_url.rstrip('/')}/survey/{links.make_token(contact.id, now=now)}"
+    if lang == "en":
+        url += "?lang=en"  # the page in English too
     text = invitation_text(lang=lang, ticket_id=ticket.id, url=url, days=settings.survey_link_days)
     if ticket.channel == "email":
         return _mail(session, ticket, contact, text, lang, now)
