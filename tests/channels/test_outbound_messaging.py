@@ -18,7 +18,7 @@ from kefu.channels.models import ChannelToken, OutboundMessage
 from kefu.channels.outbox import backoff
 from kefu.notifications.models import Notification
 from kefu.tickets.models import TicketEvent
-from kefu.timers.service import run_due
+from kefu.timers.service import MAX_ATTEMPTS, run_due
 from web.helpers import login
 
 API = "/api/v1"
@@ -226,3 +226,21 @@ def test_replies_on_other_channels_do_not_enter_the_outbox(db, world, client, ch
                     json={"subject": "退款咨询", "customer_id": world.customers[0].id, "channel": channel}).json()
     reply(client, world, t["id"], "您好")
     assert db.scalar(select(OutboundMessage)) is None
+
+
+def test_a_send_that_keeps_crashing_ends_failed_not_pending_forever(
+        db, world, factory, clock, client, platform, monkeypatch):
+    from kefu.channels import wechat_api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("数据库连接中断")
+
+    monkeypatch.setattr(wechat_api.WeChatSender, "send_text", broken)
+    ticket_id = wechat_ticket(db, client, clock)
+    message_id = reply(client, world, ticket_id, "您好,已为您登记。")
+    for _ in range(MAX_ATTEMPTS + 1):
+        run_due(factory, clock)
+        clock.advance(minutes=10)
+    state = delivery(client, world, ticket_id, message_id)
+    assert state["state"] == "failed" and "数据库连接中断" in state["error"]
+    assert len(events(db, ticket_id, "channel_failed")) == 1

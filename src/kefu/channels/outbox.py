@@ -130,6 +130,15 @@ def _failed(session: Session, row: OutboundMessage, now: datetime, *, permanent:
                ticket_id=row.ticket_id, dedupe=f"channel_failed:{row.id}")
 
 
+@timers.on_give_up(KIND)
+def deliver_given_up(session: Session, timer: Timer, now: datetime) -> None:
+    """The try itself kept crashing (not a platform's refusal, which ``deliver`` records): failed, and said."""
+    row = session.get(OutboundMessage, timer.ref_id)
+    if row is not None and row.state == "pending":
+        row.last_error = scrub_text(timer.last_error or "")[:500]
+        _failed(session, row, now, permanent=False)
+
+
 def deliveries(session: Session, message_ids: list[int]) -> dict[int, dict]:
     """Delivery state of replies by ticket-message id: channel, state, attempts, last error."""
     if not message_ids:
