@@ -71,6 +71,8 @@ def _sendable(ticket: Ticket) -> bool:
 
 def on_status(session: Session, ticket: Ticket, old: str, new: str, now: datetime) -> None:
     """The status hook: schedule the invitation when the conversation ends, cancel it when it is reopened."""
+    if ticket.channel not in CHANNELS:
+        return
     if new not in ENDED:
         if old in ENDED:
             timers.cancel(session, kind=KIND, ref_id=ticket.id)
