@@ -126,6 +126,8 @@ def test_reopened_before_the_delay_the_invitation_waits_for_the_next_resolve(
     take(db, chinese_mail(subject="Re: 会员红包没到账", body="还是没有收到",
                           message_id="<rw2@mail.example.cn>", in_reply_to="<rw1@mail.example.cn>"), now=clock.now())
     db.commit()
+    timer = db.scalar(select(Timer).where(Timer.kind == KIND, Timer.ref_id == first.ticket_id))
+    assert timer.status == "cancelled"
     clock.advance(minutes=30)
     run_due(factory, clock)
     assert invitations(inbox) == []
