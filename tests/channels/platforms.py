@@ -23,7 +23,8 @@ class Platform:
         self.valid_tokens: set[str] = set()
         self.fail_sends: list[int] = []  # HTTP statuses to answer the next sends with (5xx)
         self.errcodes: list[int] = []  # WeChat errcodes to answer the next sends with
-        self.weibo_errors: list[tuple[int, int, str]] = []  # (HTTP status, error_code, error)
+        # the next replies' answers: (HTTP status, error_code, error), or None for a normal answer
+        self.weibo_errors: list[tuple[int, int, str] | None] = []
         self.send_tries = 0
         self._issued = 0
         self.lock = threading.Lock()
@@ -100,8 +101,9 @@ def _handler(platform: Platform):
                 if query.get("access_token") != WEIBO_TOKEN:
                     return self._answer(403, {"error_code": 21332, "error": "invalid_access_token",
                                               "request": "/2/messages/reply.json"})
-                if platform.weibo_errors:
-                    status, code, error = platform.weibo_errors.pop(0)
+                failure = platform.weibo_errors.pop(0) if platform.weibo_errors else None
+                if failure is not None:
+                    status, code, error = failure
                     return self._answer(status, {"error_code": code, "error": error,
                                                  "request": "/2/messages/reply.json"})
                 text = json.loads(form["data"])["text"]

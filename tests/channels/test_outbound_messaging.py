@@ -15,7 +15,7 @@ from channels.test_weibo import FAN
 from channels.test_weibo import message as weibo_message
 from channels.test_weibo import signed as weibo_signed
 from kefu.channels.models import ChannelToken, OutboundMessage
-from kefu.channels.outbox import backoff
+from kefu.channels.outbox import backoff, parts
 from kefu.notifications.models import Notification
 from kefu.tickets.models import TicketEvent
 from kefu.timers.service import MAX_ATTEMPTS, run_due
@@ -129,6 +129,14 @@ def test_a_5xx_is_retried_with_backoff_and_then_sent(db, world, factory, clock, 
     assert events(db, ticket_id, "channel_failed") == []
 
 
+def test_a_long_text_is_cut_into_pieces_at_line_breaks_where_it_can():
+    assert parts("您好", 300) == ["您好"]
+    assert parts("甲" * 700, 300) == ["甲" * 300, "甲" * 300, "甲" * 100]
+    text = "第一段" * 60 + "\n" + "第二段" * 60  # 180 + 1 + 180 characters
+    assert parts(text, 300) == ["第一段" * 60, "第二段" * 60]
+    assert all(len(p) <= 300 for p in parts("说明。\n" * 200, 300))
+
+
 def test_backoff_doubles_up_to_an_hour():
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
     assert backoff(12).total_seconds() == 3600
@@ -197,6 +205,17 @@ def test_a_weibo_fan_gets_the_reply_as_a_private_message_in_pieces_of_300(
     assert all(len(m["text"]) <= 300 for m in platform.weibo)
     assert "".join(m["text"] for m in platform.weibo) == long_text
     assert db.scalar(select(OutboundMessage.state)) == "sent"
+    # the second piece of a long reply meets a 5xx: the retry sends that piece only
+    platform.weibo.clear()
+    platform.weibo_errors = [None, (502, 10001, "system error")]
+    other = "补充说明:" + "退款将在1-3个工作日内原路退回。" * 25
+    other_id = reply(client, world, ticket_id, other)
+    run_due(factory, clock)
+    assert len(platform.weibo) == 1 and delivery(client, world, ticket_id, other_id)["state"] == "pending"
+    clock.advance(seconds=31)
+    run_due(factory, clock)
+    assert "".join(m["text"] for m in platform.weibo) == other and len(platform.weibo) == 2
+    assert delivery(client, world, ticket_id, other_id)["state"] == "sent"
     # an unfollowed fan (a 20xxx error) fails at once; a bad token (21332) is retried
     platform.weibo_errors = [(400, 20603, "user unfollowed")]
     second = reply(client, world, ticket_id, "请问问题解决了吗?")

@@ -81,6 +81,7 @@ class OutboundSender(Protocol):
     """Sends a text to one customer of a channel (``recipient``: the platform's id for them)."""
 
     channel: str
+    text_limit: int  # characters the platform takes in one message: a longer text goes in several
 
     def configured(self) -> bool: ...
 

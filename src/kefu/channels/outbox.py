@@ -5,7 +5,8 @@ An agent's customer-visible reply on a WeChat or Weibo ticket (and a survey invi
 ``outbound_messages`` row in the reply's own transaction, with a ``channel_send`` timer due at once: a reply
 that is saved is sent even if the process dies a moment later. The timer worker hands the text to the
 channel's ``OutboundSender``; the row records each try. A temporary failure (network, 5xx, platform busy)
-is tried again after 30 s, 1 min, 2 min… (at most an hour apart); a permanent one (the 48-hour window closed,
+is tried again after 30 s, 1 min, 2 min… (at most an hour apart; a text longer than the platform takes goes
+in pieces, and a retry sends only the pieces not yet out); a permanent one (the 48-hour window closed,
 the customer unfollowed) or the last of ``KEFU_CHANNEL_SEND_ATTEMPTS`` tries marks it ``failed``, puts
 消息发送失败 in the ticket's history and tells the agent who wrote the reply. A sent message puts a line in
 the history too, and the ticket's messages show each reply's delivery state.
@@ -51,6 +52,18 @@ def recipient(customer: Customer | None, channel: str) -> str | None:
     return openid if is_weibo == (channel == "weibo") else None
 
 
+def parts(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at a line break in the second half of a piece
+    where there is one; nothing lost but the line breaks cut at."""
+    out, rest = [], text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        out.append(rest[:cut])
+        rest = rest[cut:].removeprefix("\n")
+    return [*out, rest] if rest else out
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … at most an hour."""
     return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LONGEST_BACKOFF)
@@ -68,7 +81,7 @@ def enqueue(session: Session, *, ticket: Ticket, body: str, purpose: str, now: d
         return None
     row = OutboundMessage(channel=ticket.channel, purpose=purpose, ticket_id=ticket.id,
                           ticket_message_id=message.id if message else None, recipient=to, body=body,
-                          state="pending", attempts=0, created_at=now)
+                          state="pending", attempts=0, parts_sent=0, created_at=now)
     session.add(row)
     session.flush()
     timers.schedule(session, kind=KIND, ref_id=row.id, due_at=now)
@@ -101,7 +114,10 @@ def deliver(session: Session, timer: Timer, now: datetime) -> None:
     try:
         if sender is None or not sender.configured():
             raise SendError(f"the {row.channel} channel is not configured for sending (see the README)")
-        sender.send_text(session, recipient=row.recipient, text=row.body, now=now)
+        pieces = parts(row.body, sender.text_limit)
+        for piece in pieces[row.parts_sent:]:
+            sender.send_text(session, recipient=row.recipient, text=piece, now=now)
+            row.parts_sent += 1  # kept when a later piece fails: the retry sends only the rest
     except SendError as exc:
         row.last_error = scrub_text(str(exc))[:500]
         log.warning("%s message %s on ticket %s not sent (try %s): %s", row.channel, row.id, row.ticket_id,

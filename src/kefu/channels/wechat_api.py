@@ -33,6 +33,7 @@ LABEL = "the WeChat API"
 TOKEN_INVALID = {40001, 40014, 42001}
 PERMANENT = {40003, 43004, 43019, 45002, 45015, 45047}
 EARLY = timedelta(minutes=5)  # a token is fetched again this long before it expires
+TEXT_LIMIT = 680  # a text message stays under 2,048 bytes of UTF-8 (3 bytes a Chinese character)
 
 
 def _base() -> str:
@@ -86,6 +87,7 @@ def access_token(session: Session, now: datetime, *, fresh: bool = False) -> str
 
 class WeChatSender:
     channel = "wechat"
+    text_limit = TEXT_LIMIT
 
     def configured(self) -> bool:
         settings = get_settings()

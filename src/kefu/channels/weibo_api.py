@@ -7,7 +7,7 @@ shape is here.
 
 The token is the one the account's 高级功能 → 开发模式 page shows (``KEFU_WEIBO_ACCESS_TOKEN``); the sender is
 the account it belongs to. A fan who wrote, followed or clicked the menu can be answered for 48 hours, a text
-is at most 300 characters (a longer reply goes as several messages, in order), and an unfollowed fan cannot be
+is at most 300 characters (the outbox sends a longer one in several messages), and an unfollowed fan cannot be
 written to. An error is JSON ``{"error_code": 21327, "error": "expired_token", "request": "…"}``: codes
 20xxx (the fan, the content, the quota) are permanent, 10xxx (system busy) and 21xxx (the token: an admin
 renews it) are retried.
@@ -30,17 +30,6 @@ TEXT_LIMIT = 300
 PREFIX = "weibo:"  # how a Weibo uid is kept in the customer's openid
 
 
-def parts(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at a line break where there is one."""
-    out, rest = [], text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        cut = cut if cut > limit // 2 else limit
-        out.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n")
-    return [*out, rest] if rest else out
-
-
 def request(token: str, uid: str, text: str) -> tuple[str, bytes]:
     """The reply request: its URL and form body."""
     url = f"{get_settings().weibo_api_base.rstrip('/')}/2/messages/reply.json?access_token={quote(token, safe='')}"
@@ -51,23 +40,21 @@ def request(token: str, uid: str, text: str) -> tuple[str, bytes]:
 
 class WeiboSender:
     channel = "weibo"
+    text_limit = TEXT_LIMIT
 
     def configured(self) -> bool:
         return bool(get_settings().weibo_access_token)
 
     def send_text(self, session: Session, *, recipient: str, text: str, now: datetime) -> None:
-        uid = recipient.removeprefix(PREFIX)
-        for piece in parts(text):
-            url, form = request(get_settings().weibo_access_token or "", uid, piece)
-            answer = call_json(url, label=LABEL, data=form, content_type="application/x-www-form-urlencoded")
-            if answer.get("error_code") in (None, "", 0):
-                continue
-            try:
-                code = int(answer["error_code"])
-            except (TypeError, ValueError):
-                code = 0
-            raise SendError(f"Weibo error {code}: {str(answer.get('error', ''))[:100]}",
-                            permanent=20000 <= code < 21000)
+        url, form = request(get_settings().weibo_access_token or "", recipient.removeprefix(PREFIX), text)
+        answer = call_json(url, label=LABEL, data=form, content_type="application/x-www-form-urlencoded")
+        if answer.get("error_code") in (None, "", 0):
+            return
+        try:
+            code = int(answer["error_code"])
+        except (TypeError, ValueError):
+            code = 0
+        raise SendError(f"Weibo error {code}: {str(answer.get('error', ''))[:100]}", permanent=20000 <= code < 21000)
 
 
 sender = register_sender(WeiboSender())

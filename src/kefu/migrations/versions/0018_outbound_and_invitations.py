@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('parts_sent', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('created_at', kefu.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', kefu.core.db.UTCDateTime(timezone=True), nullable=True),
