@@ -235,3 +235,17 @@ def test_a_weibo_conversation_ends_with_an_invitation(db, world, factory, clock,
     run_due(factory, clock)
     (sent,) = platform.weibo
     assert sent["receiver_id"] == str(FAN) and LINK.search(sent["text"]) and len(sent["text"]) <= 300
+
+
+def test_no_invitation_on_a_channel_kefu_cannot_write_to(db, world, factory, clock, client, platform, invite_settings,
+                                                          mail_settings):
+    mail_settings(weibo_access_token="")
+    r = client.post(f"{API}/channels/weibo", params=weibo_signed(clock, secret="kefu-weibo-secret"),
+                    content=weibo_message(clock, text="骑手态度差"), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    ticket_id = _ticket_of_openid(db, f"weibo:{FAN}")
+    set_status(client, world, ticket_id, "resolved")
+    assert db.scalar(select(Timer).where(Timer.kind == KIND, Timer.ref_id == ticket_id)) is None
+    clock.advance(hours=1)
+    run_due(factory, clock)
+    assert platform.send_tries == 0 and events(db, ticket_id, "channel_failed") == []

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kefu.channels import outbox
+from kefu.channels.base import SENDERS
 from kefu.channels.email import outbound as email_out
 from kefu.contacts.models import Contact
 from kefu.core.pii import mask_email, scrub_text
@@ -66,7 +67,10 @@ def _sendable(ticket: Ticket) -> bool:
     settings = get_settings()
     if not settings.survey_invite or ticket.channel not in CHANNELS or ticket.merged_into_id:
         return False
-    return ticket.channel != "email" or bool(settings.smtp_host)
+    if ticket.channel == "email":
+        return bool(settings.smtp_host)
+    sender = SENDERS.get(ticket.channel)
+    return sender is not None and sender.configured()  # no WeChat / Weibo credentials: no invitation
 
 
 def on_status(session: Session, ticket: Ticket, old: str, new: str, now: datetime) -> None:
