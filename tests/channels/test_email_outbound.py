@@ -3,14 +3,11 @@ SMTP server (aiosmtpd started by the test), threaded so the customer's answer jo
 
 from __future__ import annotations
 
-import threading
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from channels.conftest import free_port
 from channels.mail import chinese_mail
 from kefu.channels.email.adapter import take
 from kefu.channels.email.outbound import KIND, compose
@@ -22,45 +19,6 @@ from kefu.timers.service import MAX_ATTEMPTS, run_due
 from kefu.web import fmt
 
 API = "/api/v1"
-
-
-class Inbox:
-    """The customer's mail server: keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse = False
-        self.answer = ""  # a permanent refusal of the data ("550 …")
-        self.unknown: set[str] = set()  # mailboxes that do not exist (550 at RCPT TO)
-        self.data_tries = 0
-        self.got = threading.Event()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.unknown:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: 用户不存在"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.data_tries += 1
-        if self.answer:
-            return self.answer
-        if self.refuse:
-            return "451 4.3.2 try again later"
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        self.got.set()
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox(mail_settings):
-    box = Inbox()
-    port = free_port()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    mail_settings(smtp_host="127.0.0.1", smtp_port=port, mail_from="美团客服中心 <kefu@kefu.example.cn>")
-    yield box
-    server.stop()
 
 
 def test_a_reply_on_an_email_ticket_is_mailed_with_threading_headers_and_the_answer_joins(

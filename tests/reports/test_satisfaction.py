@@ -57,7 +57,9 @@ def test_ivr_rates_a_call_once(client, db, world, clock):
 def test_a_link_scanner_does_not_vote_the_customer_does(client, db, world, clock):
     (contact,) = _calls(db, clock, 1, channel="email")
     key = _key(db, world, clock)
-    path = client.post("/api/v1/satisfaction/links", headers=key, json={"contact_id": contact.id}).json()["path"]
+    link = client.post("/api/v1/satisfaction/links", headers=key, json={"contact_id": contact.id}).json()
+    path = link["path"]
+    assert link["url"] == "http://localhost:8000" + path  # KEFU_PUBLIC_URL's default
     client.cookies.clear()
     shown = client.get(path)  # what a mail scanner does
     assert shown.status_code == 200 and 'id="survey"' in shown.text and "非常满意" in shown.text

@@ -4,6 +4,10 @@ A channel (e-mail, WeChat, Weibo, the regulator form, a future Douyin or in-app 
 checks the platform's signature, turns what arrived into ``InboundItem``s and gives them to
 ``kefu.channels.intake.receive``, which does the rest the same way for every channel (stored once, the
 customer matched or created, the ticket joined or opened, a contact recorded, a dead letter kept).
+
+A channel that can write back to the customer (WeChat, Weibo) also registers an ``OutboundSender``: the
+outbox (``kefu.channels.outbox``) keeps every outbound message as a row and hands its text to the sender,
+which raises ``SendError`` when the platform did not take it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 
 @dataclass
@@ -59,3 +65,32 @@ ADAPTERS: dict[str, ChannelAdapter] = {}
 def register(adapter: ChannelAdapter) -> ChannelAdapter:
     ADAPTERS[adapter.channel] = adapter
     return adapter
+
+
+class SendError(Exception):
+    """The platform did not take an outbound message. ``permanent``: no retry can help (the customer
+    unfollowed, the platform's reply window closed, the recipient does not exist); otherwise the outbox
+    tries again later. The text is shown to agents: no token, URL or customer id in it."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class OutboundSender(Protocol):
+    """Sends a text to one customer of a channel (``recipient``: the platform's id for them)."""
+
+    channel: str
+    text_limit: int  # characters the platform takes in one message: a longer text goes in several
+
+    def configured(self) -> bool: ...
+
+    def send_text(self, session: Session, *, recipient: str, text: str, now: datetime) -> None: ...
+
+
+SENDERS: dict[str, OutboundSender] = {}
+
+
+def register_sender(sender: OutboundSender) -> OutboundSender:
+    SENDERS[sender.channel] = sender
+    return sender

@@ -86,3 +86,44 @@ class RegulatorCase(Base):
         Index("ix_regulator_cases_received", "received_at"),
         Index("ix_regulator_cases_open_due", "replied_at", "reply_due_at"),
     )
+
+
+OUTBOUND_STATES = ("pending", "sent", "failed")  # failed: given up (refused for good, or out of tries)
+
+
+class OutboundMessage(Base):
+    """A text kefu sends a customer on a messaging channel (WeChat, Weibo): an agent's reply or a survey
+    invitation. Written with the reply, in its transaction; sent by the timer worker (``channel_send``
+    timer), retried with backoff, given up as ``failed`` after ``KEFU_CHANNEL_SEND_ATTEMPTS`` tries."""
+
+    __tablename__ = "outbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # wechat | weibo
+    purpose: Mapped[str] = mapped_column(String(10))  # reply | survey
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    ticket_message_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_messages.id", ondelete="SET NULL"),
+                                                          unique=True)
+    recipient: Mapped[str] = mapped_column(String(64))  # the openid / Weibo uid (never logged)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # a text longer than the platform takes goes in pieces: how many are out (a retry sends the rest)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_outbound_messages_ticket", "ticket_id", "id"),
+                      Index("ix_outbound_messages_state_created", "state", "created_at"))
+
+
+class ChannelToken(Base):
+    """A platform's access token, kept until it expires (WeChat allows 2,000 fetches a day and a new fetch
+    voids the old token after five minutes: every worker shares this one)."""
+
+    __tablename__ = "channel_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # wechat:<appid>
+    token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

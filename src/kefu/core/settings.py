@@ -111,11 +111,31 @@ class Settings(BaseSettings):
     )
     wechat_app_id: str | None = Field(
         None, description="AppID of the Official Account: an encrypted push must name it (with "
-        "`KEFU_WECHAT_ENCODING_AES_KEY`).",
+        "`KEFU_WECHAT_ENCODING_AES_KEY`); with `KEFU_WECHAT_SECRET` it fetches the access token for replies.",
     )
     weibo_app_secret: str | None = Field(
         None, description="App secret of the Weibo 粉丝服务平台 app that signs message pushes; unset, "
         "`/api/v1/channels/weibo` refuses every request.",
+    )
+    wechat_secret: str | None = Field(
+        None, description="AppSecret of the Official Account (with `KEFU_WECHAT_APP_ID`): agents' replies and "
+        "survey invitations go to WeChat customers through the customer-service message API; unset, they are "
+        "not sent (and show as failed).",
+    )
+    wechat_api_base: str = Field(
+        "https://api.weixin.qq.com", description="Base URL of the WeChat Official Account API (access token and "
+        "customer-service messages).",
+    )
+    weibo_access_token: str | None = Field(
+        None, description="Access token of the Weibo 粉丝服务平台 (高级功能 → 开发模式) for private-message "
+        "replies to fans; unset, agents' replies to Weibo customers are not sent (and show as failed).",
+    )
+    weibo_api_base: str = Field(
+        "https://m.api.weibo.com", description="Base URL of the Weibo 粉丝服务 API (`/2/messages/reply.json`).",
+    )
+    channel_send_attempts: int = Field(
+        6, ge=1, description="Tries of one WeChat / Weibo message before it is given up as failed (backoff "
+        "doubling from 30 s, at most an hour apart).",
     )
     webhook_max_bytes: int = Field(
         65536, ge=1024, description="Largest WeChat / Weibo push accepted, in bytes (413 above).",
@@ -186,6 +206,18 @@ class Settings(BaseSettings):
     )
     survey_link_days: int = Field(
         14, ge=1, description="How long a signed satisfaction-survey link (e-mail, WeChat) may be used, in days.",
+    )
+    survey_invite: bool = Field(
+        True, description="Send the customer one satisfaction-survey invitation (a signed link) when an e-mail, "
+        "WeChat or Weibo ticket is resolved or closed, by the same channel.",
+    )
+    survey_invite_delay_minutes: float = Field(
+        30, ge=0, description="How long after the ticket is resolved the survey invitation goes out (a ticket "
+        "reopened meanwhile gets it when resolved again).",
+    )
+    public_url: str = Field(
+        "http://localhost:8000", description="Address at which customers reach kefu: the start of the survey "
+        "links sent in e-mail, WeChat and Weibo.",
     )
 
     @field_validator("timezone")

@@ -78,10 +78,13 @@ def create_rating(body: RatingIn, session: SessionDep, clock: ClockDep, _: Write
 
 @router.post("/links", status_code=201)
 def create_link(body: LinkIn, session: SessionDep, clock: ClockDep, _: Writer):
-    """A signed survey link for a contact, to put in the e-mail reply or WeChat message (path ``/survey/…``)."""
+    """A signed survey link for a contact, to put in the e-mail reply or WeChat message (path ``/survey/…``;
+    ``url`` starts with ``KEFU_PUBLIC_URL``)."""
     contact = service.contact_for(session, contact_id=body.contact_id)
     token = links.make_token(contact.id, now=clock.now())
-    return {"contact_id": contact.id, "token": token, "path": f"/survey/{token}"}
+    path = f"/survey/{token}"
+    return {"contact_id": contact.id, "token": token, "path": path,
+            "url": get_settings().public_url.rstrip("/") + path}
 
 
 @router.get("")

@@ -38,3 +38,19 @@ class ResolutionGrade(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     team_id: Mapped[int | None] = mapped_column(Integer)
     graded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurveyInvitation(Base):
+    """The one survey invitation a ticket's customer gets when it is resolved (e-mail, WeChat, Weibo): its
+    existence is what keeps a resolve → reopen → resolve from sending a second one."""
+
+    __tablename__ = "survey_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(ContactId, ForeignKey("contacts.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))  # zh-CN | en
+    state: Mapped[str] = mapped_column(String(10))  # sent | queued (WeChat/Weibo outbox) | skipped | failed
+    note: Mapped[str | None] = mapped_column(String(300))
+    outbound_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

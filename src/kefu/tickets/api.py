@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Query, Response, UploadFile
 from sqlalchemy import select
 
+from kefu.channels.outbox import deliveries
 from kefu.compensation import service as compensation
 from kefu.compensation.models import Compensation
 from kefu.core.deps import ClockDep, Principal, SessionDep, require
@@ -201,7 +202,10 @@ def messages(ticket_id: int, session: SessionDep, _: Reader):
     service.get_ticket(session, ticket_id)
     rows = session.scalars(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
                            .order_by(TicketMessage.id)).all()
-    return {"data": rows, "count": len(rows)}
+    sent = deliveries(session, [m.id for m in rows if m.author_kind == "agent" and not m.internal])
+    data = [MessagePublic.model_validate(m, from_attributes=True).model_copy(update={"delivery": sent.get(m.id)})
+            for m in rows]
+    return {"data": data, "count": len(data)}
 
 
 @router.post("/{ticket_id}/messages", response_model=MessagePublic, status_code=201)

@@ -137,6 +137,8 @@ class MessagePublic(BaseModel):
     internal: bool
     body: str
     created_at: datetime
+    # a reply sent on WeChat / Weibo: {channel, state: pending | sent | failed, attempts, error, sent_at}
+    delivery: dict | None = None
 
 
 class AttachmentPublic(BaseModel):

@@ -130,6 +130,11 @@ def update_ticket(session: Session, *, actor: Actor, ticket: Ticket, changes: di
     return ticket
 
 
+# Called with (session, ticket, old status, new status, now) after every status change, in its transaction: the
+# survey invitation (kefu.satisfaction.invitations) is scheduled when a conversation ends.
+STATUS_HOOKS: list[Callable[[Session, Ticket, str, str, datetime], None]] = []
+
+
 def change_status(session: Session, *, actor: Actor, ticket: Ticket, status: str, reason: str = "") -> Ticket:
     if status == "escalated":
         raise Invalid("use escalate to raise a ticket's tier", field="status")
@@ -153,6 +158,8 @@ def change_status(session: Session, *, actor: Actor, ticket: Ticket, status: str
     elif old == "resolved":  # reopened
         ticket.resolved_at = None
         sla.apply(session, ticket=ticket, now=now)
+    for hook in STATUS_HOOKS:
+        hook(session, ticket, old, status, now)
     return ticket
 
 

@@ -114,6 +114,16 @@ def describe(kind: str, data: dict, actor: str, lang: str, ctx: HistoryContext) 
         if data.get("attempts"):
             return t("ev.email_given_up", attempts=data["attempts"], error=data.get("error", ""))
         return t("ev.email_failed", error=data.get("error", ""))
+    if kind in ("channel_sent", "channel_failed"):
+        args = {"channel": _label("channel", data.get("channel"), lang),
+                "what": _label("what", data.get("purpose", "reply"), lang), "error": data.get("error", "")}
+        if kind == "channel_failed" and data.get("attempts"):
+            return t("ev.channel_given_up", attempts=data["attempts"], **args)
+        return t(f"ev.{kind}", **args)
+    if kind == "survey_invited":
+        return t("ev.survey_invited", channel=_label("channel", data.get("channel"), lang))
+    if kind == "survey_failed":
+        return t("ev.survey_failed", error=data.get("error", ""))
     if kind == "updated":
         changes = sorted(data.get("changes", {}).items(), key=lambda item: _field_rank(item[0]))
         sep = ", " if lang == "en" else "、"

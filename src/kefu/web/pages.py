@@ -31,8 +31,10 @@ def language(request: Request, principal: Principal | None = None) -> str:
     return get_settings().default_language
 
 
-def render(request: Request, template: str, principal: Principal | None, status_code: int = 200, **context):
-    lang = language(request, principal)
+def render(request: Request, template: str, principal: Principal | None, status_code: int = 200,
+           lang: str | None = None, **context):
+    """``lang``: a page for someone without a login or cookie (the survey link) may name its language."""
+    lang = lang if lang in LANGUAGES else language(request, principal)
     context.update(request=request, me=principal, lang=lang, t=lambda key: translate(key, lang),
                    csrf=principal.auth.csrf_token if principal and principal.auth else "",
                    Perm=Perm)

@@ -22,8 +22,10 @@ REASONS = ("问题已解决", "客服态度好", "响应及时", "问题未解�
 
 
 def _page(request, status: int = 200, **ctx):
-    return render(request, "survey.html", None, status_code=status, levels=sorted(LEVELS.items(), reverse=True),
-                  reasons=REASONS, **ctx)
+    # an invitation to an English-writing customer links ``?lang=en``; otherwise the visitor's or the default
+    lang = request.query_params.get("lang")
+    return render(request, "survey.html", None, status_code=status, lang=lang,
+                  levels=sorted(LEVELS, reverse=True), reasons=REASONS, **ctx)
 
 
 @router.get("/survey/{token}")

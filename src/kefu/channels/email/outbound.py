@@ -57,8 +57,14 @@ tickets.REPLY_HOOKS.append(queue_reply)
 
 
 def message_id_for(message: TicketMessage, settings: Settings) -> str:
-    sign = hmac.new(settings.secret_key.encode(), f"reply:{message.id}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"<kefu.{message.ticket_id}.{message.id}.{sign}@{_domain(settings)}>"
+    return signed_message_id(f"{message.ticket_id}.{message.id}", f"reply:{message.id}", settings)
+
+
+def signed_message_id(local: str, purpose: str, settings: Settings) -> str:
+    """``<kefu.{local}.{signature}@domain>``: the same every time for one mail (a retry after a crash sends
+    the same id), and not guessable (it joins a ticket when the customer answers it)."""
+    sign = hmac.new(settings.secret_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<kefu.{local}.{sign}@{_domain(settings)}>"
 
 
 def _domain(settings: Settings) -> str:
@@ -120,6 +126,20 @@ def send(msg: EmailMessage, settings: Settings) -> None:
         smtp.send_message(msg)
 
 
+def mail_customer(session: Session, *, ticket: Ticket, customer: Customer, body: str, message_id: str,
+                  date: datetime, now: datetime) -> None:
+    """Mail ``body`` to the ticket's customer as the next message of the ticket's thread (subject with the ticket
+    number, In-Reply-To their last mail), and remember its Message-ID so that their answer joins the ticket.
+    SMTP errors are raised to the caller."""
+    settings = get_settings()
+    in_reply_to, references = _thread(session, ticket.id)
+    msg = compose(subject=reply_subject(ticket), body=body, to=customer.email, to_name=customer.name,
+                  message_id=message_id, in_reply_to=in_reply_to, references=references, settings=settings,
+                  date=date)
+    send(msg, settings)
+    intake.remember_outbound(session, message_id=message_id, ticket_id=ticket.id, now=now)
+
+
 @timers.handler(KIND)
 def send_reply(session: Session, timer: Timer, now: datetime) -> None:
     """Mail one saved reply to the ticket's customer (a failure raises: the worker retries with backoff)."""
@@ -132,13 +152,10 @@ def send_reply(session: Session, timer: Timer, now: datetime) -> None:
         log.warning("reply %s on ticket %s not mailed: the customer has no e-mail address", message.id, ticket.id)
         return
     settings = get_settings()
-    in_reply_to, references = _thread(session, ticket.id)
     message_id = message_id_for(message, settings)
-    msg = compose(subject=reply_subject(ticket), body=message.body, to=customer.email, to_name=customer.name,
-                  message_id=message_id, in_reply_to=in_reply_to, references=references, settings=settings,
-                  date=message.created_at)
     try:
-        send(msg, settings)
+        mail_customer(session, ticket=ticket, customer=customer, body=message.body, message_id=message_id,
+                      date=message.created_at, now=now)
     except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
         if not permanent(exc):
             raise  # 4xx: the worker retries with backoff
@@ -146,7 +163,6 @@ def send_reply(session: Session, timer: Timer, now: datetime) -> None:
         log.warning("reply %s on ticket %s refused for good: %s", message.id, ticket.id, timer.last_error)
         reply_failed(session, message=message, ticket=ticket, error=smtp_reason(exc, customer.email), now=now)
         return
-    intake.remember_outbound(session, message_id=message_id, ticket_id=ticket.id, now=now)
     session.add(TicketEvent(ticket_id=ticket.id, at=now, actor_id=None, actor_name="系统", kind="email_sent",
                             data={"message_id": message.id}))
     log.info("reply %s on ticket %s mailed", message.id, ticket.id)
