@@ -505,6 +505,7 @@ _S: dict[str, tuple[str, str]] = {
     "chat.js.blocked": ("含有不可发送的内容,不能发送", "Contains what may not be sent; not sent"),
     "chat.js.warned": ("已发送,但有礼仪提示", "Sent, with an etiquette warning"),
     "chat.js.sending": ("发送中", "Sending"),
+    "chat.js.not_sent": ("未发出", "Not sent"),
     "chat.js.customer": ("客户", "Customer"),
     "chat.js.agent": ("客服", "Agent"),
     "chat.js.system": ("系统", "System"),
