@@ -204,3 +204,45 @@ def test_a_chat_requeued_past_the_grace_leaves_no_live_panel_behind(browser, liv
     watch.assert_clean()
     agent.context.close()
     customer.context.close()
+
+
+def test_a_customer_in_english_gets_the_bot_and_the_chat_notices_in_english(browser, live):
+    """The widget switched to English: the bot's own lines, the handover, the agent's notice, a transfer and the
+    queue position are English; what the agent writes is shown as written."""
+    _set_presence(live, "agent2", "away")
+    agent, watch = workspace(browser, live)
+    context = browser.new_context(locale="en-US")
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    customer = context.new_page()
+    customer.goto(f"{live.base}/chat/demo?queue=waimai_chat&bot=true")
+    widget = customer.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    widget.locator(".kw-lang").click()
+    expect(widget.locator(".kw-start-button")).to_have_text("Start chat")
+    widget.locator(".kw-name").fill("陈静")
+    widget.locator(".kw-start-button").click()
+    expect(widget.locator(".kw-log .from-bot").first).to_have_text(re.compile("I am the virtual assistant"))
+    widget.locator(".kw-input").fill("转人工")
+    widget.locator(".kw-input").press("Enter")
+    expect(widget.locator(".kw-log")).to_contain_text("Transferring you to a person, please wait.")
+    expect(widget.locator(".kw-agent")).to_have_text("王小明 is serving you")
+
+    panel = agent.locator(".chat-panel", has_text="陈静")
+    panel.locator(".reply").fill("您好,客服中心很高兴为您服务,我是客服代表王小明,请问有什么可以帮您?")
+    panel.locator(".send").click()
+    expect(widget.locator(".kw-log")).to_contain_text("我是客服代表王小明")  # the agent's words, as written
+    agent.click("#btn-away")
+    expect(agent.locator("#presence")).to_have_text("示忙中")
+    panel.locator(".transfer-to").select_option(label="在线客服一组")
+    panel.locator(".transfer").click()
+    expect(widget.locator(".kw-status")).to_have_text("You are number 1 in the queue, please wait")
+    system = widget.locator(".kw-log .from-system .kw-text")
+    expect(system).to_have_text(["王小明 is serving you", "Transferring you to 在线客服一组, please wait."])
+    bot = widget.locator(".kw-log .from-bot .kw-text").all_inner_texts()
+    assert not [text for text in bot if "转接" in text or "智能客服" in text], bot
+
+    widget.locator(".kw-lang").click()  # back to Chinese: kefu's own words again
+    expect(system).to_have_text(["客服代表王小明为您服务", "正在为您转接至在线客服一组,请您稍等。"])
+    watch.assert_clean()
+    agent.context.close()
+    context.close()
