@@ -92,6 +92,7 @@ def test_the_list_filters_by_rule_agent_team_queue_and_period(client, world, clo
     assert found["count"] == 2 and {v["words"] for v in found["data"]} == {"提交"}
     assert [v["agent"] for v in found["data"]] == ["李组长", "王小明"]  # newest first
     assert found["data"][1]["suggestion"] == SUGGESTED and found["data"][1]["queue"] == "waimai_chat"
+    assert found["data"][1]["queue_name"] == "外卖在线"
     assert found["data"][1]["team"] == "一线客服一组" and found["data"][1]["chat_id"] == chats["agent"].id
     by_agent = client.get(f"{API}/violations", headers=h, params={**everything, "agent": world.users["agent2"].id})
     assert [(v["rule"], v["words"]) for v in by_agent.json()["data"]] == [("exclamation", "!")]

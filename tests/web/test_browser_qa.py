@@ -92,6 +92,7 @@ def test_qa_filters_forbidden_wording_and_opens_the_transcript_with_the_words_ma
     expect(page.locator("#qa-count")).to_have_text("共 1 条违规")
     expect(page.locator("#qa-by-agent")).to_contain_text("王小明")
     expect(page.locator("#qa-by-agent")).not_to_contain_text("刘洋")
+    page.screenshot(path="/tmp/kefu-qa-list.png", full_page=True)
 
     rows.first.locator("text=查看会话").click()
     page.wait_for_url(f"**/qa/chats/{live.ids['agent']}**")
@@ -105,5 +106,6 @@ def test_qa_filters_forbidden_wording_and_opens_the_transcript_with_the_words_ma
     expect(page.locator("#qa-transcript")).to_contain_text("我的电话是138****5678")
     expect(page.locator("#qa-customer")).to_contain_text("138****5678")
     assert "13812345678" not in page.content()
+    page.screenshot(path="/tmp/kefu-qa-transcript.png", full_page=True)
     watch.assert_clean()
     page.context.close()

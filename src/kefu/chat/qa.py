@@ -70,7 +70,8 @@ class Finding:
     agent_id: int | None
     agent: str | None
     team: str | None
-    queue: str | None
+    queue: str | None  # the queue's code (the filter's)
+    queue_name: str | None
     rule: str
     severity: str
     words: str  # the offending words, masked
@@ -84,16 +85,17 @@ def page_violations(session: Session, f: ViolationFilter, *, limit: int = 50,
     """The warnings matching ``f``, newest first, and how many match in all."""
     v = ContactViolation
     total = session.scalar(_filtered(select(func.count(v.id)), f)) or 0
-    stmt = _filtered(select(v, Contact.queue, Chat.id, ChatMessage.body, User.display_name, User.username,
-                            Team.name), f)
+    stmt = _filtered(select(v, Contact.queue, ChatQueue.name, Chat.id, ChatMessage.body, User.display_name,
+                            User.username, Team.name), f)
     stmt = (stmt.outerjoin(Chat, Chat.contact_id == v.contact_id).outerjoin(ChatMessage, ChatMessage.id == v.message_id)
-            .outerjoin(Team, Team.id == User.team_id).order_by(v.created_at.desc(), v.id.desc())
-            .limit(limit).offset(offset))
+            .outerjoin(ChatQueue, ChatQueue.code == Contact.queue).outerjoin(Team, Team.id == User.team_id)
+            .order_by(v.created_at.desc(), v.id.desc()).limit(limit).offset(offset))
     rows = [Finding(id=row.id, contact_id=row.contact_id, chat_id=chat_id, message_id=row.message_id,
-                    agent_id=row.agent_id, agent=display or username, team=team, queue=queue, rule=row.rule,
+                    agent_id=row.agent_id, agent=display or username, team=team, queue=queue,
+                    queue_name=queue_name, rule=row.rule,
                     severity=row.severity, words=mask_text((body or "")[row.start:row.end][:EXCERPT_CHARS]),
                     message=row.message, suggestion=row.suggestion, created_at=row.created_at)
-            for row, queue, chat_id, body, display, username, team in session.execute(stmt)]
+            for row, queue, queue_name, chat_id, body, display, username, team in session.execute(stmt)]
     return rows, total
 
 

@@ -20,8 +20,8 @@ from kefu.reports.service import period
 
 router = Router(prefix="/qa", tags=["qa"])
 Reviewer = Annotated[Principal, require(Perm.qa_read)]
-CSV_COLUMNS = ("id", "created_at", "agent", "team", "queue", "rule", "words", "message", "suggestion", "contact_id",
-               "chat_id")
+CSV_COLUMNS = ("id", "created_at", "agent", "team", "queue_name", "rule", "words", "message", "suggestion",
+               "contact_id", "chat_id")
 CSV_ROWS = 10_000
 
 
@@ -34,6 +34,7 @@ class FindingPublic(Out):
     agent: str | None
     team: str | None
     queue: str | None
+    queue_name: str | None
     rule: str
     severity: str
     words: str
