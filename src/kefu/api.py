@@ -9,6 +9,7 @@ from kefu.callbacks import api as callbacks
 from kefu.catalog import api as catalog
 from kefu.channels import complaints_api, dead_letters, wechat, weibo
 from kefu.chat import api as chat_api
+from kefu.chat import qa_api
 from kefu.compliance import api as compliance
 from kefu.contacts import api as contacts
 from kefu.core.routing import Router
@@ -45,6 +46,7 @@ router.include_router(satisfaction.router)
 router.include_router(chat_api.router)
 router.include_router(chat_api.admin)  # /chat-queues: hours, concurrency, timings, skill and team of each queue
 router.include_router(chat_api.qa)  # /contacts/{id}/violations: the etiquette warnings kept for QA
+router.include_router(qa_api.router)  # /qa: those warnings across chats, their counts, a chat's marked transcript
 router.include_router(kb.router)  # the knowledge base (kefu.kb): articles, search, suggestions, dictionary
 for r in (kb.public, kb.bot):  # the help center and the self-service bot: anyone, like the chat widget
     router.include_router(r)

@@ -220,6 +220,12 @@ def _queue(c: Ctx) -> int:
     return queue.id
 
 
+def _chat_contact(c: Ctx) -> int:
+    from kefu.chat.models import Chat
+
+    return c.db.get(Chat, _chat(c)).contact_id
+
+
 def _chat(c: Ctx) -> int:
     """An active chat of a world customer served by the caller: a seat sees only its own chats. (Not 张伟: an
     e-mail row above files a ticket whose subject is the phone number he typed, which tickets show as written.)"""
@@ -735,6 +741,12 @@ ENDPOINTS: list[Endpoint] = [
       lambda c: Req("PATCH", f"{API}/chat-queues/{_queue(c)}", {"json": {"concurrency": 4}})),
     E("GET", "/contacts/{contact_id}/violations", Perm.contacts_read,
       lambda c: Req("GET", f"{API}/contacts/{_contact(c)}/violations")),
+    # 质检: the warnings kept on chats, their counts and a chat's transcript (masked) for QA, leads and supervisors
+    E("GET", "/qa/violations", Perm.qa_read,
+      lambda c: Req("GET", f"{API}/qa/violations", {"params": {"rule": "forbidden_wording"}})),
+    E("GET", "/qa/violations/summary", Perm.qa_read,
+      lambda c: Req("GET", f"{API}/qa/violations/summary", {"params": {"from": "2026-11-01", "to": "2026-11-30"}})),
+    E("GET", "/qa/chats/{contact_id}", Perm.qa_read, lambda c: Req("GET", f"{API}/qa/chats/{_chat_contact(c)}")),
     E("GET", "/chats/{chat_id}", Perm.chat_serve, lambda c: Req("GET", f"{API}/chats/{_chat(c)}")),
     E("POST", "/chats/{chat_id}/ticket", Perm.chat_serve,
       lambda c: Req("POST", f"{API}/chats/{_chat(c)}/ticket", {"json": {"subject": "在线咨询:外卖超时未送达"}}),
@@ -892,6 +904,8 @@ EXPECTED = {
     Perm.grades_write: {"team_lead", "supervisor", "qa", "admin"},
     # issue 6: the weekly VOC report's suggested fixes are the analysts' and supervisors' (数据分析, 督导)
     Perm.voc_write: {"supervisor", "analyst", "admin"},
+    # issue 4: the etiquette warnings kept on chats are for QA (质检), and the team leads and supervisors who coach
+    Perm.qa_read: {"team_lead", "supervisor", "qa", "admin"},
 }
 
 

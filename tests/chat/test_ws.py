@@ -270,6 +270,55 @@ def test_staff_sockets_need_a_login_and_agents_see_only_their_own_chats(server, 
     assert not other.of("message"), "another agent's chat never reached agent2"
 
 
+def test_an_agent_back_after_the_grace_is_told_which_chats_are_still_theirs(server, center, factory, clock):
+    """王小明 drops off with 张伟's chat; past the grace it goes back to the queue. His workspace reconnects asking to
+    resume it: that is refused, and the welcome still comes, saying he has no chat now and is offline."""
+    from kefu.chat.models import AgentPresence
+    from kefu.core.settings import get_settings
+
+    async def disconnected() -> None:
+        deadline = time.monotonic() + WAIT  # a hang guard: the server notices the closed socket on its own
+        while True:
+            with factory() as session:
+                row = session.get(AgentPresence, center.users["agent"].id)
+                if row is not None and row.disconnected_at is not None:
+                    return
+            assert time.monotonic() < deadline, "the server never noticed the agent's socket closing"
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        agent = await Client.open(f"{server}/agent", center.tokens["agent"])
+        await agent.send(type="hello")
+        await agent.until(is_("welcome", chats=[], presence="offline"))
+        await agent.send(type="ready")
+        customer = await Client.open(f"{server}/customer")
+        await customer.send(type="hello", start={"queue": "waimai_chat", "name": "张伟", "phone": "13812345678"})
+        chat_id = (await customer.until(is_("welcome")))["chat_id"]
+        await agent.until(is_("assigned", chat_id=chat_id))
+        await customer.send(type="message", client_msg_id="c-1", text="我的外卖超时了")
+        seq = (await agent.until(is_("message", client_msg_id="c-1")))["seq"]
+        await agent.close()
+        await disconnected()
+        clock.advance(seconds=get_settings().chat_disconnect_grace_seconds + 1)
+        await asyncio.get_running_loop().run_in_executor(None, run_due, factory, clock)
+        await customer.until(is_("queue", position=1))
+
+        back = await Client.open(f"{server}/agent", center.tokens["agent"])
+        await back.send(type="hello", resume=[{"chat_id": chat_id, "after_seq": seq}])
+        refused = await back.until(is_("error"))
+        assert refused["code"] == "forbidden" and refused["field"] == "chat_id"
+        welcome = await back.until(is_("welcome"))
+        assert welcome["chats"] == [] and welcome["presence"] == "offline"
+        await back.send(type="message", chat_id=chat_id, client_msg_id="a-1", text="您好")
+        assert (await back.until(is_("error"), start=len(back.frames)))["code"] == "forbidden"
+        await back.send(type="ready")  # back on a seat, he is first in line for the customer put back in front
+        await back.until(is_("assigned", chat_id=chat_id))
+        await back.close()
+        await customer.close()
+
+    _run(scenario())
+
+
 def test_the_timer_workers_messages_reach_open_sockets(server, center, db, factory, clock):
     """The idle prompt is stored by the worker, not by a socket: the hub's store poll delivers it."""
     chat_service.set_ready(db, user=center.users["agent"], now=clock.now())

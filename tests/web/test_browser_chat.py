@@ -264,7 +264,8 @@ def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, l
     expect(widget.locator(".kw-start-button")).to_have_text("Start chat")
     widget.locator(".kw-name").fill("李娜")
     widget.locator(".kw-start-button").click()
-    expect(widget.locator(".kw-log")).to_contain_text("您可以留言")
+    expect(widget.locator(".kw-log")).to_contain_text("you can leave a message")  # kefu's notice, in English
+    assert "您可以留言" not in widget.locator(".kw-log").inner_text()
     expect(widget.locator(".kw-status")).to_contain_text("in the queue")
     widget.locator(".kw-leave-open").click()
     widget.locator(".kw-leave-text").fill("晚上八点前请回电,订单20261204的餐品少了一份")

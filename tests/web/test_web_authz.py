@@ -281,7 +281,19 @@ CHAT_PAGES = [  # build: (world, db, clock, who) -> (url, form data)
          lambda w, db, c, who: (f"/chat/workspace/chats/{_own_chat(w, db, c, who)}/ticket",
                                 {"mode": "create", "subject": "在线咨询:外卖超时未送达"})),
     Page("GET", "/chat/workspace/observe", ("GET", "/chats"), lambda w, db, c, who: ("/chat/workspace/observe", None)),
+    Page("GET", "/chat/workspace/transfer-targets", ("GET", "/chats/{chat_id}"),
+         lambda w, db, c, who: ("/chat/workspace/transfer-targets", None)),
+    # 质检: the guard is the QA API's (kefu.chat.qa_api)
+    Page("GET", "/qa", ("GET", "/qa/violations"), lambda w, db, c, who: ("/qa?rule=forbidden_wording", None)),
+    Page("GET", "/qa/chats/{contact_id}", ("GET", "/qa/chats/{contact_id}"),
+         lambda w, db, c, who: (f"/qa/chats/{_chat_contact(w, db, c, who)}", None)),
 ]
+
+
+def _chat_contact(world, db, clock, who: str) -> int:
+    from kefu.chat.models import Chat
+
+    return db.get(Chat, _own_chat(world, db, clock, who)).contact_id
 
 
 def _queue(db, clock) -> int:

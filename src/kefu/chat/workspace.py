@@ -146,6 +146,14 @@ def transfer_targets(session: Session, *, exclude_user_id: int) -> tuple[list[Se
     return seats, teams
 
 
+def seat_state(session: Session, *, user_id: int) -> dict:
+    """What a reconnecting workspace reconciles with: the agent's active chats (``chats``; any other panel it
+    shows is no longer theirs) and their presence."""
+    presence = session.get(AgentPresence, user_id)
+    chats = session.scalars(select(Chat.id).where(Chat.agent_id == user_id, Chat.status == "active")
+                            .order_by(Chat.id))
+    return {"chats": list(chats), "presence": presence.status if presence is not None else "offline"}
+
 
 def violations(session: Session, *, contact_id: int) -> list[ContactViolation]:
     """The etiquette warnings kept on a contact for QA, oldest first (``NotFound`` for no such contact)."""

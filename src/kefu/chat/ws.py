@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
-from kefu.chat import seats, service, wakes
+from kefu.chat import seats, service, wakes, workspace
 from kefu.chat.hub import Listener
 from kefu.chat.models import OPEN_STATUSES, Chat, ChatMessage
 from kefu.core.context import Actor
@@ -504,9 +504,13 @@ async def agent_socket(ws: WebSocket) -> None:
         kind = frame["type"]
         if kind == "hello":
             for item in frame.get("resume") or []:
-                await follow(item.get("chat_id") if isinstance(item, dict) else None,
-                             item.get("after_seq", 0) if isinstance(item, dict) else 0)
-            await feed.send({"type": "welcome", "agent_name": _name(user)})
+                try:
+                    await follow(item.get("chat_id") if isinstance(item, dict) else None,
+                                 item.get("after_seq", 0) if isinstance(item, dict) else 0)
+                except DomainError as exc:  # e.g. requeued after the grace: refused, and the rest still resumed
+                    await feed.error(_code(exc), exc.message, **({"field": exc.field} if exc.field else {}))
+            seat = await feed.db(lambda s, now: workspace.seat_state(s, user_id=user.id), write=False)
+            await feed.send({"type": "welcome", "agent_name": _name(user), **seat})
             feed.greeted.set()
             feed.listener.touch(discover=True)
         elif kind == "observe":

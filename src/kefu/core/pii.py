@@ -59,3 +59,11 @@ def scrub_text(text: str) -> str:
     """Mask mobile numbers and ID numbers inside free text (used for logs)."""
     text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(3), text)
     return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}****{m.group(4)}", text)
+
+
+_EMAIL_IN_TEXT = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+
+
+def mask_text(text: str) -> str:
+    """E-mail addresses, mobile and ID numbers in free text masked (what staff read of a customer's words)."""
+    return scrub_text(_EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), text))

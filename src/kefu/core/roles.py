@@ -79,6 +79,7 @@ class Perm(StrEnum):
     kb_write = "kb.write"  # write and edit draft articles, submit them for review
     kb_publish = "kb.publish"  # review: publish, reject, archive; edit published articles, dictionary, synonyms
     kb_metrics_read = "kb.metrics.read"  # self-service deflection and article feedback figures
+    qa_read = "qa.read"  # 质检: the etiquette warnings kept on chats, their counts, each chat's transcript (masked)
 
 
 R = Role
@@ -142,6 +143,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.kb_write: frozenset(_FRONT - {R.trainee}),
     Perm.kb_publish: frozenset({R.team_lead, R.supervisor, R.admin}),
     Perm.kb_metrics_read: frozenset({R.team_lead, R.supervisor, R.analyst, R.admin}),
+    # 质检 reviews agents' chats against the etiquette rules with the team leads and supervisors who coach them;
+    # analysts work on figures and read no one's conversations
+    Perm.qa_read: frozenset({R.team_lead, R.supervisor, R.qa, R.admin}),
 }
 
 

@@ -48,6 +48,13 @@ def workspace_page(request: Request, session: SessionDep, me: Seat):
                   concurrency=seat.concurrency if seat is not None and seat.concurrency else "")
 
 
+@router.get("/chat/workspace/transfer-targets", response_class=HTMLResponse)
+def transfer_targets(request: Request, session: SessionDep, me: Seat):
+    """The transfer list's options with each colleague's presence now: fetched when the agent opens the list."""
+    seats, teams = workspace.transfer_targets(session, exclude_user_id=me.user.id)
+    return render(request, "chat/_transfer_options.html", me, seats=seats, teams=teams)
+
+
 def _context(request: Request, session, me: Principal, chat_id: int, *, error: str | None = None):
     """The customer beside the chat; a refused ticket form comes back in it (200: htmx swaps only 2xx)."""
     chat = workspace.visible_chat(session, chat_id=chat_id, user_id=me.user.id, role=me.user.role)

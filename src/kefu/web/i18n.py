@@ -523,6 +523,7 @@ _S: dict[str, tuple[str, str]] = {
     "chat.js.blocked": ("含有不可发送的内容,不能发送", "Contains what may not be sent; not sent"),
     "chat.js.warned": ("已发送,但有礼仪提示", "Sent, with an etiquette warning"),
     "chat.js.sending": ("发送中", "Sending"),
+    "chat.js.not_sent": ("未发出", "Not sent"),
     "chat.js.customer": ("客户", "Customer"),
     "chat.js.agent": ("客服", "Agent"),
     "chat.js.system": ("系统", "System"),
@@ -705,6 +706,38 @@ _S.update({
     "alerts.none": ("暂无", "None"),
     "alerts.none_open": ("当前没有预警", "No open alerts"),
     "alerts.open_count": ("待确认的预警", "Open alerts"),
+})
+
+# 质检 (kefu.web.qa): the etiquette warnings kept on chats
+_S.update({
+    "nav.qa": ("质检", "QA"),
+    "qa.title": ("会话质检", "Chat QA"),
+    "qa.from": ("开始日期", "From"),
+    "qa.to": ("结束日期", "To"),
+    "qa.agent": ("客服", "Agent"),
+    "qa.team": ("班组", "Team"),
+    "qa.rule": ("规则", "Rule"),
+    "qa.queue": ("队列", "Queue"),
+    "qa.count": ("次数", "Count"),
+    "qa.by_rule": ("按规则", "By rule"),
+    "qa.by_agent": ("按客服", "By agent"),
+    "qa.count_line": ("共 {count} 条违规", "{count} findings"),
+    "qa.export_csv": ("导出 CSV", "Export CSV"),
+    "qa.when": ("时间", "When"),
+    "qa.words": ("违规内容", "Offending words"),
+    "qa.suggestion": ("建议话术", "Suggested wording"),
+    "qa.open_chat": ("查看会话", "Open chat"),
+    "qa.none": ("本期没有违规记录", "No findings in this period"),
+    "qa.transcript": ("会话记录", "Chat transcript"),
+    "qa.customer": ("客户", "Customer"),
+    "qa.rule.forbidden_wording": ("禁用语", "Forbidden wording"),
+    "qa.rule.exclamation": ("多个感叹号", "Several exclamation marks"),
+    "qa.rule.repeated_question": ("重复提问", "Repeated question"),
+    "qa.rule.missing_opening": ("缺少开场白", "No opening"),
+    "qa.rule.missing_closing": ("缺少结束语", "No closing"),
+    "qa.rule.pii_leak": ("泄露客户信息", "Customer data leak"),
+    "qa.rule.internal_leak": ("泄露内部信息", "Internal data leak"),
+    "qa.rule.judging_customer": ("评价或嘲讽客户", "Judging the customer"),
 })
 
 STRINGS: dict[str, dict[str, str]] = {key: {"zh-CN": zh, "en": en} for key, (zh, en) in _S.items()}

@@ -23,6 +23,7 @@ from kefu.web import (
     customers,
     dead_letters,
     planning,
+    qa,
     reports,
     scripts_admin,
     sla_admin,
@@ -45,6 +46,7 @@ for _module in (tickets, ticket_page, customers, callbacks, admin, sla_admin, co
 for _module in (reports, survey, chat_pages, chat_queues_admin):
     router.include_router(_module.router)
 router.include_router(planning.router)  # /wfm: the planning page
+router.include_router(qa.router)  # /qa: 质检 of the etiquette warnings kept on chats
 router.include_router(kb_pages.router)  # /kb (staff), /kb-suggestions (ticket page panel), /help (customers)
 MaybeUser = Annotated[Principal | None, Depends(optional_principal)]
 

@@ -63,15 +63,22 @@
   }
 
   var handlers = {
-    welcome: function () {
+    welcome: function (f) {
       greeted = true;
       retry = 0;
       setConn("online");
+      if (f.presence) { handlers.presence({status: f.presence}); }
+      if (f.chats) { reconcile(f.chats); }
       Object.keys(chats).forEach(function (id) {
         var c = chats[id];
         if (c.mode === "observe" && !c.ended) { send({type: "observe", chat_id: Number(id), after_seq: c.seq}); }
       });
       outbox.forEach(function (frame) { ws.send(JSON.stringify(frame)); });
+    },
+    // before the welcome, a refused resume (a chat requeued or transferred while away): the welcome reconciles
+    error: function (f) {
+      if (!greeted && (f.code === "forbidden" || f.code === "not_found")) { return; }
+      showError(f.message + (f.field ? " (" + f.field + ")" : ""));
     },
     presence: function (f) {
       var badge = document.getElementById("presence");
@@ -80,6 +87,11 @@
     },
     assigned: function (f) {
       var c = panel(f.chat_id, "mine");
+      if (c.mode === "mine" && c.ended) {  // the same customer back to this agent (e.g. after a requeue)
+        c.ended = false;
+        $(c.el, ".compose").hidden = false;
+        $(c.el, ".chat-close").hidden = true;
+      }
       $(c.el, ".chat-customer").textContent = f.customer_name || "";
       setState(c, "active");
     },
@@ -122,9 +134,27 @@
       p.hidden = false;
       window.clearTimeout(c.typingTimer);
       c.typingTimer = window.setTimeout(function () { p.hidden = true; }, 4000);
-    },
-    error: function (f) { showError(f.message + (f.field ? " (" + f.field + ")" : "")); }
+    }
   };
+
+  // the server's word on which chats are this agent's (after a reconnect): a panel of another chat that still
+  // takes replies was requeued or transferred meanwhile — it stops taking them, and what it had not sent is
+  // marked as not sent (dropped from the outbox, which would be refused)
+  function reconcile(ids) {
+    var mine = {};
+    ids.forEach(function (id) { mine[id] = true; });
+    Object.keys(chats).forEach(function (id) {
+      var c = chats[id];
+      if (c.mode !== "mine" || c.ended || mine[id]) { return; }
+      c.ended = true;
+      setState(c, "released");
+      outbox = outbox.filter(function (frame) { return frame.chat_id !== Number(id); });
+      Array.prototype.forEach.call(c.el.querySelectorAll("li.pending"), function (li) {
+        li.classList.replace("pending", "failed");
+        $(li, ".who").textContent = t("agent") + " · " + t("not_sent");
+      });
+    });
+  }
 
   function unqueue(clientId) {
     outbox = outbox.filter(function (frame) { return frame.client_msg_id !== clientId; });
@@ -313,6 +343,24 @@
         send(frame);
       }).finally(function () { sendButton.disabled = false; });
     });
+
+    // colleagues' presence as it is now, not as the page loaded: the options again each time the list is opened
+    var targets = $(el, ".transfer-to");
+    function refreshTargets() {
+      var stamp = (refreshTargets.stamp || 0) + 1;
+      refreshTargets.stamp = stamp;
+      fetch("/chat/workspace/transfer-targets", {credentials: "same-origin"}).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (html) {
+        if (html === null || stamp !== refreshTargets.stamp) { return; }
+        var chosen = targets.value;
+        targets.innerHTML = html;
+        targets.value = chosen;
+        if (targets.value !== chosen) { targets.value = ""; }
+      }).catch(function () {});
+    }
+    targets.addEventListener("focus", refreshTargets);
+    targets.addEventListener("pointerdown", refreshTargets);
 
     $(el, ".transfer").addEventListener("click", function () {
       var target = $(el, ".transfer-to").value;

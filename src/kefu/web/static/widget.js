@@ -47,8 +47,36 @@
       again: "New chat", customer: "Me", agent: "Agent", system: "System", sending: "Sending…",
       failed: "Cannot reach customer service, please try again later", noQueue: "No chat queue configured (data-queue)",
       r5: "Very satisfied", r4: "Satisfied", r3: "Neutral", r2: "Dissatisfied", r1: "Very dissatisfied",
-      bot: "Assistant", human: "Talk to a person", helpful: "Helpful", unhelpful: "Not helpful", read: "Read more"
+      bot: "Assistant", human: "Talk to a person", helpful: "Helpful", unhelpful: "Not helpful", read: "Read more",
+      transferTo: "Transferring you to {team}, please wait.",
+      offerMessage: "We are busy or outside service hours: you can leave a message with your contact details and " +
+        "we will call you back soon.",
+      botGreeting: "Hello, I am the virtual assistant. How can I help? Describe your question, or send " +
+        "“转人工” at any time to talk to a person.",
+      botClarify: "Sorry, I did not understand. Could you describe it in more detail? For example: " +
+        "“外卖超时了怎么退款”.",
+      botOptions: "Did you mean one of these? Tap to read:",
+      botRetry: "Sorry I could not help. Try describing the question another way, or send “转人工”.",
+      botResolved: "Glad I could help! Ask again any time.",
+      handoffAsked: "Transferring you to a person, please wait.",
+      handoffLowConfidence: "I cannot answer this one yet; transferring you to a person, please wait.",
+      handoffFailedTwice: "Sorry I could not solve it; transferring you to a person, please wait."
     }
+  };
+  // What kefu's chat flow and bot say by themselves, shown in the widget's language: a line of one of these kinds
+  // is the widget's own string, its particulars (agent, team) read from kefu's Chinese text (kefu.chat.flow,
+  // kefu.chat.service, kefu.kb.botservice). Scripts (the idle prompt, the closing: the center's own wording),
+  // agents' words and the articles' titles are shown as written.
+  var NOTICES = {
+    assigned: {match: /^客服代表(.+)为您服务$/, key: "assigned", args: ["name"]},
+    transfer: {match: /^正在为您转接至(.+),请您稍等。$/, key: "transferTo", args: ["team"]},
+    offer_message: {match: /当前咨询人数较多或不在服务时间,您可以留言/, key: "offerMessage", args: []},
+    "bot-greeting": {key: "botGreeting"}, "bot-clarify": {key: "botClarify"}, "bot-options": {key: "botOptions"},
+    "bot-retry": {key: "botRetry"}, "bot-resolved": {key: "botResolved"},
+    "bot-handoff": {texts: {"正在为您转接人工客服,请稍候。": "handoffAsked",
+                            "这个问题我暂时无法回答,正在为您转接人工客服,请稍候。": "handoffLowConfidence",
+                            "抱歉没能解决您的问题,正在为您转接人工客服,请稍候。": "handoffFailedTwice"}},
+    "bot-feedback": {texts: {"有用": "helpful", "没用": "unhelpful"}}
   };
 
   // -- stored state: {chat_id, token, outbox: [frames], rated, lang} -------------------------------------------
@@ -61,6 +89,16 @@
   var saved = load();
   saved.outbox = saved.outbox || [];
   var lang = saved.lang || (tag.dataset.lang === "en" ? "en" : "zh-CN");
+  function say(f) {  // a line's text in the widget's language (NOTICES)
+    var n = NOTICES[f.kind], text = f.text || "";
+    if (!n || lang === "zh-CN") { return text; }
+    if (n.texts) { return n.texts[text] ? t(n.texts[text]) : text; }
+    if (!n.match) { return t(n.key); }
+    var m = n.match.exec(text), args = {};
+    if (!m) { return text; }
+    n.args.forEach(function (name, i) { args[name] = m[i + 1]; });
+    return t(n.key, args);
+  }
   function t(key, args) {
     var text = (STRINGS[lang] || STRINGS["zh-CN"])[key] || key;
     Object.keys(args || {}).forEach(function (k) { text = text.replace("{" + k + "}", args[k]); });
@@ -314,7 +352,7 @@
   function line(f, pendingId) {
     var li = h("li", {"class": "kw-line from-" + f.sender + (f.kind && f.kind !== "text" ? " kind-" + f.kind : "")}, [
       h("span", {"class": "kw-who", text: (pendingId ? t("sending") : t(f.sender) + " " + hhmm(f.at))}),
-      h("span", {"class": "kw-text", text: f.text})]);
+      h("span", {"class": "kw-text", text: say(f)})]);
     (f.articles || []).forEach(function (a) { li.appendChild(article(a, f)); });
     if (pendingId) { li.dataset.pending = pendingId; li.classList.add("pending"); }
     ui.log.appendChild(li);
@@ -466,7 +504,7 @@
       delete saved.bot;
       save();
       finish("ended");
-      ui.doneText.textContent = r.text;
+      ui.doneText.textContent = say({kind: "bot-resolved", text: r.text});
     }
   }
 
@@ -495,7 +533,9 @@
     show("bot");
     botCall("/turns", null, "GET").then(function (r) {
       if (!r) { reset(); return; }
-      r.data.forEach(function (turn) { botLine({sender: turn.sender, text: turn.body, at: turn.created_at}); });
+      r.data.forEach(function (turn) {
+        botLine({sender: turn.sender, kind: "bot-" + turn.kind, text: turn.body, at: turn.created_at});
+      });
     });
   }
 
