@@ -6,11 +6,13 @@ hash of the row number) is generated inside the database by SQL (a recursive CTE
 PostgreSQL): 10 million rows through Python would take longer than the benchmark. For the same reason the
 rollups are computed here by one ``INSERT … SELECT … GROUP BY`` per grain, with the KPI definitions written
 in SQL for this data (no short abandons, T = 20 s), instead of through ``kefu.reports.rollups``; the benchmark
-checks that one day's rollups equal ``kefu.reports.rollups.aggregate`` of that day's raw rows, so both agree.
+checks that one day's rollups (grain 1 and the daily grains 3, 4, 5) equal ``kefu.reports.rollups.aggregate``
+of that day's raw rows, so both agree. The 30-minute agent grain (0, about one row per contact at this agent
+count) is not built: no query without filters reads it.
 
 Measured, best of --repeat, each a fresh session: ``kefu.reports.service.kpi_report`` of the month (totals, as
-``GET /api/v1/reports/kpis`` without group_by), grouped by day and by category; and the month's totals from
-the raw rows by one SQL aggregate over ``contacts`` (the fastest raw way: no Python per row).
+``GET /api/v1/reports/kpis`` without group_by) and grouped by every group_by the API offers; and the month's
+totals from the raw rows by one SQL aggregate over ``contacts`` (the fastest raw way: no Python per row).
 
     .venv/bin/python bench/kpi_bench.py --contacts 10000000 --pg postgresql+psycopg://postgres@127.0.0.1/test
 """
@@ -117,6 +119,31 @@ def build_rollups(conn, dialect: str) -> None:
         f"{MEASURE_COLUMNS}) SELECT 2, interval_start, channel, '', 0, 0, 0, {sums} FROM kpi_rollups WHERE grain = 1 "
         f"GROUP BY interval_start, channel")
     print("  rollups grain 2 (from grain 1)", file=sys.stderr, flush=True)
+    build_daily(conn, dialect, sums)
+
+
+def _day(dialect: str, col: str) -> str:
+    """The Shanghai midnight (UTC +8, no daylight saving) starting the day of ``col``, as the store keeps times."""
+    if dialect == "sqlite":
+        return (f"strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', {col}) AS INTEGER) + 28800) / 86400 * 86400 "
+                f"- 28800, 'unixepoch') || '.000000'")
+    return f"to_timestamp(floor((extract(epoch FROM {col}) + 28800) / 86400) * 86400 - 28800)"
+
+
+def build_daily(conn, dialect: str, sums: str) -> None:
+    """The daily grains: 3 (day × channel) from grain 2, 4 (day × channel × queue × category × line) from grain 1,
+    5 (day × agent) from the raw rows."""
+    cols = f"grain, interval_start, channel, queue, category_id, business_line_id, agent_id, {MEASURE_COLUMNS}"
+    day = _day(dialect, "interval_start")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 3, {day}, channel, '', 0, 0, 0, {sums} "
+                         f"FROM kpi_rollups WHERE grain = 2 GROUP BY {day}, channel")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 4, {day}, channel, queue, category_id, "
+                         f"business_line_id, 0, {sums} FROM kpi_rollups WHERE grain = 1 "
+                         f"GROUP BY {day}, channel, queue, category_id, business_line_id")
+    raw_day = _day(dialect, "offered_at")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 5, {raw_day}, '', '', 0, 0, coalesce(agent_id, 0), "
+                         f"{measures(dialect)} FROM contacts GROUP BY {raw_day}, coalesce(agent_id, 0)")
+    print("  rollups grains 3, 4 (from 2 and 1) and 5 (from the raw rows)", file=sys.stderr, flush=True)
 
 
 def raw_totals(session, dialect: str, p) -> tuple:
@@ -138,7 +165,7 @@ def _best(fn, repeat: int) -> tuple[float, object]:
 
 
 def check_one_day(factory, p) -> None:
-    """One day's rollups (grain 1) equal kefu's own aggregation of that day's raw rows."""
+    """One day's rollups (grains 1, 3, 4, 5) equal kefu's own aggregation of that day's raw rows."""
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -149,14 +176,15 @@ def check_one_day(factory, p) -> None:
 
     day0, day1 = p.start + timedelta(days=14), p.start + timedelta(days=15)
     with factory() as s:
-        ours = {k: t.as_dict() for k, t in aggregate(raw_contacts(s, day0, day1), Thresholds()).items() if k[0] == 1}
+        ours = {k: t.as_dict() for k, t in aggregate(raw_contacts(s, day0, day1), Thresholds()).items()
+                if k[0] in (1, 3, 4, 5)}
         stored = {}
-        for r in s.scalars(select(KpiRollup).where(KpiRollup.grain == 1, KpiRollup.interval_start >= day0,
+        for r in s.scalars(select(KpiRollup).where(KpiRollup.grain.in_((1, 3, 4, 5)), KpiRollup.interval_start >= day0,
                                                    KpiRollup.interval_start < day1)):
-            stored[(1, r.interval_start, r.channel, r.queue, r.category_id, r.business_line_id, r.agent_id)] = {
-                m: getattr(r, m) for m in MEASURES}
+            stored[(r.grain, r.interval_start, r.channel, r.queue, r.category_id, r.business_line_id,
+                    r.agent_id)] = {m: getattr(r, m) for m in MEASURES}
     assert ours == stored, "the SQL rollups differ from kefu.reports.rollups.aggregate"
-    print(f"  one day checked: {len(stored):,} grain-1 keys equal kefu's aggregation", file=sys.stderr)
+    print(f"  one day checked: {len(stored):,} keys of grains 1, 3, 4, 5 equal kefu's aggregation", file=sys.stderr)
 
 
 LIST_INDEXES = ("ix_contacts_category_offered", "ix_contacts_queue_offered", "ix_contacts_customer",
@@ -204,10 +232,12 @@ def reference(conn) -> None:
 
 
 def run(url: str, n: int, repeat: int) -> dict:
+    from kefu.core.settings import get_settings
     from kefu.reports import service
     from kefu.reports.kpis import rates
     from kefu.reports.queries import Period
 
+    assert get_settings().timezone == "Asia/Shanghai", "the SQL daily grains cut days at UTC+8"
     engine = _engine(url)
     dialect = engine.dialect.name
     with engine.begin() as conn:
@@ -246,8 +276,12 @@ def run(url: str, n: int, repeat: int) -> dict:
 
     out = {"dialect": dialect, "contacts": n, "generate_s": gen, "rollups_s": roll, "rollup_rows": dict(rows)}
     out["totals_s"], report = _best(kpis, repeat)
-    out["by_day_s"], _ = _best(lambda: kpis("day"), repeat)
-    out["by_category_s"], _ = _best(lambda: kpis("category"), repeat)
+    from kefu.reports.queries import GROUPS
+
+    out["groups"] = {}
+    for group in GROUPS:
+        seconds, grouped = _best(lambda g=group: kpis(g), repeat)
+        out["groups"][group] = (seconds, len(grouped["rows"]))
     out["raw_s"], raw_row = _best(raw, max(1, repeat // 2))
     from kefu.reports.kpis import Tally
 
@@ -281,9 +315,10 @@ def main() -> None:
         print(f"{r['dialect']}: {r['contacts']:,} contacts (generated {r['generate_s']:.0f} s, rollups "
               f"{r['rollups_s']:.0f} s, rows per grain {r['rollup_rows']}); offered {r['offered']:,}, answer rate "
               f"{r['answer_rate']:.4f}")
-        print(f"  month totals from rollups {r['totals_s'] * 1000:.1f} ms, by day {r['by_day_s'] * 1000:.1f} ms, "
-              f"by category {r['by_category_s'] * 1000:.1f} ms; from raw rows {r['raw_s'] * 1000:.0f} ms "
+        print(f"  month totals from rollups {r['totals_s'] * 1000:.1f} ms; from raw rows {r['raw_s'] * 1000:.0f} ms "
               f"(raw / rollups = {r['raw_s'] / r['totals_s']:.0f}×)")
+        for group, (seconds, n) in r["groups"].items():
+            print(f"  by {group}: {seconds * 1000:.1f} ms ({n} rows)")
     print(f"load average {os.getloadavg()}", file=sys.stderr)
 
 
