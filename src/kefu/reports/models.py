@@ -1,7 +1,8 @@
 """KPI rollups: the tallies of ``kefu.reports.kpis`` per 30-minute interval × channel × queue × category ×
 business line × agent, and per day of the center's time zone at three coarser grains, kept in step with the
 contacts (``kefu.reports.rollups``), so dashboards never scan raw contacts. The primary key leads with (grain,
-interval_start), what every query ranges over. Absent keys are 0 / '' (a key column must not be NULL: NULLs never conflict in a unique key)."""
+interval_start), what every query ranges over. Absent keys are 0 / '' (a key column must not be NULL: NULLs
+never conflict in a unique key)."""
 
 from __future__ import annotations
 
