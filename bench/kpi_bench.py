@@ -155,12 +155,17 @@ def _bound(dt: datetime, dialect: str):
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000") if dialect == "sqlite" else dt
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
+CPU: dict[str, float] = {}  # the CPU time of this process in the best run of each measure (--cpu)
+
+
+def _best(fn, repeat: int, name: str = "") -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
+        if times[-1] == min(times):
+            CPU[name] = time.process_time() - c0
     return min(times), out
 
 
@@ -231,13 +236,13 @@ def reference(conn) -> None:
                                  "role": "agent", "is_active": True, "created_at": now} for k in range(1, 601)])
 
 
-def run(url: str, n: int, repeat: int) -> dict:
+def run(url: str, n: int, repeat: int, reuse: bool = False) -> dict:
     from kefu.core.settings import get_settings
-    from kefu.reports import service
-    from kefu.reports.kpis import rates
-    from kefu.reports.queries import Period
 
     assert get_settings().timezone == "Asia/Shanghai", "the SQL daily grains cut days at UTC+8"
+    if reuse:  # SQLite: the file of an earlier run, measured again
+        engine = make_engine(url)
+        return _measure(engine, engine.dialect.name, {"contacts": n, "generate_s": 0, "rollups_s": 0}, repeat)
     engine = _engine(url)
     dialect = engine.dialect.name
     with engine.begin() as conn:
@@ -259,6 +264,22 @@ def run(url: str, n: int, repeat: int) -> dict:
     roll = time.perf_counter() - t0
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
+    out = _measure(engine, dialect, {"contacts": n, "generate_s": gen, "rollups_s": roll}, repeat)
+    engine.dispose()
+    if dialect == "postgresql":
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        admin.dispose()
+    return out
+
+
+def _measure(engine, dialect: str, out: dict, repeat: int) -> dict:
+    from kefu.reports import service
+    from kefu.reports.kpis import Tally, rates
+    from kefu.reports.queries import GROUPS, Period
+
+    with engine.begin() as conn:
         rows = conn.exec_driver_sql("SELECT grain, count(*) FROM kpi_rollups GROUP BY grain ORDER BY grain").all()
     factory = make_sessionmaker(engine)
     from zoneinfo import ZoneInfo
@@ -274,25 +295,16 @@ def run(url: str, n: int, repeat: int) -> dict:
         with factory() as s:
             return raw_totals(s, dialect, p)
 
-    out = {"dialect": dialect, "contacts": n, "generate_s": gen, "rollups_s": roll, "rollup_rows": dict(rows)}
-    out["totals_s"], report = _best(kpis, repeat)
-    from kefu.reports.queries import GROUPS
-
+    out |= {"dialect": dialect, "rollup_rows": dict(rows)}
+    out["totals_s"], report = _best(kpis, repeat, "totals")
     out["groups"] = {}
     for group in GROUPS:
-        seconds, grouped = _best(lambda g=group: kpis(g), repeat)
+        seconds, grouped = _best(lambda g=group: kpis(g), repeat, group)
         out["groups"][group] = (seconds, len(grouped["rows"]))
-    out["raw_s"], raw_row = _best(raw, max(1, repeat // 2))
-    from kefu.reports.kpis import Tally
-
+    out["raw_s"], raw_row = _best(raw, max(1, repeat // 2), "raw")
     assert rates(Tally(*raw_row)) == report["totals"], "rollups and raw rows disagree"
     out["offered"], out["answer_rate"] = report["totals"]["offered"], report["totals"]["answer_rate"]
-    engine.dispose()
-    if dialect == "postgresql":
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        admin.dispose()
+    out["cpu"] = dict(CPU)
     return out
 
 
@@ -302,15 +314,17 @@ def main() -> None:
     ap.add_argument("--sqlite", default="/tmp/w6/kpi_bench.db", help="SQLite file ('' to skip SQLite)")
     ap.add_argument("--pg", default=None, help="PostgreSQL URL (its tables are replaced)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--reuse", action="store_true", help="SQLite: measure the file of an earlier run again")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()}", file=sys.stderr)
     results = []
     for url in filter(None, (args.sqlite and f"sqlite:///{args.sqlite}", args.pg)):
-        if url.startswith("sqlite"):
+        reuse = args.reuse and url.startswith("sqlite") and os.path.exists(args.sqlite)
+        if url.startswith("sqlite") and not reuse:
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(args.sqlite + suffix):
                     os.remove(args.sqlite + suffix)
-        results.append(run(url, args.contacts, args.repeat))
+        results.append(run(url, args.contacts, args.repeat, reuse))
     for r in results:
         print(f"{r['dialect']}: {r['contacts']:,} contacts (generated {r['generate_s']:.0f} s, rollups "
               f"{r['rollups_s']:.0f} s, rows per grain {r['rollup_rows']}); offered {r['offered']:,}, answer rate "
@@ -318,7 +332,8 @@ def main() -> None:
         print(f"  month totals from rollups {r['totals_s'] * 1000:.1f} ms; from raw rows {r['raw_s'] * 1000:.0f} ms "
               f"(raw / rollups = {r['raw_s'] / r['totals_s']:.0f}×)")
         for group, (seconds, n) in r["groups"].items():
-            print(f"  by {group}: {seconds * 1000:.1f} ms ({n} rows)")
+            print(f"  by {group}: {seconds * 1000:.1f} ms ({n} rows; this process's CPU "
+                  f"{r['cpu'][group] * 1000:.1f} ms)")
     print(f"load average {os.getloadavg()}", file=sys.stderr)
 
 

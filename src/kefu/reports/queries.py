@@ -147,25 +147,33 @@ def labels(session: Session, dim: str, keys) -> dict:
     return dict(session.execute(select(table.id, name).where(table.id.in_(keys))).all())
 
 
-def kpi_rows(session: Session, period: Period, group_by: str | None, filters: dict | None = None) -> list[dict]:
-    """One row per group: ``{key, label, **KPIs}``."""
+LABELS = {"agent": "未分配", "team": "无班组", "other": "未分类", "week": "{day}起"}
+
+
+def kpi_rows(session: Session, period: Period, group_by: str | None, filters: dict | None = None, *,
+             words: dict[str, str] | None = None) -> list[dict]:
+    """One row per group: ``{key, label, **KPIs}``. ``words``: what to call a row without an agent, team or
+    other key, and a week (``{day}`` its Monday); default in Chinese (``LABELS``)."""
+    words = words or LABELS
     if group_by in TIME_BUCKETS:
-        return [{"key": k.isoformat(), "label": _time_label(k, group_by), **rates(t)}
+        return [{"key": k.isoformat(), "label": _time_label(k, group_by, words), **rates(t)}
                 for k, t in by_time(session, period, group_by, filters).items()]
     groups = by_dimension(session, period, group_by, filters)
     names = labels(session, group_by, groups)
-    rows = [{"key": k, "label": names.get(k) or _none_label(group_by, k), **rates(t)} for k, t in groups.items()]
+    rows = [{"key": k, "label": names.get(k) or _none_label(group_by, k, words), **rates(t)}
+            for k, t in groups.items()]
     return sorted(rows, key=lambda r: -r["contacts"])
 
 
-def _none_label(dim: str, key) -> str:
-    return key if isinstance(key, str) and key else {"agent": "未分配", "team": "无班组"}.get(dim, "未分类")
+def _none_label(dim: str, key, words: dict[str, str]) -> str:
+    return key if isinstance(key, str) and key else words.get(dim) or words["other"]
 
 
-def _time_label(start: datetime, bucket: str) -> str:
+def _time_label(start: datetime, bucket: str, words: dict[str, str] = LABELS) -> str:
     s = start  # f-strings, not strftime: a month by interval labels 1,440 buckets
     if bucket == "interval":
         return f"{s.month:02d}-{s.day:02d} {s.hour:02d}:{s.minute:02d}"
     if bucket == "month":
         return f"{s.year}-{s.month:02d}"
-    return f"{s.year}-{s.month:02d}-{s.day:02d}" + ("起" if bucket == "week" else "")
+    day = f"{s.year}-{s.month:02d}-{s.day:02d}"
+    return words["week"].format(day=day) if bucket == "week" else day

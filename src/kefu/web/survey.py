@@ -22,7 +22,7 @@ REASONS = ("问题已解决", "客服态度好", "响应及时", "问题未解�
 
 
 def _page(request, status: int = 200, **ctx):
-    return render(request, "survey.html", None, status_code=status, levels=sorted(LEVELS.items(), reverse=True),
+    return render(request, "survey.html", None, status_code=status, levels=sorted(LEVELS, reverse=True),
                   reasons=REASONS, **ctx)
 
 
