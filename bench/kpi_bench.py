@@ -6,11 +6,13 @@ hash of the row number) is generated inside the database by SQL (a recursive CTE
 PostgreSQL): 10 million rows through Python would take longer than the benchmark. For the same reason the
 rollups are computed here by one ``INSERT … SELECT … GROUP BY`` per grain, with the KPI definitions written
 in SQL for this data (no short abandons, T = 20 s), instead of through ``kefu.reports.rollups``; the benchmark
-checks that one day's rollups equal ``kefu.reports.rollups.aggregate`` of that day's raw rows, so both agree.
+checks that one day's rollups (grain 1 and the daily grains 3, 4, 5) equal ``kefu.reports.rollups.aggregate``
+of that day's raw rows, so both agree. The 30-minute agent grain (0, about one row per contact at this agent
+count) is not built: no query without filters reads it.
 
 Measured, best of --repeat, each a fresh session: ``kefu.reports.service.kpi_report`` of the month (totals, as
-``GET /api/v1/reports/kpis`` without group_by), grouped by day and by category; and the month's totals from
-the raw rows by one SQL aggregate over ``contacts`` (the fastest raw way: no Python per row).
+``GET /api/v1/reports/kpis`` without group_by) and grouped by every group_by the API offers; and the month's
+totals from the raw rows by one SQL aggregate over ``contacts`` (the fastest raw way: no Python per row).
 
     .venv/bin/python bench/kpi_bench.py --contacts 10000000 --pg postgresql+psycopg://postgres@127.0.0.1/test
 """
@@ -117,6 +119,31 @@ def build_rollups(conn, dialect: str) -> None:
         f"{MEASURE_COLUMNS}) SELECT 2, interval_start, channel, '', 0, 0, 0, {sums} FROM kpi_rollups WHERE grain = 1 "
         f"GROUP BY interval_start, channel")
     print("  rollups grain 2 (from grain 1)", file=sys.stderr, flush=True)
+    build_daily(conn, dialect, sums)
+
+
+def _day(dialect: str, col: str) -> str:
+    """The Shanghai midnight (UTC +8, no daylight saving) starting the day of ``col``, as the store keeps times."""
+    if dialect == "sqlite":
+        return (f"strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', {col}) AS INTEGER) + 28800) / 86400 * 86400 "
+                f"- 28800, 'unixepoch') || '.000000'")
+    return f"to_timestamp(floor((extract(epoch FROM {col}) + 28800) / 86400) * 86400 - 28800)"
+
+
+def build_daily(conn, dialect: str, sums: str) -> None:
+    """The daily grains: 3 (day × channel) from grain 2, 4 (day × channel × queue × category × line) from grain 1,
+    5 (day × agent) from the raw rows."""
+    cols = f"grain, interval_start, channel, queue, category_id, business_line_id, agent_id, {MEASURE_COLUMNS}"
+    day = _day(dialect, "interval_start")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 3, {day}, channel, '', 0, 0, 0, {sums} "
+                         f"FROM kpi_rollups WHERE grain = 2 GROUP BY {day}, channel")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 4, {day}, channel, queue, category_id, "
+                         f"business_line_id, 0, {sums} FROM kpi_rollups WHERE grain = 1 "
+                         f"GROUP BY {day}, channel, queue, category_id, business_line_id")
+    raw_day = _day(dialect, "offered_at")
+    conn.exec_driver_sql(f"INSERT INTO kpi_rollups ({cols}) SELECT 5, {raw_day}, '', '', 0, 0, coalesce(agent_id, 0), "
+                         f"{measures(dialect)} FROM contacts GROUP BY {raw_day}, coalesce(agent_id, 0)")
+    print("  rollups grains 3, 4 (from 2 and 1) and 5 (from the raw rows)", file=sys.stderr, flush=True)
 
 
 def raw_totals(session, dialect: str, p) -> tuple:
@@ -128,17 +155,22 @@ def _bound(dt: datetime, dialect: str):
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000") if dialect == "sqlite" else dt
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
+CPU: dict[str, float] = {}  # the CPU time of this process in the best run of each measure (--cpu)
+
+
+def _best(fn, repeat: int, name: str = "") -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
+        if times[-1] == min(times):
+            CPU[name] = time.process_time() - c0
     return min(times), out
 
 
 def check_one_day(factory, p) -> None:
-    """One day's rollups (grain 1) equal kefu's own aggregation of that day's raw rows."""
+    """One day's rollups (grains 1, 3, 4, 5) equal kefu's own aggregation of that day's raw rows."""
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -149,14 +181,15 @@ def check_one_day(factory, p) -> None:
 
     day0, day1 = p.start + timedelta(days=14), p.start + timedelta(days=15)
     with factory() as s:
-        ours = {k: t.as_dict() for k, t in aggregate(raw_contacts(s, day0, day1), Thresholds()).items() if k[0] == 1}
+        ours = {k: t.as_dict() for k, t in aggregate(raw_contacts(s, day0, day1), Thresholds()).items()
+                if k[0] in (1, 3, 4, 5)}
         stored = {}
-        for r in s.scalars(select(KpiRollup).where(KpiRollup.grain == 1, KpiRollup.interval_start >= day0,
+        for r in s.scalars(select(KpiRollup).where(KpiRollup.grain.in_((1, 3, 4, 5)), KpiRollup.interval_start >= day0,
                                                    KpiRollup.interval_start < day1)):
-            stored[(1, r.interval_start, r.channel, r.queue, r.category_id, r.business_line_id, r.agent_id)] = {
-                m: getattr(r, m) for m in MEASURES}
+            stored[(r.grain, r.interval_start, r.channel, r.queue, r.category_id, r.business_line_id,
+                    r.agent_id)] = {m: getattr(r, m) for m in MEASURES}
     assert ours == stored, "the SQL rollups differ from kefu.reports.rollups.aggregate"
-    print(f"  one day checked: {len(stored):,} grain-1 keys equal kefu's aggregation", file=sys.stderr)
+    print(f"  one day checked: {len(stored):,} keys of grains 1, 3, 4, 5 equal kefu's aggregation", file=sys.stderr)
 
 
 LIST_INDEXES = ("ix_contacts_category_offered", "ix_contacts_queue_offered", "ix_contacts_customer",
@@ -203,11 +236,13 @@ def reference(conn) -> None:
                                  "role": "agent", "is_active": True, "created_at": now} for k in range(1, 601)])
 
 
-def run(url: str, n: int, repeat: int) -> dict:
-    from kefu.reports import service
-    from kefu.reports.kpis import rates
-    from kefu.reports.queries import Period
+def run(url: str, n: int, repeat: int, reuse: bool = False) -> dict:
+    from kefu.core.settings import get_settings
 
+    assert get_settings().timezone == "Asia/Shanghai", "the SQL daily grains cut days at UTC+8"
+    if reuse:  # SQLite: the file of an earlier run, measured again
+        engine = make_engine(url)
+        return _measure(engine, engine.dialect.name, {"contacts": n, "generate_s": 0, "rollups_s": 0}, repeat)
     engine = _engine(url)
     dialect = engine.dialect.name
     with engine.begin() as conn:
@@ -229,6 +264,22 @@ def run(url: str, n: int, repeat: int) -> dict:
     roll = time.perf_counter() - t0
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
+    out = _measure(engine, dialect, {"contacts": n, "generate_s": gen, "rollups_s": roll}, repeat)
+    engine.dispose()
+    if dialect == "postgresql":
+        admin = make_engine(url)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        admin.dispose()
+    return out
+
+
+def _measure(engine, dialect: str, out: dict, repeat: int) -> dict:
+    from kefu.reports import service
+    from kefu.reports.kpis import Tally, rates
+    from kefu.reports.queries import GROUPS, Period
+
+    with engine.begin() as conn:
         rows = conn.exec_driver_sql("SELECT grain, count(*) FROM kpi_rollups GROUP BY grain ORDER BY grain").all()
     factory = make_sessionmaker(engine)
     from zoneinfo import ZoneInfo
@@ -244,21 +295,27 @@ def run(url: str, n: int, repeat: int) -> dict:
         with factory() as s:
             return raw_totals(s, dialect, p)
 
-    out = {"dialect": dialect, "contacts": n, "generate_s": gen, "rollups_s": roll, "rollup_rows": dict(rows)}
-    out["totals_s"], report = _best(kpis, repeat)
-    out["by_day_s"], _ = _best(lambda: kpis("day"), repeat)
-    out["by_category_s"], _ = _best(lambda: kpis("category"), repeat)
-    out["raw_s"], raw_row = _best(raw, max(1, repeat // 2))
-    from kefu.reports.kpis import Tally
+    out |= {"dialect": dialect, "rollup_rows": dict(rows)}
+    out["totals_s"], report = _best(kpis, repeat, "totals")
+    out["groups"] = {}
+    for group in GROUPS:
+        seconds, grouped = _best(lambda g=group: kpis(g), repeat, group)
+        out["groups"][group] = (seconds, len(grouped["rows"]))
+    # the same groups from the 30-minute grains only (the planner before the daily grains; agent and team would
+    # read grain 0, not built here)
+    from kefu.reports import queries
 
+    planner = queries.grain_for
+    queries.grain_for = lambda dims, intervals=False: planner(dims, intervals=True)
+    try:
+        out["thirty"] = {g: _best(lambda g=g: kpis(g), repeat, f"30-{g}")[0] for g in GROUPS
+                         if g not in ("agent", "team", "interval")}
+    finally:
+        queries.grain_for = planner
+    out["raw_s"], raw_row = _best(raw, max(1, repeat // 2), "raw")
     assert rates(Tally(*raw_row)) == report["totals"], "rollups and raw rows disagree"
     out["offered"], out["answer_rate"] = report["totals"]["offered"], report["totals"]["answer_rate"]
-    engine.dispose()
-    if dialect == "postgresql":
-        admin = make_engine(url)
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        admin.dispose()
+    out["cpu"] = dict(CPU)
     return out
 
 
@@ -268,22 +325,27 @@ def main() -> None:
     ap.add_argument("--sqlite", default="/tmp/w6/kpi_bench.db", help="SQLite file ('' to skip SQLite)")
     ap.add_argument("--pg", default=None, help="PostgreSQL URL (its tables are replaced)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--reuse", action="store_true", help="SQLite: measure the file of an earlier run again")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()}", file=sys.stderr)
     results = []
     for url in filter(None, (args.sqlite and f"sqlite:///{args.sqlite}", args.pg)):
-        if url.startswith("sqlite"):
+        reuse = args.reuse and url.startswith("sqlite") and os.path.exists(args.sqlite)
+        if url.startswith("sqlite") and not reuse:
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(args.sqlite + suffix):
                     os.remove(args.sqlite + suffix)
-        results.append(run(url, args.contacts, args.repeat))
+        results.append(run(url, args.contacts, args.repeat, reuse))
     for r in results:
         print(f"{r['dialect']}: {r['contacts']:,} contacts (generated {r['generate_s']:.0f} s, rollups "
               f"{r['rollups_s']:.0f} s, rows per grain {r['rollup_rows']}); offered {r['offered']:,}, answer rate "
               f"{r['answer_rate']:.4f}")
-        print(f"  month totals from rollups {r['totals_s'] * 1000:.1f} ms, by day {r['by_day_s'] * 1000:.1f} ms, "
-              f"by category {r['by_category_s'] * 1000:.1f} ms; from raw rows {r['raw_s'] * 1000:.0f} ms "
+        print(f"  month totals from rollups {r['totals_s'] * 1000:.1f} ms; from raw rows {r['raw_s'] * 1000:.0f} ms "
               f"(raw / rollups = {r['raw_s'] / r['totals_s']:.0f}×)")
+        for group, (seconds, n) in r["groups"].items():
+            before = f"; from the 30-minute grains {r['thirty'][group] * 1000:.1f} ms" if group in r["thirty"] else ""
+            print(f"  by {group}: {seconds * 1000:.1f} ms ({n} rows; this process's CPU "
+                  f"{r['cpu'][group] * 1000:.1f} ms{before})")
     print(f"load average {os.getloadavg()}", file=sys.stderr)
 
 

@@ -730,6 +730,11 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/reports/voc/subscriptions", Perm.voc_write,
       lambda c: Req("POST", f"{API}/reports/voc/subscriptions", {"json": {
           "business_line_id": c.world.lines["waimai"].id, "email": f"waimai{_n()}@example.cn"}}), ok=201),
+    E("GET", "/reports/voc/fixes", Perm.reports_read,
+      lambda c: Req("GET", f"{API}/reports/voc/fixes", {"params": {
+          "business_line_id": c.world.lines["waimai"].id, "week": "2026-11-25"}})),
+    E("GET", "/reports/voc/subscriptions", Perm.voc_write,
+      lambda c: Req("GET", f"{API}/reports/voc/subscriptions")),
     E("DELETE", "/reports/voc/subscriptions/{subscription_id}", Perm.voc_write,
       lambda c: Req("DELETE", f"{API}/reports/voc/subscriptions/{_voc_subscription(c)}"), ok=204),
     # the agent workspace beside the chat socket: a seat's own chat (customer masked), leads see every open chat

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kefu.contacts.models import Contact
 from kefu.reports import rollups
-from kefu.reports.kpis import MEASURES, Tally
+from kefu.reports.kpis import MEASURES, Tally, tally_of
 from kefu.reports.models import KEY_COLUMNS, KpiRollup
 from kefu.reports.rollups import aggregate, raw_contacts, rebuild, thresholds
 from reports.conftest import sim_catalog, simulate_into
@@ -67,8 +67,25 @@ def test_each_grain_sums_to_the_same_totals(month, db):
     per_grain = defaultdict(Tally)
     for row in db.execute(select(KpiRollup)).scalars():
         per_grain[row.grain].add(Tally(**{m: getattr(row, m) for m in MEASURES}))
-    assert per_grain[0] == per_grain[1] == per_grain[2]
+    assert per_grain[0] == per_grain[1] == per_grain[2] == per_grain[3] == per_grain[4] == per_grain[5]
     assert per_grain[0].contacts == month
+
+
+def test_the_daily_grains_are_the_center_days_of_the_intervals(month, db):
+    """A day row per Shanghai day: its start is 16:00 UTC, and it holds exactly that day's 48 intervals."""
+    from kefu.reports.models import GRAIN_CHANNEL, GRAIN_DAY_CHANNEL
+
+    rows = db.execute(select(KpiRollup)).scalars().all()
+    days = {r.interval_start for r in rows if r.grain == GRAIN_DAY_CHANNEL}
+    assert len(days) == 30 and {d.hour for d in days} == {16}
+    per_day = defaultdict(Tally)
+    for r in rows:
+        if r.grain == GRAIN_CHANNEL:
+            start = r.interval_start - timedelta(hours=16)
+            per_day[(datetime(start.year, start.month, start.day, 16, tzinfo=UTC), r.channel)].add(
+                Tally(**{m: getattr(r, m) for m in MEASURES}))
+    assert per_day == {(r.interval_start, r.channel): Tally(**{m: getattr(r, m) for m in MEASURES})
+                       for r in rows if r.grain == GRAIN_DAY_CHANNEL}
 
 
 def test_rebuild_recomputes_from_raw_rows(month, db):
@@ -100,7 +117,7 @@ def test_orm_contacts_and_a_resent_batch(db, world, clock):
 
 CHANNELS = ("phone", "chat", "email", "wechat", "self_service")
 OUTCOMES = ("answered", "abandoned", "callback_requested", "deflected")
-BASE = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+BASE = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai: the contacts cross the center's midnight
 
 contact = st.fixed_dictionaries({
     "minute": st.integers(0, 180), "channel": st.sampled_from(CHANNELS), "outcome": st.sampled_from(OUTCOMES),
@@ -155,3 +172,57 @@ def test_rollups_equal_raw_whatever_arrives_and_changes(db, world, clock, monkey
         assert stored(db) == raw(db)
     finally:
         nested.rollback()
+
+
+# -- the query planner: every group, from whichever grain it reads, equals the raw contacts ----------------------
+
+def _raw_groups(db, period, key_of) -> dict:
+    out: dict = defaultdict(Tally)
+    for f in raw_contacts(db, period.start, period.end):
+        out[key_of(f)].add(tally_of(f, thresholds()))
+    return dict(out)
+
+
+def test_every_group_by_equals_the_raw_contacts(month, db, world):
+    from zoneinfo import ZoneInfo
+
+    from kefu.accounts.models import User
+    from kefu.reports import queries
+    from kefu.reports.queries import Period, by_dimension, by_time
+
+    p = Period(date(2026, 11, 3), date(2026, 11, 17), ZoneInfo("Asia/Shanghai"))
+    teams = dict(db.execute(select(User.id, User.team_id)).all())
+    local = lambda f: rollups.interval_of(f.offered_at).astimezone(p.tz)  # noqa: E731
+    dims = {"channel": lambda f: f.channel, "queue": lambda f: f.queue or "", "category": lambda f: f.category_id or 0,
+            "business_line": lambda f: f.business_line_id or 0, "agent": lambda f: f.agent_id or 0,
+            "team": lambda f: teams.get(f.agent_id)}
+    for dim, key_of in dims.items():
+        assert by_dimension(db, p, dim) == _raw_groups(db, p, key_of), dim
+    for bucket in queries.TIME_BUCKETS:
+        assert by_time(db, p, bucket) == _raw_groups(db, p, lambda f, b=bucket: queries._bucket(local(f), b)), bucket
+    # filters: the day × agent grain has no channel, so agents on the phone read the 30-minute agent grain
+    phone = _raw_groups(db, p, lambda f: (f.channel, f.agent_id or 0))
+    assert by_dimension(db, p, "agent", {"channel": "phone"}) == {a: t for (ch, a), t in phone.items() if ch == "phone"}
+    line = _raw_groups(db, p, lambda f: (f.business_line_id, f.category_id or 0))
+    some = next(iter(line))[0]
+    assert by_dimension(db, p, "category", {"business_line": some}) == {
+        c: t for (b, c), t in line.items() if b == some}
+
+
+def test_the_planner_reads_a_daily_grain_unless_intervals_or_agent_details_are_needed():
+    from kefu.reports.models import (
+        GRAIN_AGENT,
+        GRAIN_CATEGORY,
+        GRAIN_CHANNEL,
+        GRAIN_DAY_AGENT,
+        GRAIN_DAY_CATEGORY,
+        GRAIN_DAY_CHANNEL,
+    )
+    from kefu.reports.queries import grain_for
+
+    assert grain_for(set()) == GRAIN_DAY_CHANNEL and grain_for({"channel"}) == GRAIN_DAY_CHANNEL
+    assert grain_for(set(), intervals=True) == GRAIN_CHANNEL
+    assert grain_for({"category", "channel"}) == GRAIN_DAY_CATEGORY
+    assert grain_for({"business_line"}, intervals=True) == GRAIN_CATEGORY
+    assert grain_for({"team"}) == grain_for({"agent", "team"}) == GRAIN_DAY_AGENT
+    assert grain_for({"agent", "channel"}) == grain_for({"team"}, intervals=True) == GRAIN_AGENT

@@ -115,3 +115,56 @@ def test_an_unsubscribed_address_is_not_mailed(client, db, world, factory, clock
     clock.set(datetime(2026, 11, 30, 9, 1, tzinfo=SHANGHAI))
     _run(factory, clock)
     assert [rcpt for rcpt, _ in inbox.received] == [["keep@waimai.example.cn"]]
+
+
+def test_subscriptions_are_listed_and_removed_through_the_api_audited(client, db, world):
+    from kefu.audit.models import AuditEntry
+
+    waimai, reading = world.lines["waimai"].id, world.lines["reading"].id
+    world.users["supervisor"].email = "chen@kefu.example.cn"
+    db.commit()
+    h = world.headers("analyst")
+    pm = client.post("/api/v1/reports/voc/subscriptions", headers=h,
+                     json={"business_line_id": waimai, "email": "外卖产品组"})
+    assert pm.status_code == 422 and "email" in pm.text   # not an address
+    pm = client.post("/api/v1/reports/voc/subscriptions", headers=h,
+                     json={"business_line_id": waimai, "email": "pm@waimai.example.cn"})
+    lead = client.post("/api/v1/reports/voc/subscriptions", headers=h,
+                       json={"business_line_id": waimai, "user_id": world.users["supervisor"].id})
+    other = client.post("/api/v1/reports/voc/subscriptions", headers=h,
+                        json={"business_line_id": reading, "email": "pm@yuedu.example.cn"})
+    assert pm.status_code == lead.status_code == other.status_code == 201
+    got = client.get("/api/v1/reports/voc/subscriptions", headers=h, params={"business_line_id": waimai}).json()
+    assert got["count"] == 2
+    assert [(s["name"], s["email"], s["user_id"]) for s in got["data"]] == [
+        ("", "pm@waimai.example.cn", None),
+        ("陈督导", "chen@kefu.example.cn", world.users["supervisor"].id)]
+    every = client.get("/api/v1/reports/voc/subscriptions", headers=h).json()
+    assert [s["business_line_id"] for s in every["data"]] == [waimai, waimai, reading]
+    assert client.delete(f"/api/v1/reports/voc/subscriptions/{lead.json()['id']}", headers=h).status_code == 204
+    assert client.delete(f"/api/v1/reports/voc/subscriptions/{lead.json()['id']}", headers=h).status_code == 404
+    left = client.get("/api/v1/reports/voc/subscriptions", headers=h, params={"business_line_id": waimai}).json()
+    assert [s["email"] for s in left["data"]] == ["pm@waimai.example.cn"]
+    actions = [a.action for a in db.scalars(select(AuditEntry).where(AuditEntry.target_type == "voc_subscription")
+                                            .order_by(AuditEntry.id))]
+    assert actions == ["reports.voc_subscription.add"] * 3 + ["reports.voc_subscription.remove"]
+    # a team lead reads the reports but neither sees nor changes who gets them
+    assert client.get("/api/v1/reports/voc/subscriptions", headers=world.headers("team_lead")).status_code == 403
+    assert client.delete(f"/api/v1/reports/voc/subscriptions/{pm.json()['id']}",
+                         headers=world.headers("team_lead")).status_code == 403
+
+
+def test_the_weeks_fixes_are_listed_through_the_api(client, world):
+    line = world.lines["waimai"].id
+    h = world.headers("supervisor")
+    r = client.post("/api/v1/reports/voc/fixes", headers=h,
+                    json={"business_line_id": line, "week": "2026-11-25", "text": "午高峰加派骑手", "owner": "王芳"})
+    assert r.status_code == 201
+    got = client.get("/api/v1/reports/voc/fixes", headers=world.headers("team_lead"),
+                     params={"business_line_id": line, "week": "2026-11-29"}).json()
+    assert [(f["text"], f["owner"]) for f in got["data"]] == [("午高峰加派骑手", "王芳")]
+    assert client.get("/api/v1/reports/voc/fixes", headers=h,
+                      params={"business_line_id": line, "week": "2026-11-30"}).json()["count"] == 0
+    missing = client.get("/api/v1/reports/voc/fixes", headers=h,
+                         params={"business_line_id": 99999, "week": "2026-11-25"})
+    assert missing.status_code == 404 and "business_line_id" in missing.text

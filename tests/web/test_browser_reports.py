@@ -97,3 +97,51 @@ def test_wallboard_updates_itself(browser, live, tmp_path):  # noqa: F811
     page.screenshot(path=str(tmp_path / "wallboard.png"), full_page=True)
     watch.assert_clean()
     page.context.close()
+
+
+def test_analyst_writes_a_fix_and_a_subscriber_then_downloads_the_pdf(browser, live, tmp_path):  # noqa: F811
+    import io
+
+    from pypdf import PdfReader
+
+    from kefu.accounts.service import create_user
+    from kefu.catalog.models import BusinessLine
+    from kefu.core.context import Actor
+    from web.test_browser import PASSWORD
+
+    with session_scope(live.factory) as session:
+        create_user(session, actor=Actor.system(datetime.now(UTC)), username="analyst", password=PASSWORD,
+                    role="analyst", display_name="孙分析")
+        line = BusinessLine(code="waimai", name="外卖")
+        session.add(line)
+        session.flush()
+        line_id = line.id
+    page, watch = sign_in(browser, live, "analyst")
+    page.goto(f"{live.base}/reports/voc?line={line_id}&week=2026-11-25")
+    expect(page.locator("h1")).to_contain_text("外卖 2026-11-23 至 2026-11-29")
+    form = page.locator("#voc-fix-form")
+    form.locator("input[name=topic]").fill("超时未送达")
+    form.locator("input[name=text]").fill("午高峰加派骑手,商家出餐超15分钟自动提醒")
+    form.locator("input[name=owner]").fill("王芳")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    subscribe = page.locator("#voc-subscribe-form")
+    subscribe.locator("input[name=email]").fill("waimai-pm@example.cn")
+    with page.expect_navigation():
+        subscribe.locator("button[type=submit]").click()
+    page.reload()
+    expect(page.locator("#voc-fixes tbody tr")).to_have_count(1)
+    expect(page.locator("#voc-fixes")).to_contain_text("午高峰加派骑手,商家出餐超15分钟自动提醒")
+    expect(page.locator("#voc-fixes")).to_contain_text("王芳")
+    expect(page.locator("#voc-subscriptions tbody tr")).to_have_count(1)
+    expect(page.locator("#voc-subscriptions")).to_contain_text("waimai-pm@example.cn")
+    page.screenshot(path=str(tmp_path / "voc.png"), full_page=True)
+    with page.expect_download() as got:
+        page.click("#voc-pdf")
+    assert got.value.suggested_filename == "voc-waimai-2026-11-23.pdf"
+    saved = tmp_path / got.value.suggested_filename
+    got.value.save_as(saved)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(saved.read_bytes())).pages)
+    assert "建议改进措施" in text and "午高峰加派骑手" in text and "王芳" in text
+    watch.assert_clean()
+    page.context.close()

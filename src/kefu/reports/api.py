@@ -104,6 +104,32 @@ class VocSubscriptionIn(BaseModel):
     email: str | None = Field(None, max_length=200, description="or an address")
 
 
+@router.get("/voc/fixes")
+def list_voc_fixes(session: SessionDep, _: Reader, business_line_id: Annotated[int, Query(ge=1)],
+                   week: Annotated[date, Query(description="any day of the week")]):
+    """The suggested fixes in a line's weekly report, oldest first."""
+    from kefu.catalog.models import BusinessLine
+    from kefu.core.errors import NotFound
+    from kefu.reports import fixes
+
+    if session.get(BusinessLine, business_line_id) is None:
+        raise NotFound(f"no business line {business_line_id}", field="business_line_id")
+    rows = fixes.week_fixes(session, line_id=business_line_id, day=week)
+    return {"data": rows, "count": len(rows)}
+
+
+@router.get("/voc/subscriptions")
+def list_voc_subscriptions(session: SessionDep, _: VocWriter,
+                           business_line_id: Annotated[int | None, Query(ge=1, description="one line; default every "
+                                                                                           "line")] = None):
+    """Who receives the weekly report by e-mail: ``email`` is where it goes (a user's account address). Listed to
+    those who may change the list, as on the report page."""
+    from kefu.reports import mailing
+
+    rows = mailing.subscriptions(session, line_id=business_line_id)
+    return {"data": rows, "count": len(rows)}
+
+
 @router.post("/voc/subscriptions", status_code=201)
 def add_voc_subscription(body: VocSubscriptionIn, session: SessionDep, who: VocWriter):
     """Mail the line's weekly report (PDF) to a user or an address every Monday 09:00 (audited)."""

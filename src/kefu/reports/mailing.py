@@ -46,12 +46,17 @@ def ensure_scheduled(session: Session, now: datetime) -> None:
                                          attempts=0).on_conflict_do_nothing(index_elements=["kind", "ref_id"]))
 
 
-def subscriptions(session: Session, *, line_id: int) -> list[dict]:
-    rows = session.execute(select(VocSubscription.id, VocSubscription.email, User.display_name, User.email)
-                           .outerjoin(User, User.id == VocSubscription.user_id)
-                           .where(VocSubscription.business_line_id == line_id).order_by(VocSubscription.id)).all()
-    return [{"id": sid, "name": name or "", "email": email or user_email or ""}
-            for sid, email, name, user_email in rows]
+def subscriptions(session: Session, *, line_id: int | None = None) -> list[dict]:
+    """The subscribers of a line (of every line without one): ``{id, business_line_id, user_id, name, email}``,
+    ``email`` where the mail goes (the account's address for a user)."""
+    stmt = (select(VocSubscription.id, VocSubscription.business_line_id, VocSubscription.user_id,
+                   VocSubscription.email, User.display_name, User.email)
+            .outerjoin(User, User.id == VocSubscription.user_id)
+            .order_by(VocSubscription.business_line_id, VocSubscription.id))
+    if line_id is not None:
+        stmt = stmt.where(VocSubscription.business_line_id == line_id)
+    return [{"id": sid, "business_line_id": line, "user_id": uid, "name": name or "",
+             "email": email or user_email or ""} for sid, line, uid, email, name, user_email in session.execute(stmt)]
 
 
 def subscribe(session: Session, *, actor: Actor, line_id: int, user_id: int | None = None,

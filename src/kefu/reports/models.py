@@ -1,7 +1,8 @@
 """KPI rollups: the tallies of ``kefu.reports.kpis`` per 30-minute interval × channel × queue × category ×
-business line × agent, kept in step with the contacts (``kefu.reports.rollups``), so dashboards never scan
-raw contacts. The primary key leads with (grain, interval_start), what every query ranges over. Absent keys
-are 0 / '' (a key column must not be NULL: NULLs never conflict in a unique key)."""
+business line × agent, and per day of the center's time zone at three coarser grains, kept in step with the
+contacts (``kefu.reports.rollups``), so dashboards never scan raw contacts. The primary key leads with (grain,
+interval_start), what every query ranges over. Absent keys are 0 / '' (a key column must not be NULL: NULLs
+never conflict in a unique key)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ KEY_COLUMNS = ("grain", "interval_start", "channel", "queue", "category_id", "bu
 # each contact is counted once in each grain; a query reads the coarsest grain that has its dimensions:
 # grain 0 keeps every key column, 1 drops the agent, 2 keeps only interval × channel (totals, wallboard)
 GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL = 0, 1, 2
+# the daily grains: ``interval_start`` is the center's midnight (KEFU_TIMEZONE, as UTC) starting the day; 3 keeps
+# day × channel, 4 day × channel × queue × category × line, 5 day × agent (channel '' and no other key: one row per
+# agent a day, so a month by agent or team reads ~30 rows an agent instead of one per contact)
+GRAIN_DAY_AGENT, GRAIN_DAY_CATEGORY, GRAIN_DAY_CHANNEL = 5, 4, 3
+INTERVAL_GRAINS = (GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL)
+DAY_GRAINS = (GRAIN_DAY_AGENT, GRAIN_DAY_CATEGORY, GRAIN_DAY_CHANNEL)
 
 
 class KpiRollup(Base):

@@ -7,14 +7,19 @@ PostgreSQL), whatever its size. A changed contact (answered, ended, rated, assig
 may move from one key to another, and the listener is told only its new state, so the (interval, channel)
 slices it lies in are re-aggregated from the raw rows instead: their rollup rows deleted and recomputed,
 inside the same transaction. A contact's ``offered_at`` and channel never change after it is stored.
+
+The daily grains (a day of the center's time zone) are sums of the 30-minute ones (``daily``): new contacts add
+both; a re-aggregated slice adds to its day the difference between its new and its old 30-minute rows, so a
+day is never recomputed from raw rows. A 30-minute interval lies in one local day in whole- and half-hour
+zones; after changing ``KEFU_TIMEZONE`` run ``kefu report rebuild`` (the days are cut where they were).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from kefu.contacts import events
@@ -22,7 +27,17 @@ from kefu.contacts.events import FACT_COLUMNS, ContactFact
 from kefu.contacts.models import Contact
 from kefu.core.settings import get_settings
 from kefu.reports.kpis import MEASURES, Tally, Thresholds, measures_of
-from kefu.reports.models import GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL, KEY_COLUMNS, KpiRollup
+from kefu.reports.models import (
+    GRAIN_AGENT,
+    GRAIN_CATEGORY,
+    GRAIN_CHANNEL,
+    GRAIN_DAY_AGENT,
+    GRAIN_DAY_CATEGORY,
+    GRAIN_DAY_CHANNEL,
+    INTERVAL_GRAINS,
+    KEY_COLUMNS,
+    KpiRollup,
+)
 
 ROLLUPS = KpiRollup.__table__
 INTERVAL = timedelta(minutes=30)
@@ -41,12 +56,51 @@ def interval_of(at: datetime) -> datetime:
     return at.replace(minute=at.minute - at.minute % 30, second=0, microsecond=0)
 
 
+def day_of(start: datetime) -> datetime:
+    """The center's midnight (as UTC) starting the local day that holds ``start``: a daily grain's key."""
+    tz = get_settings().tz
+    return datetime.combine(start.astimezone(tz).date(), time(), tz).astimezone(UTC)
+
+
 def aggregate(contacts: Iterable, th: Thresholds) -> dict[Key, Tally]:
-    """Tallies per rollup key, every grain, of the given contacts."""
-    return {key: Tally(*sums) for key, sums in _sums(contacts, th).items()}
+    """Tallies per rollup key, every grain (30-minute and daily), of the given contacts."""
+    return {key: Tally(*sums) for key, sums in _all_sums(contacts, th).items()}
+
+
+def _all_sums(contacts: Iterable, th: Thresholds) -> dict[Key, list[int]]:
+    sums = _sums(contacts, th)
+    sums.update(daily(sums))
+    return sums
+
+
+_DAILY = {GRAIN_AGENT: GRAIN_DAY_AGENT, GRAIN_CATEGORY: GRAIN_DAY_CATEGORY, GRAIN_CHANNEL: GRAIN_DAY_CHANNEL}
+
+
+def daily(sums: dict[Key, list[int]], *, sign: int = 1, into: dict | None = None) -> dict[Key, list[int]]:
+    """The daily-grain sums of 30-minute sums (times ``sign``, added to ``into`` when given): grain 0 to the day
+    × agent, grain 1 to the day × channel × queue × category × line, grain 2 to the day × channel."""
+    out: dict[Key, list[int]] = {} if into is None else into
+    days: dict[datetime, datetime] = {}
+    for (grain, start, channel, queue, cat, line, agent), m in sums.items():
+        g = _DAILY.get(grain)
+        if g is None:
+            continue
+        day = days.get(start)
+        if day is None:
+            day = days[start] = day_of(start)
+        key = (g, day, "", "", 0, 0, agent) if g == GRAIN_DAY_AGENT else (g, day, channel, queue, cat, line, 0)
+        got = out.get(key)
+        if got is None:
+            out[key] = [sign * v for v in m]
+        else:
+            for i, v in enumerate(m):
+                if v:
+                    got[i] += sign * v
+    return out
 
 
 def _sums(contacts: Iterable, th: Thresholds) -> dict[Key, list[int]]:
+    """The 30-minute grains."""
     out: dict[Key, list[int]] = {}
     starts: dict[int, datetime] = {}  # 30-minute slot number -> its start: one datetime per interval
     for c in contacts:
@@ -111,7 +165,7 @@ def _sqlite_time(dt: datetime) -> str:
 # -- listeners -----------------------------------------------------------------
 @events.on_new
 def _new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    _add(session, _sums(facts, thresholds()))
+    _add(session, _all_sums(facts, thresholds()))
 
 
 @events.on_changed
@@ -121,14 +175,24 @@ def _changed_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
 
 
 def reaggregate(session: Session, slices: set[tuple[datetime, str]]) -> None:
-    """Recompute the rollups of these (interval start, channel) slices from the raw contacts."""
+    """Recompute the 30-minute rollups of these (interval start, channel) slices from the raw contacts, and move
+    their days by the difference."""
     if not slices:
         return
-    session.execute(delete(ROLLUPS).where(or_(*(and_(ROLLUPS.c.interval_start == start, ROLLUPS.c.channel == ch)
-                                                 for start, ch in slices))))
+    in_slices = and_(ROLLUPS.c.grain.in_(INTERVAL_GRAINS),
+                     or_(*(and_(ROLLUPS.c.interval_start == start, ROLLUPS.c.channel == ch) for start, ch in slices)))
+    old = {tuple(row[:len(KEY_COLUMNS)]): list(row[len(KEY_COLUMNS):])
+           for row in session.execute(select(*(ROLLUPS.c[c] for c in _COLUMNS)).where(in_slices))}
+    session.execute(delete(ROLLUPS).where(in_slices))
     cond = or_(*(and_(Contact.offered_at >= start, Contact.offered_at < start + INTERVAL, Contact.channel == ch)
                  for start, ch in slices))
-    _add(session, _sums(_facts(session, cond), thresholds()))
+    new = _sums(_facts(session, cond), thresholds())
+    delta = daily(old, sign=-1, into=daily(new))
+    _add(session, new | {k: m for k, m in delta.items() if any(m)})
+    emptied = {k[:2] for k, m in delta.items() if m[0] < 0}  # a day key that lost contacts may now hold none
+    if emptied:
+        session.execute(delete(ROLLUPS).where(tuple_(ROLLUPS.c.grain, ROLLUPS.c.interval_start).in_(emptied),
+                                              ROLLUPS.c.contacts == 0))
 
 
 # -- from raw rows ---------------------------------------------------------------
@@ -147,21 +211,30 @@ def raw_contacts(session: Session, start: datetime, end: datetime) -> Iterator[C
 
 def rebuild(session: Session, start: datetime | None = None, end: datetime | None = None, *,
             progress=None) -> int:
-    """Recompute the rollups of [start, end) (default: every contact) from the raw rows, a day at a time;
-    the number of contacts read. ``progress(days_done, days_total)`` is told after each day."""
+    """Recompute the rollups of [start, end) (default: every contact), widened to whole days of the center's
+    time zone, from the raw rows, a day at a time; the number of contacts read. ``progress(days_done,
+    days_total)`` is told after each day."""
     bounds = session.execute(select(Contact.offered_at).order_by(Contact.offered_at).limit(1)).scalar()
     last = session.execute(select(Contact.offered_at).order_by(Contact.offered_at.desc()).limit(1)).scalar()
-    start = interval_of(start or bounds or datetime.now(UTC))
+    start = day_of(start or bounds or datetime.now(UTC))
     end = end or (last + INTERVAL if last else start)
+    if day_of(end) < end:
+        end = _next_day(end)
     session.execute(delete(ROLLUPS).where(ROLLUPS.c.interval_start >= start, ROLLUPS.c.interval_start < end))
-    th, read, day = thresholds(), 0, start
-    days = max(1, -(-(end - start) // timedelta(days=1)))
-    for done in range(1, days + 1):
-        stop = min(end, day + timedelta(days=1))
-        facts = list(raw_contacts(session, day, stop))
-        _add(session, _sums(facts, th))
+    th, read, day, days = thresholds(), 0, start, []
+    while day < end:
+        days.append(day)
+        day = _next_day(day)
+    for done, day in enumerate(days, 1):
+        facts = list(raw_contacts(session, day, _next_day(day)))
+        _add(session, _all_sums(facts, th))
         read += len(facts)
-        day = stop
         if progress:
-            progress(done, days)
+            progress(done, len(days))
     return read
+
+
+def _next_day(at: datetime) -> datetime:
+    """The center's next midnight after ``at`` (a local day may be 23 or 25 hours long)."""
+    tz = get_settings().tz
+    return datetime.combine(at.astimezone(tz).date() + timedelta(days=1), time(), tz).astimezone(UTC)

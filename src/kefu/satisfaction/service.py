@@ -90,8 +90,9 @@ def grade(session: Session, *, ticket_id: int, value: str, by: User, now: dateti
     return row
 
 
-def grade_distribution(session: Session, *, start: datetime, end: datetime, group_by: str = "team") -> list[dict]:
-    """Per team or agent: how many tickets got each grade, and the shares."""
+def grade_distribution(session: Session, *, start: datetime, end: datetime, group_by: str = "team",
+                       none_label: str = "未分配") -> list[dict]:
+    """Per team or agent: how many tickets got each grade, and the shares (``none_label``: a row without one)."""
     col = ResolutionGrade.team_id if group_by == "team" else ResolutionGrade.agent_id
     counts: dict = {}
     for key, g in session.execute(select(col, ResolutionGrade.grade).where(ResolutionGrade.graded_at >= start,
@@ -103,6 +104,6 @@ def grade_distribution(session: Session, *, start: datetime, end: datetime, grou
     out = []
     for key, c in counts.items():
         total = sum(c.values())
-        out.append({"key": key, "label": names.get(key) or "未分配", "total": total,
+        out.append({"key": key, "label": names.get(key) or none_label, "total": total,
                     "counts": {g: c[g] for g in GRADES}, "shares": {g: c[g] / total for g in GRADES}})
     return sorted(out, key=lambda r: -r["total"])

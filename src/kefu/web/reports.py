@@ -19,16 +19,38 @@ from kefu.core.routing import Router
 from kefu.core.settings import get_settings
 from kefu.reports import queries, service, wallboard
 from kefu.web.admin import run_action
-from kefu.web.pages import render, web_user
+from kefu.web.i18n import translate
+from kefu.web.pages import language, render, web_user
 
 router = Router()
 Reader = Annotated[Principal, web_user(Perm.reports_read)]
 ContactReader = Annotated[Principal, web_user(Perm.contacts_read)]
-GROUP_NAMES = {"": "合计", "day": "按日", "week": "按周", "month": "按月", "interval": "按半小时",
-               "channel": "按渠道", "queue": "按队列", "category": "按问题分类",
-               "business_line": "按业务线", "team": "按班组", "agent": "按客服"}
-KPI_NAMES = {"answer_rate": "接通率", "abandonment_rate": "放弃率", "service_level": "服务水平",
-             "asa_seconds": "平均应答时长", "aht_seconds": "平均处理时长", "satisfaction_rate": "满意度"}
+GROUPS = ("", "day", "week", "month", "interval", "channel", "queue", "category", "business_line", "team", "agent")
+KPIS = ("answer_rate", "abandonment_rate", "service_level", "asa_seconds", "aht_seconds", "satisfaction_rate")
+
+
+class Words:
+    """The page's language: ``t(key)`` and the translated names of groups, KPIs and empty keys."""
+
+    def __init__(self, request: Request, me: Principal | None) -> None:
+        self.lang = language(request, me)
+
+    def t(self, key: str) -> str:
+        return translate(key, self.lang)
+
+    def groups(self, keys=GROUPS) -> dict[str, str]:
+        return {k: self.t(f"rpt.group.{k}") for k in keys}
+
+    def kpis(self) -> dict[str, str]:
+        return {k: self.t(f"rpt.kpi.{k}") for k in KPIS}
+
+    def labels(self) -> dict[str, str]:
+        """What ``queries.kpi_rows`` calls a row without a key, and a week."""
+        return {"agent": self.t("rpt.none.agent"), "team": self.t("rpt.none.team"),
+                "other": self.t("rpt.none.other"), "week": self.t("rpt.week_of")}
+
+    def benchmarks(self, lines: dict[str, float]) -> dict[str, float]:
+        return {self.t(f"rpt.benchmark.{name}"): v for name, v in lines.items()}
 
 
 def _dates(clock, first: str | None, last: str | None) -> tuple[date, date]:
@@ -46,28 +68,30 @@ def _chart(kind: str, labels: list, datasets: list[dict], percent: bool = False)
                       ensure_ascii=False)
 
 
-def _trend_chart(rows: list[dict]) -> str:
+def _trend_chart(rows: list[dict], w: Words) -> str:
     labels = [r["label"] for r in rows]
+    names = w.kpis()
     return _chart("line", labels, [
-        {"label": KPI_NAMES[k], "data": [r[k] for r in rows]} for k in ("answer_rate", "service_level",
-                                                                         "satisfaction_rate")], percent=True)
+        {"label": names[k], "data": [r[k] for r in rows]} for k in ("answer_rate", "service_level",
+                                                                    "satisfaction_rate")], percent=True)
 
 
 @router.get("/reports")
 def kpi_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
              last: str | None = None, group_by: str = ""):
     fr, to = _dates(clock, first, last)
-    group_by = group_by if group_by in GROUP_NAMES else ""
-    p = service.period(fr, to)
-    report = service.kpi_report(session, p, group_by=group_by or None, now=clock.now())
+    group_by = group_by if group_by in GROUPS else ""
+    p, w = service.period(fr, to), Words(request, me)
+    report = service.kpi_report(session, p, now=clock.now())
+    rows = queries.kpi_rows(session, p, group_by, words=w.labels()) if group_by else []
     trend = queries.kpi_rows(session, p, "day")
-    rows = report.get("rows", [])
     bars = _chart("bar", [str(r["label"]) for r in rows[:20]],
-                  [{"label": "来电/会话量", "data": [r["offered"] for r in rows[:20]]}]) if rows else None
+                  [{"label": w.t("rpt.offered_chats"), "data": [r["offered"] for r in rows[:20]]}]) if rows else None
     query = {"from": fr.isoformat(), "to": to.isoformat(), **({"group_by": group_by} if group_by else {})}
     return render(request, "reports/kpis.html", me, report=report, rows=rows, first=fr, last=to,
-                  group_by=group_by, groups=GROUP_NAMES, kpi_names=KPI_NAMES, trend=_trend_chart(trend),
-                  bars=bars, export_csv=f"/api/v1/reports/kpis?{urlencode(query | {'format': 'csv'})}",
+                  group_by=group_by, groups=w.groups(), kpi_names=w.kpis(), trend=_trend_chart(trend, w),
+                  benchmarks=w.benchmarks(report["benchmarks"]), bars=bars,
+                  export_csv=f"/api/v1/reports/kpis?{urlencode(query | {'format': 'csv'})}",
                   export_xlsx=f"/api/v1/reports/kpis?{urlencode(query | {'format': 'xlsx'})}")
 
 
@@ -75,10 +99,10 @@ def kpi_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader,
 def top_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader, first: str | None = None,
              last: str | None = None):
     fr, to = _dates(clock, first, last)
-    report = service.top_reasons(session, service.period(fr, to))
+    report, w = service.top_reasons(session, service.period(fr, to)), Words(request, me)
     chart = _chart("bar", [r["name"] for r in report["data"]], [
-        {"label": "本期", "data": [r["count"] for r in report["data"]]},
-        {"label": "上期", "data": [r["previous"] for r in report["data"]]}])
+        {"label": w.t("rpt.this_period"), "data": [r["count"] for r in report["data"]]},
+        {"label": w.t("rpt.previous_period"), "data": [r["previous"] for r in report["data"]]}])
     query = {"from": fr.isoformat(), "to": to.isoformat()}
     return render(request, "reports/top.html", me, report=report, first=fr, last=to, chart=chart,
                   export_csv=f"/api/v1/reports/top-reasons?{urlencode(query | {'format': 'csv'})}",
@@ -100,25 +124,24 @@ def drill_page(category_id: int, request: Request, session: SessionDep, clock: C
 
 @router.get("/wallboard")
 def wallboard_page(request: Request, session: SessionDep, clock: ClockDep, me: Reader):
-    return render(request, "reports/wallboard.html", me, **_board(session, clock))
+    return render(request, "reports/wallboard.html", me, **_board(session, clock, Words(request, me)))
 
 
 @router.get("/wallboard/panel")
 def wallboard_panel(request: Request, session: SessionDep, clock: ClockDep, me: Reader):
     """The live part of the wallboard, polled by htmx every 10 s."""
-    return render(request, "reports/_wallboard_panel.html", me, **_board(session, clock))
+    return render(request, "reports/_wallboard_panel.html", me, **_board(session, clock, Words(request, me)))
 
 
-def _board(session, clock) -> dict:
+def _board(session, clock, w: Words) -> dict:
     b = wallboard.snapshot(session, now=clock.now())
     chart = _chart("bar", [i["start"] for i in b["intervals"]], [
-        {"label": "来电/会话", "data": [i["offered"] for i in b["intervals"]]},
-        {"label": "接通", "data": [i["answered"] for i in b["intervals"]]}])
-    return {"board": b, "chart": chart, "kpi_names": KPI_NAMES}
+        {"label": w.t("rpt.calls_chats"), "data": [i["offered"] for i in b["intervals"]]},
+        {"label": w.t("rpt.answered"), "data": [i["answered"] for i in b["intervals"]]}])
+    return {"board": b, "chart": chart}
 
 
-SATISFACTION_GROUPS = {"day": "按日", "month": "按月", "channel": "按渠道", "team": "按班组", "agent": "按客服",
-                       "category": "按问题分类", "business_line": "按业务线"}
+SATISFACTION_GROUPS = ("day", "month", "channel", "team", "agent", "category", "business_line")
 
 
 @router.get("/reports/satisfaction")
@@ -130,19 +153,20 @@ def satisfaction_page(request: Request, session: SessionDep, clock: ClockDep, me
 
     fr, to = _dates(clock, first, last)
     group_by = group_by if group_by in SATISFACTION_GROUPS else "day"
-    p = service.period(fr, to)
-    rows = [r for r in queries.kpi_rows(session, p, group_by) if r["rated"]]
+    p, w = service.period(fr, to), Words(request, me)
+    rows = [r for r in queries.kpi_rows(session, p, group_by, words=w.labels()) if r["rated"]]
     target = parse_targets(get_settings().kpi_targets).get("satisfaction_rate")
-    lines = {**BENCHMARKS, **({"中心目标": target.value} if target else {})}
+    lines = {**w.benchmarks(BENCHMARKS), **({w.t("rpt.center_target"): target.value} if target else {})}
     labels = [str(r["label"]) for r in rows]
-    datasets = [{"type": "bar", "label": "满意度", "data": [r["satisfaction_rate"] for r in rows]}] + [
+    datasets = [{"type": "bar", "label": w.t("rpt.satisfaction"), "data": [r["satisfaction_rate"] for r in rows]}] + [
         {"type": "line", "label": f"{name} {value:.1%}", "data": [value] * len(rows), "pointRadius": 0,
          "borderDash": [6, 4]} for name, value in lines.items()]
     chart = json.dumps({"type": "bar", "data": {"labels": labels, "datasets": datasets}, "percent": True},
                        ensure_ascii=False)
-    grades = grade_distribution(session, start=p.start, end=p.end, group_by="team")
+    grades = grade_distribution(session, start=p.start, end=p.end, group_by="team",
+                                none_label=w.t("rpt.none.agent"))
     return render(request, "reports/satisfaction.html", me, rows=rows, first=fr, last=to, group_by=group_by,
-                  groups=SATISFACTION_GROUPS, chart=chart, lines=lines, grades=grades)
+                  groups=w.groups(SATISFACTION_GROUPS), chart=chart, lines=lines, grades=grades)
 
 
 VocWriter = Annotated[Principal, web_user(Perm.voc_write)]
@@ -177,7 +201,8 @@ def _voc_page(request, session, clock, me, line, week, errors=None, status_code=
     can_fix = me.can(Perm.voc_write)
     subs = mailing.subscriptions(session, line_id=report["line"]["id"]) if report and can_fix else []
     return render(request, "reports/voc.html", me, status_code=status_code, report=report, lines=lines, week=day,
-                  kpi_names=KPI_NAMES, fixes=suggested, can_fix=can_fix, subscriptions=subs, errors=errors or {})
+                  kpi_names=Words(request, me).kpis(), fixes=suggested, can_fix=can_fix, subscriptions=subs,
+                  errors=errors or {})
 
 
 @router.post("/reports/voc/subscriptions")
