@@ -107,7 +107,7 @@ def test_every_report_page_in_english_has_no_chinese_chrome(client, db, world, c
     client.cookies.set("kefu_lang", "en")
     path = f"/survey/{links.make_token(contact_id, now=clock.now())}"
     survey = client.get(path).text
-    assert "How did we do?" in survey and "Very dissatisfied" in survey and "Waited too long" in survey
+    assert "Please rate our service" in survey and "Very dissatisfied" in survey and "I waited too long" in survey
     assert _chinese_chrome(survey, stored) == []
     thanks = client.post(path, data={"level": "4", "reason": "等待太久"}).text
     assert "Thank you for your rating" in thanks and _chinese_chrome(thanks, stored) == []
