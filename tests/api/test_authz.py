@@ -745,6 +745,13 @@ ENDPOINTS: list[Endpoint] = [
           "roster": [{"id": "A01", "name": "张伟", "days": [{"date": "2026-12-07", "start": "09:00", "end": "13:00"}]}],
           "logged": [{"agent": "A01", "start": "2026-12-07T09:05:00+08:00", "end": "2026-12-07T13:00:00+08:00",
                       "state": "ready"}]}})),
+    # the agent state log: the telephony system's key posts changes; everyone reads their own spans
+    E("POST", "/agents/states", Perm.contacts_write,
+      lambda c: Req("POST", f"{API}/agents/states", {"json": {"events": [
+          {"event_id": f"authz-{_n()}", "agent": "agent2", "state": "示忙", "reason": "培训",
+           "at": "2026-11-23T09:00:00+08:00"}]}})),
+    E("GET", "/agents/states", USER,
+      lambda c: Req("GET", f"{API}/agents/states", {"params": {"from": "2026-11-23", "to": "2026-11-23"}})),
 ]
 
 

@@ -1,0 +1,85 @@
+"""agent_states: agents' logged state spans (坐席状态记录) from chat, telephony and the API;
+agent_state_rollups: their logged-in seconds per 30-minute interval and agent (occupancy);
+roster_shifts: the published roster (排班表) that adherence compares the log with
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-04 19:25:30.171328
+"""
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import kefu.core.db
+
+revision = '0017'
+down_revision = '0016'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('agent_state_rollups',
+    sa.Column('interval_start', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('logged_in_seconds', sa.Integer(), nullable=False),
+    sa.Column('ready_seconds', sa.Integer(), nullable=False),
+    sa.Column('busy_seconds', sa.Integer(), nullable=False),
+    sa.Column('acw_seconds', sa.Integer(), nullable=False),
+    sa.Column('not_ready_seconds', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('interval_start', 'user_id', name=op.f('pk_agent_state_rollups'))
+    )
+    with op.batch_alter_table('agent_state_rollups', schema=None) as batch_op:
+        batch_op.create_index('ix_agent_state_rollups_user', ['user_id', 'interval_start'], unique=False)
+
+    op.create_table('agent_states',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('start', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.Column('end', kefu.core.db.UTCDateTime(), nullable=True),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('event_id', sa.String(length=64), nullable=True),
+    sa.Column('received_at', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_agent_states_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agent_states')),
+    sa.UniqueConstraint('source', 'event_id', name='uq_agent_states_source_event')
+    )
+    with op.batch_alter_table('agent_states', schema=None) as batch_op:
+        batch_op.create_index('ix_agent_states_end', ['end'], unique=False)
+        batch_op.create_index('ix_agent_states_user_start', ['user_id', 'start'], unique=False)
+
+    op.create_table('roster_shifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('start', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.Column('end', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.Column('breaks', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('published_at', kefu.core.db.UTCDateTime(), nullable=False),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['published_by_id'], ['users.id'], name=op.f('fk_roster_shifts_published_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_roster_shifts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_roster_shifts')),
+    sa.UniqueConstraint('user_id', 'day', name='uq_roster_shifts_user_day')
+    )
+    with op.batch_alter_table('roster_shifts', schema=None) as batch_op:
+        batch_op.create_index('ix_roster_shifts_day', ['day'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('roster_shifts', schema=None) as batch_op:
+        batch_op.drop_index('ix_roster_shifts_day')
+
+    op.drop_table('roster_shifts')
+    with op.batch_alter_table('agent_states', schema=None) as batch_op:
+        batch_op.drop_index('ix_agent_states_user_start')
+        batch_op.drop_index('ix_agent_states_end')
+
+    op.drop_table('agent_states')
+    with op.batch_alter_table('agent_state_rollups', schema=None) as batch_op:
+        batch_op.drop_index('ix_agent_state_rollups_user')
+
+    op.drop_table('agent_state_rollups')
