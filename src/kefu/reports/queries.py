@@ -132,7 +132,7 @@ def labels(session: Session, dim: str, keys) -> dict:
 def kpi_rows(session: Session, period: Period, group_by: str | None, filters: dict | None = None) -> list[dict]:
     """One row per group: ``{key, label, **KPIs}``."""
     if group_by in TIME_BUCKETS:
-        return [{"key": k.isoformat(), "label": _time_label(k, group_by), **rates(t)}
+        return [{"key": k.isoformat(), "label": time_label(k, group_by), **rates(t)}
                 for k, t in by_time(session, period, group_by, filters).items()]
     groups = by_dimension(session, period, group_by, filters)
     names = labels(session, group_by, groups)
@@ -144,6 +144,6 @@ def _none_label(dim: str, key) -> str:
     return key if isinstance(key, str) and key else {"agent": "未分配", "team": "无班组"}.get(dim, "未分类")
 
 
-def _time_label(start: datetime, bucket: str) -> str:
+def time_label(start: datetime, bucket: str) -> str:
     fmt = {"interval": "%m-%d %H:%M", "day": "%Y-%m-%d", "week": "%Y-%m-%d起", "month": "%Y-%m"}[bucket]
     return start.strftime(fmt)

@@ -126,16 +126,17 @@ def spans(session: Session, *, user_ids: list[int], start: datetime, end: dateti
 
 
 def logged_in(session: Session, *, start: datetime, end: datetime, now: datetime,
-              user_ids: list[int] | None = None, by_interval: bool = False) -> dict[tuple, float]:
-    """Logged-in seconds in [start, end) per agent (``{(user_id,): s}``) or per agent and interval
-    (``{(user_id, interval_start): s}``): the rollup's closed spans plus the current spans up to now."""
+              user_ids: list[int] | None = None, by: str = "agent") -> dict:
+    """Logged-in seconds in [start, end): the rollup's closed spans plus the current spans up to now, summed
+    per agent (``by="agent"``: ``{user_id: s}``) or per 30-minute interval over the agents
+    (``by="interval"``: ``{interval_start: s}``)."""
     R = AgentStateRollup
-    keys = [R.user_id, R.interval_start] if by_interval else [R.user_id]
-    stmt = (select(*keys, func.sum(R.logged_in_seconds)).where(R.interval_start >= start, R.interval_start < end)
-            .group_by(*keys))
+    key = R.user_id if by == "agent" else R.interval_start
+    stmt = (select(key, func.sum(R.logged_in_seconds)).where(R.interval_start >= start, R.interval_start < end)
+            .group_by(key))
     if user_ids is not None:
         stmt = stmt.where(R.user_id.in_(user_ids))
-    out: dict[tuple, float] = {tuple(row[:-1]): float(row[-1]) for row in session.execute(stmt)}
+    out: dict = {k: float(v) for k, v in session.execute(stmt)}
     stop = min(end, now)
     if stop <= start:
         return out
@@ -145,8 +146,8 @@ def logged_in(session: Session, *, start: datetime, end: datetime, now: datetime
         opened = opened.where(AgentState.user_id.in_(user_ids))
     for row in session.scalars(opened):
         for slot, cells in st.seconds_by_interval([_span(row)], start=start, end=stop, now=now).items():
-            key = (row.user_id, slot) if by_interval else (row.user_id,)
-            out[key] = out.get(key, 0.0) + st.logged_in_seconds(cells)
+            k = row.user_id if by == "agent" else slot
+            out[k] = out.get(k, 0.0) + st.logged_in_seconds(cells)
     return out
 
 
