@@ -2,8 +2,9 @@
 per agent and interval) and the agent state log's rollup (logged-in seconds per agent and interval,
 ``kefu.wfm.state_store``), grouped like the KPI report: totals, per agent, team or time bucket.
 
-Handle time counts at the contact's offered interval, for agents with logged-in time in the period (an agent
-whose states kefu does not receive would otherwise push occupancy past 1). It cannot be split by channel,
+Handle time is read from the rollups' interval × channel × agent grain (``GRAIN_AGENT_CHANNEL``) and counts at
+the contact's offered interval, for agents with logged-in time in the period (an agent whose states kefu does
+not receive would otherwise push occupancy past 1). It cannot be split by channel,
 queue, category or business line (logged-in time is not): there it is null.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kefu.accounts.models import User
 from kefu.reports import kpis
-from kefu.reports.models import GRAIN_AGENT, KpiRollup
+from kefu.reports.models import GRAIN_AGENT_CHANNEL, KpiRollup
 from kefu.reports.queries import TIME_BUCKETS, Period, _bucket
 from kefu.wfm import state_store
 
@@ -36,7 +37,7 @@ def _handle(session: Session, p: Period, agents: list[int], by_interval: bool) -
     R = KpiRollup
     key = R.interval_start if by_interval else R.agent_id
     stmt = (select(key, func.sum(R.handle_seconds)).where(
-        R.grain == GRAIN_AGENT, R.agent_id.in_(agents), R.interval_start >= p.start, R.interval_start < p.end)
+        R.grain == GRAIN_AGENT_CHANNEL, R.agent_id.in_(agents), R.interval_start >= p.start, R.interval_start < p.end)
         .group_by(key))
     return {k: float(v or 0) for k, v in session.execute(stmt)}
 

@@ -19,7 +19,7 @@ from kefu.accounts.models import Team, User
 from kefu.catalog.models import BusinessLine, Category
 from kefu.core.errors import Invalid
 from kefu.reports.kpis import MEASURES, Tally, rates
-from kefu.reports.models import GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL, KpiRollup
+from kefu.reports.models import GRAIN_AGENT, GRAIN_AGENT_CHANNEL, GRAIN_CATEGORY, GRAIN_CHANNEL, KpiRollup
 
 R = KpiRollup
 DIMENSIONS = {"channel": R.channel, "queue": R.queue, "category": R.category_id, "business_line": R.business_line_id,
@@ -57,7 +57,7 @@ class Period:
 
 def grain_for(dims: set[str]) -> int:
     if dims & {"agent", "team"}:
-        return GRAIN_AGENT
+        return GRAIN_AGENT if dims & {"queue", "category", "business_line"} else GRAIN_AGENT_CHANNEL
     if dims & {"queue", "category", "business_line"}:
         return GRAIN_CATEGORY
     return GRAIN_CHANNEL

@@ -12,7 +12,7 @@ from kefu.contacts.models import Contact
 from kefu.core.errors import Invalid
 from kefu.core.settings import get_settings
 from kefu.reports import kpis, queries
-from kefu.reports.models import GRAIN_AGENT, GRAIN_CATEGORY, KpiRollup
+from kefu.reports.models import GRAIN_AGENT_CHANNEL, GRAIN_CATEGORY, KpiRollup
 from kefu.reports.occupancy import occupancy
 from kefu.reports.queries import Period
 from kefu.reports.targets import BENCHMARKS, deviations, parse_targets
@@ -86,7 +86,7 @@ def resolution_72h(session: Session, p: Period, *, now: datetime | None) -> floa
 def per_agent_day(session: Session, p: Period) -> float | None:
     R = KpiRollup
     rows = session.execute(select(R.agent_id, R.interval_start, R.answered).where(
-        R.grain == GRAIN_AGENT, R.agent_id != 0, R.answered > 0, R.interval_start >= p.start,
+        R.grain == GRAIN_AGENT_CHANNEL, R.agent_id != 0, R.answered > 0, R.interval_start >= p.start,
         R.interval_start < p.end)).all()
     handled: dict = defaultdict(int)
     for agent, start, n in rows:

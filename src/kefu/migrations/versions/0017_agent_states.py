@@ -1,6 +1,7 @@
 """agent_states: agents' logged state spans (坐席状态记录) from chat, telephony and the API;
 agent_state_rollups: their logged-in seconds per 30-minute interval and agent (occupancy);
-roster_shifts: the published roster (排班表) that adherence compares the log with
+roster_shifts: the published roster (排班表) that adherence compares the log with;
+kpi_rollups grain 3 (interval × channel × agent) filled from grain 0
 
 Revision ID: 0017
 Revises: 0016
@@ -16,6 +17,8 @@ revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None
+_MEASURES = ("contacts, offered, answered, abandoned, short_abandoned, answered_in_sl, wait_seconds, handle_seconds, "
+             "rated, r1, r2, r3, r4, r5")
 
 
 def upgrade() -> None:
@@ -67,9 +70,17 @@ def upgrade() -> None:
     with op.batch_alter_table('roster_shifts', schema=None) as batch_op:
         batch_op.create_index('ix_roster_shifts_day', ['day'], unique=False)
 
+    # the KPI rollups' new grain 3 (interval × channel × agent: occupancy's handle time, per-agent KPIs), from
+    # grain 0, which has every key
+    op.execute("INSERT INTO kpi_rollups (grain, interval_start, channel, queue, category_id, business_line_id, "
+               f"agent_id, {_MEASURES}) SELECT 3, interval_start, channel, '', 0, 0, agent_id, "
+               f"{', '.join(f'SUM({m})' for m in _MEASURES.split(', '))} FROM kpi_rollups WHERE grain = 0 "
+               "GROUP BY interval_start, channel, agent_id")
+
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM kpi_rollups WHERE grain = 3")
     with op.batch_alter_table('roster_shifts', schema=None) as batch_op:
         batch_op.drop_index('ix_roster_shifts_day')
 
