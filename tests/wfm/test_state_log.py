@@ -116,3 +116,29 @@ def test_reading_spans_own_or_as_a_lead(client, world, db, clock):
     assert client.get(URL, headers=world.headers("agent"), params=q | {"team": 1}).status_code == 403
     none = client.get(URL, headers=world.headers("agent"), params={"from": "2026-11-22", "to": "2026-11-22"})
     assert none.json()["count"] == 0
+
+
+def test_a_change_before_every_stored_span_lasts_until_the_first(db, world, clock):
+    agent = world.users["agent"]
+    t = clock.now()
+    state_store.record(db, state_store.Change(user_id=agent.id, state="ready", at=t - timedelta(hours=1)), now=t)
+    state_store.record(db, state_store.Change(user_id=agent.id, state="not_ready", reason="会议",
+                                              at=t - timedelta(hours=2)), now=t)
+    assert _log(db, agent) == [(t - timedelta(hours=2), t - timedelta(hours=1), "not_ready", "会议", "api"),
+                               (t - timedelta(hours=1), None, "ready", "", "api")]
+    # the closed hour is in the rollup; the current one counts up to now when read
+    assert state_store.logged_in(db, start=t - timedelta(days=1), end=t + timedelta(days=1), now=t) == {
+        agent.id: 2 * 3600}
+
+
+def test_chat_going_offline_does_not_log_out_a_telephony_agent(db, factory, world, clock):
+    agent = world.users["agent"]
+    t0 = clock.now()
+    chat_service.set_ready(db, user=agent, now=t0)
+    state_store.record(db, state_store.Change(user_id=agent.id, state="busy", source="telephony",
+                                              at=t0 + timedelta(minutes=5)), now=t0)
+    chat_service.disconnect(db, user=agent, now=t0 + timedelta(minutes=6))
+    db.commit()
+    clock.advance(minutes=10)
+    run_due(factory, clock)
+    assert [(s, st) for _, _, st, _, s in _log(db, agent)] == [("chat", "ready"), ("telephony", "busy")]
