@@ -270,3 +270,32 @@ def test_knowledge_base_is_published_and_searchable(demo):
     assert {a.created_by_id for a in published} == {lead.id}
     assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 3 * len(ARTICLES)
     assert search.search(session, "外卖超时了怎么赔")[0].title.startswith("外卖配送超时了怎么办")
+
+
+def test_a_week_of_agent_states_and_a_published_roster(demo):
+    """`make run` shows occupancy and adherence: the front line's states for a week and the roster they follow,
+    the late shift still logged in at 21:30."""
+    from datetime import timedelta
+
+    from kefu.accounts.models import User
+    from kefu.reports import service
+    from kefu.wfm.models import AgentState, RosterShift
+    from kefu.wfm.rosters import stored_adherence
+
+    _, summary, session = demo
+    first = NOW.date() - timedelta(days=6)
+    days = set(session.scalars(select(RosterShift.day).distinct()))
+    assert days == {first + timedelta(days=k) for k in range(7)}
+    assert summary["agent_states"] == session.scalar(select(func.count()).select_from(AgentState)) > 1000
+    assert session.scalar(select(func.max(AgentState.start))) <= NOW
+    current = session.scalars(select(User.username).join(AgentState, AgentState.user_id == User.id).where(
+        AgentState.end.is_(None), AgentState.state != "logged_out")).all()
+    assert current, "the late shift is on at 21:30"
+    week = service.kpi_report(session, service.period(first, NOW.date()), group_by="agent", now=NOW)
+    # the contacts cover 3 of the 7 days; chats run several at a time, so a day of chat seats can pass 1
+    assert 0.2 < week["totals"]["occupancy"] < 1
+    assert all(r["occupancy"] is None or 0.2 <= r["occupancy"] <= 1.5 for r in week["rows"])
+    users = list(session.scalars(select(RosterShift.user_id).distinct()))
+    adh = stored_adherence(session, user_ids=users, first=first, last=NOW.date(), tz=SH, now=NOW)
+    assert 0.8 < adh["adherence"] < 1
+    assert any(a["out_of_adherence_minutes"] > 30 for a in adh["agents"].values())

@@ -24,6 +24,8 @@ from kefu.tickets import api as tickets
 from kefu.wfm import adherence_api as wfm_adherence
 from kefu.wfm import api as wfm
 from kefu.wfm import forecast_api as wfm_forecast
+from kefu.wfm import rosters_api as wfm_rosters
+from kefu.wfm import states_api as wfm_states
 
 router = Router(prefix="/api/v1")
 for r in (accounts.auth, accounts.users, accounts.teams, accounts.keys, accounts.flags, customers.router,
@@ -36,7 +38,9 @@ for r in (wechat.router, weibo.router, complaints_api.router, dead_letters.route
 router.include_router(compliance.router)  # the etiquette checker (kefu.compliance), pure: checks, stores nothing
 router.include_router(wfm.router)  # workforce planning (kefu.wfm): Erlang staffing, scheduling; computes only
 router.include_router(wfm_adherence.router)  # /wfm/adherence: logged states against the schedule
+router.include_router(wfm_rosters.router)  # /wfm/rosters (publish), GET /wfm/adherence from the stored roster and log
 router.include_router(wfm_forecast.router)  # /wfm/forecast (kefu.wfm.forecasting), pure: computes, stores nothing
+router.include_router(wfm_states.router)  # /agents/states: the agents' state log (telephony, chat, API)
 for r in (alerts.router, alerts.rules_router):  # complaint-spike alerts (上报预警, M6)
     router.include_router(r)
 # analytics (kefu.reports) and the satisfaction system (kefu.satisfaction)

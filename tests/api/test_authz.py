@@ -762,6 +762,19 @@ ENDPOINTS: list[Endpoint] = [
           "roster": [{"id": "A01", "name": "张伟", "days": [{"date": "2026-12-07", "start": "09:00", "end": "13:00"}]}],
           "logged": [{"agent": "A01", "start": "2026-12-07T09:05:00+08:00", "end": "2026-12-07T13:00:00+08:00",
                       "state": "ready"}]}})),
+    # the agent state log: the telephony system's key posts changes; everyone reads their own spans
+    E("POST", "/agents/states", Perm.contacts_write,
+      lambda c: Req("POST", f"{API}/agents/states", {"json": {"events": [
+          {"event_id": f"authz-{_n()}", "agent": "agent2", "state": "示忙", "reason": "培训",
+           "at": "2026-11-23T09:00:00+08:00"}]}})),
+    E("GET", "/agents/states", USER,
+      lambda c: Req("GET", f"{API}/agents/states", {"params": {"from": "2026-11-23", "to": "2026-11-23"}})),
+    # a roster published to named agents, and adherence from the stored roster and state log
+    E("POST", "/wfm/rosters", Perm.wfm_publish,
+      lambda c: Req("POST", f"{API}/wfm/rosters", {"json": {"agents": [{"id": "agent2", "days": [
+          {"date": "2026-11-23", "start": "09:00", "end": "18:00"}]}]}})),
+    E("GET", "/wfm/adherence", Perm.wfm_plan,
+      lambda c: Req("GET", f"{API}/wfm/adherence", {"params": {"from": "2026-11-23", "to": "2026-11-23"}})),
 ]
 
 
@@ -900,6 +913,8 @@ EXPECTED = {
     Perm.scripts_write: {"supervisor", "admin"},
     # SPEC M8: supervisors staff the center and analysts plan it (预测排班)
     Perm.wfm_plan: {"supervisor", "analyst", "admin"},
+    # issue 7: who plans the center publishes its roster (排班表) to the agents
+    Perm.wfm_publish: {"supervisor", "analyst", "admin"},
     # SPEC M6: alerts go to team leaders and supervisors (上报组长及督导)
     Perm.alerts_handle: {"team_lead", "complaint_specialist", "supervisor", "admin"},
     Perm.alerts_rules: {"supervisor", "admin"},
@@ -926,8 +941,10 @@ def test_read_only_roles_never_write():
     writes = [p for p in Perm if not p.value.endswith(".read") and p not in exempt]
     for role in ("qa", "listener"):
         assert [p.value for p in writes if role in PERMISSIONS[p]] == []
-    # analysts export tickets and write their own analysis: the VOC report's suggested fixes (建议改进措施)
-    assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export", "reports.voc_write"]
+    # analysts export tickets and write their own analysis: the VOC report's suggested fixes (建议改进措施), and
+    # publish the roster they planned (排班表)
+    assert [p.value for p in writes if "analyst" in PERMISSIONS[p]] == ["tickets.export", "wfm.publish",
+                                                                        "reports.voc_write"]
 
 
 # -- the knowledge base (kefu.kb) ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from kefu.sla.clock import business_seconds_between
 from kefu.sla.models import SlaCalendar
 from kefu.sla.service import calendar_of
 from kefu.timers import service as timers
+from kefu.wfm.state_store import record_presence
 
 FIRST_REPLY = "chat_first_reply"
 QUEUE_TIMEOUT = "chat_queue_timeout"
@@ -62,6 +63,7 @@ def set_ready(session: Session, *, user: User, now: datetime, concurrency: int |
     if concurrency is not None:
         row.concurrency = max(1, concurrency)
     timers.cancel(session, kind=GRACE, ref_id=user.id)
+    record_presence(session, user_id=user.id, state="ready", now=now)
     run_assignment(session, now=now)
     return row
 
@@ -70,6 +72,7 @@ def set_away(session: Session, *, user: User, now: datetime) -> AgentPresence:
     """The agent keeps their chats but gets no new customers (示忙)."""
     row = presence(session, user=user, now=now)
     row.status, row.last_seen_at = "away", now
+    record_presence(session, user_id=user.id, state="not_ready", now=now)
     return row
 
 
@@ -95,7 +98,11 @@ def requeue_chats_of(session: Session, *, user_id: int, now: datetime) -> list[C
     """The grace period is over: the agent goes offline and their chats go back to the front of the queue."""
     row = session.get(AgentPresence, user_id)
     if row is not None:
+        # logged out when the grace ran out, even if the timer ran late
+        at = now if row.disconnected_at is None else min(
+            now, row.disconnected_at + timedelta(seconds=get_settings().chat_disconnect_grace_seconds))
         row.status, row.disconnected_at = "offline", None
+        record_presence(session, user_id=user_id, state="logged_out", now=at)
     chats = session.scalars(select(Chat).where(Chat.agent_id == user_id, Chat.status == "active")
                             .order_by(Chat.id)).all()
     for chat in chats:

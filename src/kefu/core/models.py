@@ -24,3 +24,4 @@ from kefu.reports import models as _reports  # noqa: F401, E402
 from kefu.reports import rollups as _rollups  # noqa: F401, E402  (its contact listeners keep the rollups)
 from kefu.satisfaction import models as _satisfaction  # noqa: F401, E402
 from kefu.satisfaction import service as _satisfaction_service  # noqa: F401, E402  (chat ratings → rating rows)
+from kefu.wfm import models as _wfm  # noqa: F401, E402  (agent state log, its rollup, published rosters)

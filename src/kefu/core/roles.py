@@ -64,7 +64,8 @@ class Perm(StrEnum):
     channels_dead_letters = "channels.dead_letters"  # see and re-process messages a channel could not take
     scripts_read = "scripts.read"  # the script library (话术库): read and render scripts
     scripts_write = "scripts.write"  # edit the script library
-    wfm_plan = "wfm.plan"  # workforce planning (预测排班): staffing, schedules; computes, stores nothing
+    wfm_plan = "wfm.plan"  # workforce planning (预测排班): staffing, schedules, adherence; stores nothing
+    wfm_publish = "wfm.publish"  # publish a roster (排班表) to the agents it names
     alerts_read = "alerts.read"  # complaint-spike alerts (上报预警): see them, live
     alerts_handle = "alerts.handle"  # acknowledge and resolve alerts
     alerts_rules = "alerts.rules"  # edit the alert rules
@@ -122,6 +123,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.scripts_write: frozenset({R.supervisor, R.admin}),
     # planners: supervisors (督导) staff the center, analysts (数据分析) forecast and schedule it
     Perm.wfm_plan: frozenset({R.supervisor, R.analyst, R.admin}),
+    Perm.wfm_publish: frozenset({R.supervisor, R.analyst, R.admin}),
     # alerts go to team leaders and supervisors (组长, 督导), who acknowledge and resolve them; analysts read
     # them; the thresholds are the supervisors' and admins' to set
     Perm.alerts_read: frozenset(_LEADS | {R.analyst}),

@@ -7,8 +7,9 @@ customers with Chinese names, the SLA calendars and policies, and about a month
 of tickets at realistic volumes (evening peak 19:00–22:00, quiet nights,
 busier weekends, two incident spikes), and the contact history those weeks
 would have had (``contacts``: calls, chats, messages from ``kefu.simulate``,
-each live-channel ticket joined to the contact it came from), and the online chat's
-queues with a few finished, rated chats (``chat``).
+each live-channel ticket joined to the contact it came from), the online chat's
+queues with a few finished, rated chats (``chat``), and a week of the agents' states with the roster
+published for it (``states``: occupancy and adherence).
 
 Tickets are not written as finished rows: every ticket is driven through the
 real services (create, reply, note, pending, escalate, callback, compensation,
@@ -63,6 +64,8 @@ def build_demo(
     from kefu.demo.contacts import add_contacts
     from kefu.demo.plans import Planner
     from kefu.demo.simulate import Simulation
+    from kefu.demo.states import add_states
+    from kefu.reports import rollups
 
     if days < 1 or customers < 10:
         raise ValueError("the demo needs at least 1 day and 10 customers")
@@ -90,6 +93,9 @@ def build_demo(
             center.counts["kb_articles"] = _knowledge_base(session, now)
             session.commit()
             center.counts["chats"] = add_chats(session, center, now=now, rng=rng)  # queues and finished chats
+            session.commit()
+            rollups.rebuild(session)  # the contacts went in by one Core insert, past the rollups' listener
+            center.counts["agent_states"] = add_states(session, center, now=now, tz=tz, rng=rng)  # and the roster
             session.commit()
             summary = _summary(session, center.counts, now, tz, time.perf_counter() - started)
         if console is not None:

@@ -49,5 +49,5 @@ def to_xlsx(rows: Sequence[dict], columns: Sequence[str], *, title: str = "æŠ¥è¡
 
 
 KPI_COLUMNS = ("key", "label", "contacts", "offered", "answered", "abandoned", "answer_rate", "abandonment_rate",
-               "service_level", "asa_seconds", "aht_seconds", "rated", "satisfaction_rate")
+               "service_level", "asa_seconds", "aht_seconds", "rated", "satisfaction_rate", "occupancy")
 TOP_COLUMNS = ("rank", "category_id", "name", "count", "share", "previous", "change", "change_rate")

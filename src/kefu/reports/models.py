@@ -22,7 +22,10 @@ GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL = 0, 1, 2
 # day × channel, 4 day × channel × queue × category × line, 5 day × agent (channel '' and no other key: one row per
 # agent a day, so a month by agent or team reads ~30 rows an agent instead of one per contact)
 GRAIN_DAY_AGENT, GRAIN_DAY_CATEGORY, GRAIN_DAY_CHANNEL = 5, 4, 3
-INTERVAL_GRAINS = (GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL)
+# grain 6 keeps interval × channel × agent (per agent or team by interval, and occupancy's handle time: far fewer
+# rows than grain 0)
+GRAIN_AGENT_CHANNEL = 6
+INTERVAL_GRAINS = (GRAIN_AGENT, GRAIN_CATEGORY, GRAIN_CHANNEL, GRAIN_AGENT_CHANNEL)
 DAY_GRAINS = (GRAIN_DAY_AGENT, GRAIN_DAY_CATEGORY, GRAIN_DAY_CHANNEL)
 
 

@@ -22,6 +22,7 @@ from kefu.core.errors import Invalid
 from kefu.reports.kpis import MEASURES, Tally, rates
 from kefu.reports.models import (
     GRAIN_AGENT,
+    GRAIN_AGENT_CHANNEL,
     GRAIN_CATEGORY,
     GRAIN_CHANNEL,
     GRAIN_DAY_AGENT,
@@ -69,7 +70,9 @@ def grain_for(dims: set[str], *, intervals: bool = False) -> int:
     30-minute buckets. The day × agent grain has no other key, so an agent or team with anything else reads
     the 30-minute agent grain."""
     if dims & {"agent", "team"}:
-        return GRAIN_DAY_AGENT if not intervals and dims <= {"agent", "team"} else GRAIN_AGENT
+        if not intervals and dims <= {"agent", "team"}:
+            return GRAIN_DAY_AGENT
+        return GRAIN_AGENT if dims & {"queue", "category", "business_line"} else GRAIN_AGENT_CHANNEL
     if dims & {"queue", "category", "business_line"}:
         return GRAIN_CATEGORY if intervals else GRAIN_DAY_CATEGORY
     return GRAIN_CHANNEL if intervals else GRAIN_DAY_CHANNEL
@@ -156,7 +159,7 @@ def kpi_rows(session: Session, period: Period, group_by: str | None, filters: di
     other key, and a week (``{day}`` its Monday); default in Chinese (``LABELS``)."""
     words = words or LABELS
     if group_by in TIME_BUCKETS:
-        return [{"key": k.isoformat(), "label": _time_label(k, group_by, words), **rates(t)}
+        return [{"key": k.isoformat(), "label": time_label(k, group_by, words), **rates(t)}
                 for k, t in by_time(session, period, group_by, filters).items()]
     groups = by_dimension(session, period, group_by, filters)
     names = labels(session, group_by, groups)
@@ -169,7 +172,7 @@ def _none_label(dim: str, key, words: dict[str, str]) -> str:
     return key if isinstance(key, str) and key else words.get(dim) or words["other"]
 
 
-def _time_label(start: datetime, bucket: str, words: dict[str, str] = LABELS) -> str:
+def time_label(start: datetime, bucket: str, words: dict[str, str] = LABELS) -> str:
     s = start  # f-strings, not strftime: a month by interval labels 1,440 buckets
     if bucket == "interval":
         return f"{s.month:02d}-{s.day:02d} {s.hour:02d}:{s.minute:02d}"

@@ -29,6 +29,7 @@ from kefu.core.settings import get_settings
 from kefu.reports.kpis import MEASURES, Tally, Thresholds, measures_of
 from kefu.reports.models import (
     GRAIN_AGENT,
+    GRAIN_AGENT_CHANNEL,
     GRAIN_CATEGORY,
     GRAIN_CHANNEL,
     GRAIN_DAY_AGENT,
@@ -112,7 +113,8 @@ def _sums(contacts: Iterable, th: Thresholds) -> dict[Key, list[int]]:
         queue, cat, line = c.queue or "", c.category_id or 0, c.business_line_id or 0
         for key in ((GRAIN_AGENT, start, c.channel, queue, cat, line, c.agent_id or 0),
                     (GRAIN_CATEGORY, start, c.channel, queue, cat, line, 0),
-                    (GRAIN_CHANNEL, start, c.channel, "", 0, 0, 0)):
+                    (GRAIN_CHANNEL, start, c.channel, "", 0, 0, 0),
+                    (GRAIN_AGENT_CHANNEL, start, c.channel, "", 0, 0, c.agent_id or 0)):
             got = out.get(key)
             if got is None:
                 out[key] = list(m)

@@ -13,6 +13,7 @@ from kefu.core.errors import Invalid
 from kefu.core.settings import get_settings
 from kefu.reports import kpis, queries
 from kefu.reports.models import GRAIN_DAY_AGENT, GRAIN_DAY_CATEGORY, KpiRollup
+from kefu.reports.occupancy import occupancy
 from kefu.reports.queries import Period
 from kefu.reports.targets import BENCHMARKS, deviations, parse_targets
 from kefu.tickets.models import Ticket
@@ -31,14 +32,29 @@ def kpi_report(session: Session, p: Period, *, group_by: str | None = None, filt
     if group_by is not None and group_by not in queries.GROUPS:
         raise Invalid(f"group_by must be one of {', '.join(queries.GROUPS)}", field="group_by")
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
+    now = now or datetime.now(p.tz)
     totals = kpis.rates(queries.totals(session, p, filters))
+    totals["occupancy"], per_group = occupancy(session, p, group_by=group_by, filters=filters, now=now)
     if extra:
         totals |= extra_kpis(session, p, now=now)
     out = {"from": p.first.isoformat(), "to": p.last.isoformat(), "group_by": group_by, "totals": totals,
            "deviations": deviations(totals, parse_targets(get_settings().kpi_targets)),
            "benchmarks": BENCHMARKS, "thresholds": _thresholds()}
     if group_by:
-        out["rows"] = queries.kpi_rows(session, p, group_by, filters)
+        out["rows"] = _with_occupancy(queries.kpi_rows(session, p, group_by, filters), per_group, group_by)
+    return out
+
+
+def _with_occupancy(rows: list[dict], per_group: dict, group_by: str) -> list[dict]:
+    """Each row with its occupancy; a time bucket with logged-in time but no contacts gets a row too."""
+    out = [r | {"occupancy": per_group.get(r["key"])} for r in rows]
+    if group_by in queries.TIME_BUCKETS:
+        have = {r["key"] for r in rows}
+        for key in per_group.keys() - have:
+            start = datetime.fromisoformat(key)
+            out.append({"key": key, "label": queries.time_label(start, group_by), **kpis.rates(kpis.Tally()),
+                        "occupancy": per_group[key]})
+        out.sort(key=lambda r: r["key"])
     return out
 
 
@@ -49,8 +65,7 @@ def _thresholds() -> dict:
 
 def extra_kpis(session: Session, p: Period, *, now: datetime | None) -> dict:
     return {"fcr": fcr(session, p), "resolution_72h_rate": resolution_72h(session, p, now=now),
-            "contacts_per_agent_day": per_agent_day(session, p),
-            "occupancy": None}  # needs logged-in time, which kefu does not record yet (WFM, M8)
+            "contacts_per_agent_day": per_agent_day(session, p)}
 
 
 def fcr(session: Session, p: Period) -> float | None:

@@ -114,10 +114,39 @@ def _summary(fc, req: dict, days: list[date]) -> dict:
             "peak": max(req["raw"], default=0), "calls": sum(fc.values)}
 
 
+MAX_ADHERENCE_DAYS = 31
+
+
+def _adherence(session, clock, params, errors: dict) -> dict:
+    """The adherence view: the published roster against the state log over ``adh_from``–``adh_to`` (default
+    today), per agent."""
+    from kefu.wfm.rosters import stored_adherence
+    from kefu.wfm.rosters_api import agents_of
+
+    tz = get_settings().tz
+    today = clock.now().astimezone(tz).date()
+    days = {}
+    for name in ("adh_from", "adh_to"):
+        try:
+            days[name] = date.fromisoformat(params.get(name) or today.isoformat())
+        except ValueError:
+            errors[name] = f"{name}: expected a date YYYY-MM-DD, got {params.get(name)!r}"
+            days[name] = today
+    first, last = days["adh_from"], days["adh_to"]
+    if not 0 <= (last - first).days <= MAX_ADHERENCE_DAYS:
+        errors["adh_to"] = f"adh_to: from adh_from up to {MAX_ADHERENCE_DAYS} days later"
+        last = first
+    result = stored_adherence(session, user_ids=agents_of(session, agent=None, team=None), first=first, last=last,
+                              tz=tz, now=clock.now())
+    rows = sorted(result["agents"].values(), key=lambda a: (a["adherence"] is None, a["adherence"] or 0))
+    return {"adh": {"from": first, "to": last, "rows": rows, "overall": result}}
+
+
 @router.get("/wfm")
 def planning_page(request: Request, session: SessionDep, clock: ClockDep, me: Planner):
     errors: dict = {}
     ctx = _context(session, clock, request.query_params, errors)
+    ctx |= _adherence(session, clock, request.query_params, errors)
     return render(request, "wfm/planning.html", me, status_code=422 if errors else 200, **ctx)
 
 
@@ -134,6 +163,7 @@ def planning_schedule(request: Request, session: SessionDep, clock: ClockDep, me
 
     errors: dict = {}
     ctx = _context(session, clock, form, errors)
+    ctx |= _adherence(session, clock, form, errors)
     agents = _number(form.get("agents"), "agents", ctx.get("agents") or 1, errors)
     if agents != int(agents) or not 1 <= agents <= MAX_AGENTS:
         errors["agents"] = f"agents: a whole number from 1 to {MAX_AGENTS}"

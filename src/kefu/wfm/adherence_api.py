@@ -76,13 +76,18 @@ class AdherenceRequest(BaseModel):
     interval_minutes: Annotated[int, Field(ge=5, le=120)] = 30
 
 
-def compute(body: AdherenceRequest, tz) -> dict:
-    """The adherence report, or ``Invalid`` naming the field (``logged``, ``roster[0].days[1]``)."""
-    for i, agent in enumerate(body.roster):
+def check_days(roster: list[RosterAgent], name: str) -> None:
+    """``Invalid`` naming the first day whose shift ends before it starts (``roster[0].days[1].end``)."""
+    for i, agent in enumerate(roster):
         for j, day in enumerate(agent.days):
             if day.end <= day.start and day.end != "24:00":
-                raise Invalid(f"roster[{i}].days[{j}].end: the shift must end after it starts",
-                              field=f"roster[{i}].days[{j}].end")
+                raise Invalid(f"{name}[{i}].days[{j}].end: the shift must end after it starts",
+                              field=f"{name}[{i}].days[{j}].end")
+
+
+def compute(body: AdherenceRequest, tz) -> dict:
+    """The adherence report, or ``Invalid`` naming the field (``logged``, ``roster[0].days[1]``)."""
+    check_days(body.roster, "roster")
     scheduled = adh.from_roster([a.model_dump(mode="json") for a in body.roster], tz)
     logged = [adh.Span(x.agent, _aware(x.start, tz), _aware(x.end, tz), x.state) for x in body.logged]
     try:

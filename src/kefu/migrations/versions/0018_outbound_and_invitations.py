@@ -3,7 +3,7 @@ delivery state; channel_tokens: platform access tokens kept until they expire; s
 survey invitation per resolved ticket
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-04 19:30:00
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from alembic import op
 import kefu.core.db
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
