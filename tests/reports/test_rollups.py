@@ -212,6 +212,7 @@ def test_every_group_by_equals_the_raw_contacts(month, db, world):
 def test_the_planner_reads_a_daily_grain_unless_intervals_or_agent_details_are_needed():
     from kefu.reports.models import (
         GRAIN_AGENT,
+        GRAIN_AGENT_CHANNEL,
         GRAIN_CATEGORY,
         GRAIN_CHANNEL,
         GRAIN_DAY_AGENT,
@@ -225,4 +226,5 @@ def test_the_planner_reads_a_daily_grain_unless_intervals_or_agent_details_are_n
     assert grain_for({"category", "channel"}) == GRAIN_DAY_CATEGORY
     assert grain_for({"business_line"}, intervals=True) == GRAIN_CATEGORY
     assert grain_for({"team"}) == grain_for({"agent", "team"}) == GRAIN_DAY_AGENT
-    assert grain_for({"agent", "channel"}) == grain_for({"team"}, intervals=True) == GRAIN_AGENT
+    assert grain_for({"agent", "channel"}) == grain_for({"team"}, intervals=True) == GRAIN_AGENT_CHANNEL
+    assert grain_for({"agent", "queue"}) == grain_for({"team", "category"}, intervals=True) == GRAIN_AGENT
