@@ -609,6 +609,8 @@ _S: dict[str, tuple[str, str]] = {
     "kb.platforms": ("客户端", "Platforms"),
     "kb.all_platforms": ("全部客户端", "All platforms"),
     "kb.versions_field": ("适用版本", "App versions"),
+    "kb.categories": ("对应工单分类(可多选)", "Ticket categories it answers (several allowed)"),
+    "kb.any_business_line": ("不限业务线", "Any business line"),
     "kb.tags": ("标签(逗号分隔)", "Tags (comma separated)"),
     "kb.body": ("正文(Markdown)", "Body (Markdown)"),
     "kb.preview": ("预览", "Preview"),
