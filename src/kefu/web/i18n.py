@@ -637,6 +637,23 @@ _S: dict[str, tuple[str, str]] = {
     "help.yes": ("有用", "Yes"),
     "help.no": ("没用", "No"),
     "help.thanks": ("感谢您的反馈!", "Thank you for your feedback!"),
+    # the bot's own phrases (kefu.kb.botservice.PHRASES), in the widget's language
+    "bot.greeting": ("您好,我是智能客服,请问有什么可以帮您?您可以直接描述问题,随时发送「转人工」联系人工客服。",
+                     "Hello, I am the virtual assistant. How can I help? Describe your problem, or send "
+                     "“转人工” (or press “Talk to a person”) at any time to reach a person."),
+    "bot.clarify": ("抱歉,我没有理解您的问题,能再具体描述一下吗?例如「外卖超时了怎么退款」。",
+                    "Sorry, I did not understand. Could you describe the problem in more detail, e.g. "
+                    "“my delivery is late, how do I get a refund”?"),
+    "bot.options": ("您是不是想问以下问题?请点击查看:", "Is your question one of these? Click to read:"),
+    "bot.retry": ("抱歉没能帮到您。您可以换个说法再描述一下问题,或者发送「转人工」。",
+                  "Sorry that did not help. Try describing the problem another way, or ask for a person."),
+    "bot.resolved": ("很高兴能帮到您!如还有其他问题,请随时提问。",
+                     "Glad it helped! Ask again any time if you have another question."),
+    "bot.handoff.asked": ("正在为您转接人工客服,请稍候。", "Connecting you to a person; please wait."),
+    "bot.handoff.low_confidence": ("这个问题我暂时无法回答,正在为您转接人工客服,请稍候。",
+                                   "I cannot answer that yet; connecting you to a person, please wait."),
+    "bot.handoff.failed_twice": ("抱歉没能解决您的问题,正在为您转接人工客服,请稍候。",
+                                 "Sorry I could not solve your problem; connecting you to a person, please wait."),
     "bot.title": ("智能客服", "Ask our assistant"),
     "bot.placeholder": ("请描述您的问题,发送「转人工」联系人工客服", "Describe your problem; send 转人工 for a person"),
     "bot.send": ("发送", "Send"),
