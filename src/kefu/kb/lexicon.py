@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from kefu.kb import segment
@@ -36,16 +36,32 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, list[list[str]]]:
     return out
 
 
+def signature_selects() -> list:
+    """One row per table, (rows, greatest id, latest creation as text): changes when a word or a synonym group is
+    added or removed (rows are never edited in place). ``kb.search`` reads it in its own statement."""
+    return [select(literal(i, Integer).label("tag"), func.count().label("n"), func.max(m.id).label("top"),
+                   cast(func.max(m.created_at), String).label("at"))
+            for i, m in enumerate((DictionaryWord, SynonymGroup))]
+
+
+def signature_of(rows) -> tuple:
+    """The signature from the rows of ``signature_selects`` (tag, rows, greatest id, latest creation)."""
+    return tuple((int(n), top, at) for _tag, n, top, at in sorted(rows, key=lambda r: r[0]))
+
+
 def _signature(session: Session) -> tuple:
-    """Changes when a word or a synonym group is added or removed (rows are never edited in place)."""
-    conn = session.connection()
-    return tuple(conn.execute(select(func.count(), func.max(m.id), func.max(m.created_at))).one()
-                 for m in (DictionaryWord, SynonymGroup))
+    return signature_of(session.connection().execute(union_all(*signature_selects())).all())
 
 
-def current(session: Session) -> Lexicon:
-    """The dictionary and synonyms as the store has them now, loaded into the segmenter."""
-    signature = _signature(session)
+def cached() -> Lexicon:
+    """What this process loaded last (``key`` empty: nothing yet); ``kb.search`` checks its signature itself."""
+    return _CURRENT[0]
+
+
+def current(session: Session, signature: tuple | None = None) -> Lexicon:
+    """The dictionary and synonyms as the store has them now, loaded into the segmenter (``signature``: the
+    store's, when the caller has just read it)."""
+    signature = _signature(session) if signature is None else signature
     lex = _CURRENT[0]
     if lex.key and lex.key[0] == signature:
         return lex
