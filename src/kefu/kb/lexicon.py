@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, String, cast, func, literal, select, union_all
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kefu.kb import segment
@@ -36,21 +36,20 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, list[list[str]]]:
     return out
 
 
-def signature_selects() -> list:
-    """One row per table, (rows, greatest id, latest creation as text): changes when a word or a synonym group is
-    added or removed (rows are never edited in place). ``kb.search`` reads it in its own statement."""
-    return [select(literal(i, Integer).label("tag"), func.count().label("n"), func.max(m.id).label("top"),
-                   cast(func.max(m.created_at), String).label("at"))
-            for i, m in enumerate((DictionaryWord, SynonymGroup))]
+# One row per table, (tag, rows, greatest id, latest creation as text): changes when a word or a synonym group is
+# added or removed (rows are never edited in place). ``kb.search`` reads it within its own statement.
+SIGNATURE_SQL = ("SELECT 0 AS tag, count(*) AS n, max(id) AS top, CAST(max(created_at) AS VARCHAR) AS at FROM kb_words "
+                 "UNION ALL SELECT 1, count(*), max(id), CAST(max(created_at) AS VARCHAR) FROM kb_synonyms")
+_SIGNATURE = text(SIGNATURE_SQL)
 
 
 def signature_of(rows) -> tuple:
-    """The signature from the rows of ``signature_selects`` (tag, rows, greatest id, latest creation)."""
+    """The signature from the rows of ``SIGNATURE_SQL`` (tag, rows, greatest id, latest creation)."""
     return tuple((int(n), top, at) for _tag, n, top, at in sorted(rows, key=lambda r: r[0]))
 
 
 def _signature(session: Session) -> tuple:
-    return signature_of(session.connection().execute(union_all(*signature_selects())).all())
+    return signature_of(session.connection().execute(_SIGNATURE).all())
 
 
 def cached() -> Lexicon:

@@ -5,13 +5,14 @@ same articles in the same order. Snippets are cut around the hits and highlighte
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Float, Integer, String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import TextClause, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from kefu.kb import lexicon, ranking, segment
-from kefu.kb.models import Article, IndexStats, Posting, SearchDoc, Term
+from kefu.kb.models import Article, Term
 from kefu.kb.ranking import K1, TYPO_WEIGHT, B
 
 MAX_QUERY_TERMS = 32
@@ -50,71 +51,79 @@ def _vocabulary(session: Session, term: str) -> list[tuple[str, int]]:
     return [(t, df) for t, df in session.execute(stmt)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Filters:
     audience: str = "staff"
     platform: str | None = None
     product: str | None = None
 
-    @property
-    def any(self) -> bool:
-        return self.audience == "customer" or bool(self.platform) or bool(self.product)
-
-    def condition(self):
-        """Whether a ``kb_docs`` row passes (its platforms: ",iphone,android," or empty for all)."""
-        conds = []
+    def sql(self) -> tuple[str, dict]:
+        """Whether the ``kb_docs`` row ``d`` passes, as SQL (``1`` when nothing is filtered), and its parameters
+        (a doc's platforms: ",iphone,android,", empty for all)."""
+        conds, params = [], {}
         if self.audience == "customer":
-            conds.append(SearchDoc.internal_only.is_(False))
+            conds.append("NOT d.internal_only")
         if self.platform:
-            conds.append(or_(SearchDoc.platforms == "", SearchDoc.platforms.contains(f",{self.platform},")))
+            conds.append("(d.platforms = '' OR d.platforms LIKE :platform)")
+            params["platform"] = f"%,{self.platform},%"
         if self.product:
-            conds.append(SearchDoc.product == self.product)
-        return and_(*conds)
+            conds.append("d.product = :product")
+            params["product"] = self.product
+        return (f"CASE WHEN {' AND '.join(conds)} THEN 1 ELSE 0 END" if conds else "1"), params
 
 
-# One statement reads all a query needs from the index (a trip to the store costs more than any of its parts on
-# a busy machine): rows (kind, term, a, b, c, d, at) of four kinds, UNION ALL'ed.
+# One statement reads all a query needs from the index (on a busy machine a trip to the store costs more than
+# any part of it): rows (kind, term, a, b, c, d, x, at) of four kinds, UNION ALL'ed. The SQL is written out, one
+# text per shape, so that neither Python builds it for each search nor PostgreSQL plans it again (psycopg
+# prepares a statement it has run five times): PostgreSQL reads the terms from an array, each term's best
+# postings through a LATERAL join; SQLite, which has neither, gets one UNION ALL part per term.
 _SIGNATURE, _STATS, _DF, _POSTING = 0, 1, 2, 3
-_INT = BigInteger
+_NULLS = "CAST(NULL AS VARCHAR)", "CAST(NULL AS BIGINT)", "CAST(NULL AS FLOAT)"
+_HEAD = (f"SELECT {_SIGNATURE} AS kind, {_NULLS[0]} AS term, n AS a, top AS b, tag AS c, {_NULLS[1]} AS d, "
+         f"{_NULLS[2]} AS x, at FROM ({lexicon.SIGNATURE_SQL}) AS s "
+         f"UNION ALL SELECT {_STATS}, {_NULLS[0]}, docs, total_length, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[2]}, "
+         f"{_NULLS[0]} FROM kb_index_stats WHERE id = 1 UNION ALL ")
+_CHAMPIONS = ("SELECT article_id, tf, length, impact FROM kb_postings WHERE term = {term} "
+              "ORDER BY impact DESC, article_id DESC LIMIT :k")
 
 
-def _row(kind: int, *, term=None, a=None, b=None, c=None, d=None, x=None, at=None) -> list:
-    def num(v):
-        return cast(null(), _INT) if v is None else cast(v, _INT)
-
-    return [literal(kind, Integer).label("kind"), cast(term if term is not None else null(), String).label("term"),
-            num(a).label("a"), num(b).label("b"), num(c).label("c"), num(d).label("d"),
-            cast(x if x is not None else null(), Float).label("x"), cast(at if at is not None else null(), String)
-            .label("at")]
+def _posting_row(term: str, allowed: str, join: str) -> str:
+    return f"SELECT {_POSTING}, {term}, p.article_id, p.tf, p.length, {allowed}, p.impact, {_NULLS[0]} FROM {join}"
 
 
-def _lookup(session: Session, terms: list[str], filters: Filters, *, lexicon_signature: bool = True):
-    """The lexicon's signature, the index totals, the document frequencies of ``terms`` and each term's best
-    ``CHAMPIONS`` postings (article, tf, length, whether the filters let it through) by impact — in one
-    statement that SQLite and PostgreSQL run alike."""
-    parts = []
-    if lexicon_signature:
-        for sel in lexicon.signature_selects():
-            sig = sel.subquery()
-            parts.append(select(*_row(_SIGNATURE, a=sig.c.n, b=sig.c.top, c=sig.c.tag, at=sig.c.at)))
-        parts.append(select(*_row(_STATS, a=IndexStats.docs, b=IndexStats.total_length)).where(IndexStats.id == 1))
-    if terms:
-        parts.append(select(*_row(_DF, term=Term.term, a=Term.df)).where(Term.term.in_(terms), Term.df > 0))
-    for term in terms:
-        inner = (select(Posting.term, Posting.article_id, Posting.tf, Posting.length, Posting.impact)
-                 .where(Posting.term == term)
-                 .order_by(Posting.impact.desc(), Posting.article_id.desc()).limit(CHAMPIONS).subquery())
-        if filters.any:
-            allowed = case((filters.condition(), 1), else_=0)
-            parts.append(select(*_row(_POSTING, term=inner.c.term, a=inner.c.article_id, b=inner.c.tf,
-                                      c=inner.c.length, d=allowed, x=inner.c.impact))
-                         .select_from(inner.outerjoin(SearchDoc, SearchDoc.article_id == inner.c.article_id)))
-        else:
-            parts.append(select(*_row(_POSTING, term=inner.c.term, a=inner.c.article_id, b=inner.c.tf,
-                                      c=inner.c.length, d=literal(1), x=inner.c.impact)))
+@functools.lru_cache(maxsize=256)
+def _lookup_sql(dialect: str, n_terms: int, filters: Filters, head: bool) -> TextClause:
+    allowed, _params = filters.sql()
+    docs = " LEFT JOIN kb_docs d ON d.article_id = p.article_id" if allowed != "1" else ""
+    df = (f"SELECT {_DF}, term, df, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[2]}, {_NULLS[0]} "
+          "FROM kb_terms WHERE df > 0 AND term ")
+    if dialect == "postgresql":
+        terms = "CAST(:terms AS VARCHAR[])"
+        parts = [df + f"= ANY({terms})",
+                 _posting_row("q.term", allowed, f"unnest({terms}) AS q(term) CROSS JOIN LATERAL ("
+                              + _CHAMPIONS.format(term="q.term") + ") AS p" + docs)]
+    else:
+        names = [f":t{i}" for i in range(n_terms)]
+        parts = [df + f"IN ({', '.join(names)})"]
+        parts += [_posting_row(name, allowed, f"({_CHAMPIONS.format(term=name)}) AS p" + docs) for name in names]
+    return text((_HEAD if head else "") + " UNION ALL ".join(parts))
+
+
+def _lookup(session: Session, terms: list[str], filters: Filters, *, head: bool = True):
+    """The lexicon's signature and the index totals (``head``), the document frequencies of ``terms`` and each
+    term's best ``CHAMPIONS`` postings (article, tf, length, whether the filters let it through) by impact, in
+    one statement."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    _allowed, params = filters.sql()
+    params["k"] = CHAMPIONS
+    if dialect == "postgresql":
+        params["terms"] = terms
+    else:
+        params.update({f"t{i}": t for i, t in enumerate(terms)})
     signature, stats, dfs = [], None, {}
     read: dict[str, list[tuple[float, int, int, int, bool]]] = {t: [] for t in terms}
-    for kind, term, a, b, c, d, x, at in session.connection().execute(union_all(*parts)):
+    for kind, term, a, b, c, d, x, at in conn.execute(_lookup_sql(dialect, len(terms), filters, head), params):
         if kind == _POSTING:
             read[term].append((x, a, b, c, bool(d)))
         elif kind == _DF:
@@ -160,7 +169,7 @@ def prepare(session: Session, text: str, *, audience: str = "staff", platform: s
                 weights.setdefault(fix, TYPO_WEIGHT)
     fixes = [t for t in dict.fromkeys(corrected.values()) if t not in lists]
     if fixes:
-        _sig, _stats, fix_dfs, fix_lists = _lookup(session, fixes, filters, lexicon_signature=False)
+        _sig, _stats, fix_dfs, fix_lists = _lookup(session, fixes, filters, head=False)
         dfs.update(fix_dfs)
         lists.update(fix_lists)
     weights = {t: w for t, w in weights.items() if dfs.get(t)}
@@ -213,18 +222,41 @@ def _ranked(session: Session, query: Query, *, limit: int, exclude: tuple[int, .
     return rows[:limit]
 
 
+# BM25 of some articles over every query term (the formula of ``ranking.bm25``) with their title and body.
+_SCORE = ("sum({factor} * CAST(p.tf AS FLOAT) * :k1p1 / (CAST(p.tf AS FLOAT) + (:norm0 + CAST(p.length AS FLOAT) "
+          "* :norm1))) AS score")
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_sql(dialect: str, n_terms: int, n_ids: int) -> TextClause:
+    if dialect == "postgresql":
+        scores = (f"SELECT p.article_id AS aid, {_SCORE.format(factor='q.factor')} "
+                  "FROM unnest(CAST(:terms AS VARCHAR[]), CAST(:factors AS FLOAT[])) AS q(term, factor) "
+                  "JOIN kb_postings p ON p.term = q.term WHERE p.article_id = ANY(CAST(:ids AS INTEGER[])) "
+                  "GROUP BY p.article_id")
+    else:
+        factor = "CASE p.term " + " ".join(f"WHEN :t{i} THEN :f{i}" for i in range(n_terms)) + " ELSE 0.0 END"
+        scores = (f"SELECT p.article_id AS aid, {_SCORE.format(factor=factor)} FROM kb_postings p "
+                  f"WHERE p.term IN ({', '.join(f':t{i}' for i in range(n_terms))}) "
+                  f"AND p.article_id IN ({', '.join(f':i{i}' for i in range(n_ids))}) GROUP BY p.article_id")
+    return text(f"SELECT s.aid, s.score, a.title, a.body FROM ({scores}) AS s JOIN kb_articles a ON a.id = s.aid")
+
+
 def _exact(session: Session, query: Query, ids: list[int]) -> dict[int, tuple[float, str, str]]:
-    """BM25 of these articles over every query term, in SQL (the formula of ``ranking.bm25``), with their title
-    and body (one statement)."""
-    factor = case({t: query.idf[t] * w for t, w in query.weights.items()}, value=Posting.term, else_=0.0)
-    tf = cast(Posting.tf, Float)
-    norm = literal(K1 * (1 - B)) + cast(Posting.length, Float) * (K1 * B / query.avgdl)
-    score = func.sum(factor * tf * (K1 + 1) / (tf + norm))
-    scores = (select(Posting.article_id.label("aid"), score.label("score"))
-              .where(Posting.term.in_(list(query.weights)), Posting.article_id.in_(ids))
-              .group_by(Posting.article_id).subquery())
-    stmt = select(scores.c.aid, scores.c.score, Article.title, Article.body).join(Article, Article.id == scores.c.aid)
-    return {aid: (float(s), title, body) for aid, s, title, body in session.connection().execute(stmt)}
+    """BM25 of these articles over every query term, computed by the store, with their title and body."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    terms = list(query.weights)
+    factors = [query.idf[t] * query.weights[t] for t in terms]
+    params = {"k1p1": K1 + 1, "norm0": K1 * (1 - B), "norm1": K1 * B / query.avgdl}
+    if dialect == "postgresql":
+        params.update(terms=terms, factors=factors, ids=ids)
+    else:
+        params.update({f"t{i}": t for i, t in enumerate(terms)})
+        params.update({f"f{i}": f for i, f in enumerate(factors)})
+        params.update({f"i{i}": a for i, a in enumerate(ids)})
+    rows = conn.execute(_exact_sql(dialect, len(terms), len(ids)), params)
+    return {aid: (float(score), title, body) for aid, score, title, body in rows}
 
 
 def search(session: Session, text: str, *, limit: int = 10, audience: str = "staff", platform: str | None = None,
