@@ -6,9 +6,10 @@ same articles in the same order. Snippets are cut around the hits and highlighte
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import TextClause, func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.kb import lexicon, ranking, segment
@@ -36,7 +37,7 @@ class Query:
     docs: int
     avgdl: float
     corrected: dict[str, str]  # typo -> the known word used instead
-    lists: dict[str, list[tuple[int, int, int, bool]]] = field(default_factory=dict)  # champions (kb.search)
+    lists: dict[str, list[tuple]] = field(default_factory=dict)  # each term's champion rows (kb.search._lookup)
 
     @property
     def ideal(self) -> float:
@@ -73,29 +74,46 @@ class Filters:
 
 
 # One statement reads all a query needs from the index (on a busy machine a trip to the store costs more than
-# any part of it): rows (kind, term, a, b, c, d, x, at) of four kinds, UNION ALL'ed. The SQL is written out, one
+# any part of it): rows (kind, term, x, a, b, c, d, at) of four kinds, UNION ALL'ed. The SQL is written out, one
 # text per shape, so that neither Python builds it for each search nor PostgreSQL plans it again (psycopg
 # prepares a statement it has run five times): PostgreSQL reads the terms from an array, each term's best
-# postings through a LATERAL join; SQLite, which has neither, gets one UNION ALL part per term.
+# postings through a LATERAL join; SQLite, which has neither, gets one UNION ALL part per term. The rows (several
+# hundred) are read from the driver's cursor as they come, without SQLAlchemy's row objects.
 _SIGNATURE, _STATS, _DF, _POSTING = 0, 1, 2, 3
 _NULLS = "CAST(NULL AS VARCHAR)", "CAST(NULL AS BIGINT)", "CAST(NULL AS FLOAT)"
-_HEAD = (f"SELECT {_SIGNATURE} AS kind, {_NULLS[0]} AS term, n AS a, top AS b, tag AS c, {_NULLS[1]} AS d, "
-         f"{_NULLS[2]} AS x, at FROM ({lexicon.SIGNATURE_SQL}) AS s "
-         f"UNION ALL SELECT {_STATS}, {_NULLS[0]}, docs, total_length, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[2]}, "
+_HEAD = (f"SELECT {_SIGNATURE} AS kind, {_NULLS[0]} AS term, {_NULLS[2]} AS x, n AS a, top AS b, tag AS c, "
+         f"{_NULLS[1]} AS d, at FROM ({lexicon.SIGNATURE_SQL}) AS s "
+         f"UNION ALL SELECT {_STATS}, {_NULLS[0]}, {_NULLS[2]}, docs, total_length, {_NULLS[1]}, {_NULLS[1]}, "
          f"{_NULLS[0]} FROM kb_index_stats WHERE id = 1 UNION ALL ")
 _CHAMPIONS = ("SELECT article_id, tf, length, impact FROM kb_postings WHERE term = {term} "
               "ORDER BY impact DESC, article_id DESC LIMIT :k")
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _driver_sql(dialect: str, sql: str) -> str:
+    """``sql`` in the driver's parameter style (``:name`` for sqlite3, ``%(name)s`` for psycopg)."""
+    return _PARAM.sub(r"%(\1)s", sql) if dialect == "postgresql" else sql
+
+
+def _fetch(session: Session, sql: str, params: dict) -> list[tuple]:
+    """All rows of ``sql`` (in the driver's style), on the session's connection and transaction."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _posting_row(term: str, allowed: str, join: str) -> str:
-    return f"SELECT {_POSTING}, {term}, p.article_id, p.tf, p.length, {allowed}, p.impact, {_NULLS[0]} FROM {join}"
+    return f"SELECT {_POSTING}, {term}, p.impact, p.article_id, p.tf, p.length, {allowed}, {_NULLS[0]} FROM {join}"
 
 
 @functools.lru_cache(maxsize=256)
-def _lookup_sql(dialect: str, n_terms: int, filters: Filters, head: bool) -> TextClause:
+def _lookup_sql(dialect: str, n_terms: int, filters: Filters, head: bool) -> str:
     allowed, _params = filters.sql()
     docs = " LEFT JOIN kb_docs d ON d.article_id = p.article_id" if allowed != "1" else ""
-    df = (f"SELECT {_DF}, term, df, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[2]}, {_NULLS[0]} "
+    df = (f"SELECT {_DF}, term, {_NULLS[2]}, df, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[1]}, {_NULLS[0]} "
           "FROM kb_terms WHERE df > 0 AND term ")
     if dialect == "postgresql":
         terms = "CAST(:terms AS VARCHAR[])"
@@ -106,15 +124,14 @@ def _lookup_sql(dialect: str, n_terms: int, filters: Filters, head: bool) -> Tex
         names = [f":t{i}" for i in range(n_terms)]
         parts = [df + f"IN ({', '.join(names)})"]
         parts += [_posting_row(name, allowed, f"({_CHAMPIONS.format(term=name)}) AS p" + docs) for name in names]
-    return text((_HEAD if head else "") + " UNION ALL ".join(parts))
+    return _driver_sql(dialect, (_HEAD if head else "") + " UNION ALL ".join(parts))
 
 
 def _lookup(session: Session, terms: list[str], filters: Filters, *, head: bool = True):
     """The lexicon's signature and the index totals (``head``), the document frequencies of ``terms`` and each
-    term's best ``CHAMPIONS`` postings (article, tf, length, whether the filters let it through) by impact, in
-    one statement."""
-    conn = session.connection()
-    dialect = conn.dialect.name
+    term's best ``CHAMPIONS`` postings by impact — rows ``(kind, term, impact, article, tf, length, allowed,
+    None)``, ``allowed`` 1 when the filters let the article through — in one statement."""
+    dialect = session.get_bind().dialect.name
     _allowed, params = filters.sql()
     params["k"] = CHAMPIONS
     if dialect == "postgresql":
@@ -122,20 +139,19 @@ def _lookup(session: Session, terms: list[str], filters: Filters, *, head: bool 
     else:
         params.update({f"t{i}": t for i, t in enumerate(terms)})
     signature, stats, dfs = [], None, {}
-    read: dict[str, list[tuple[float, int, int, int, bool]]] = {t: [] for t in terms}
-    for kind, term, a, b, c, d, x, at in conn.execute(_lookup_sql(dialect, len(terms), filters, head), params):
+    lists: dict[str, list[tuple]] = {t: [] for t in terms}
+    for row in _fetch(session, _lookup_sql(dialect, len(terms), filters, head), params):
+        kind = row[0]
         if kind == _POSTING:
-            read[term].append((x, a, b, c, bool(d)))
+            lists[row[1]].append(row)
         elif kind == _DF:
-            dfs[term] = a
+            dfs[row[1]] = row[3]
         elif kind == _STATS:
-            stats = (a, b)
+            stats = (row[3], row[4])
         else:
-            signature.append((c, a, b, at))
-    lists = {}  # each term's list best first, as read (a UNION ALL need not keep its parts' order)
-    for term, rows in read.items():
-        rows.sort(key=lambda r: (-r[0], -r[1]))
-        lists[term] = [(aid, tf, length, ok) for _x, aid, tf, length, ok in rows]
+            signature.append((row[5], row[3], row[4], row[7]))
+    for rows in lists.values():  # best first, (impact, article) descending (a UNION ALL keeps no order)
+        rows.sort(reverse=True)
     return lexicon.signature_of(signature) if signature else None, stats, dfs, lists
 
 
@@ -195,16 +211,16 @@ def _ranked(session: Session, query: Query, *, limit: int, exclude: tuple[int, .
     k1, b, avgdl = K1, B, query.avgdl
     for term, rows in query.lists.items():
         factor = query.idf[term] * query.weights[term] * (k1 + 1)
-        for aid, tf, length, ok in rows:  # ranking.bm25, inlined: this loop runs for every posting read
+        for _kind, _term, _impact, aid, tf, length, ok, _ in rows:  # ranking.bm25, inlined: for every posting
             partial[aid] = partial.get(aid, 0.0) + factor * tf / (tf + k1 * (1 - b + b * length / avgdl))
             if ok:
                 allowed.add(aid)
         if len(rows) == CHAMPIONS:  # cut: the rest score at most what its last one does (when indexed)
-            _, tf, length, _ok = rows[-1]
+            tf, length = rows[-1][4], rows[-1][5]
             bound = factor * tf / (tf + k1 * (1 - b + b * length / avgdl))
             rest += bound
-            for aid, _tf, _length, _ok in rows:
-                covered[aid] = covered.get(aid, 0.0) + bound
+            for row in rows:
+                covered[row[3]] = covered.get(row[3], 0.0) + bound
     excluded = set(exclude)
     ids = [a for a in partial if a in allowed and a not in excluded]
     optimistic = {a: partial[a] + rest - covered.get(a, 0.0) for a in ids} if rest else partial
@@ -228,7 +244,7 @@ _SCORE = ("sum({factor} * CAST(p.tf AS FLOAT) * :k1p1 / (CAST(p.tf AS FLOAT) + (
 
 
 @functools.lru_cache(maxsize=256)
-def _exact_sql(dialect: str, n_terms: int, n_ids: int) -> TextClause:
+def _exact_sql(dialect: str, n_terms: int, n_ids: int) -> str:
     if dialect == "postgresql":
         scores = (f"SELECT p.article_id AS aid, {_SCORE.format(factor='q.factor')} "
                   "FROM unnest(CAST(:terms AS VARCHAR[]), CAST(:factors AS FLOAT[])) AS q(term, factor) "
@@ -239,13 +255,13 @@ def _exact_sql(dialect: str, n_terms: int, n_ids: int) -> TextClause:
         scores = (f"SELECT p.article_id AS aid, {_SCORE.format(factor=factor)} FROM kb_postings p "
                   f"WHERE p.term IN ({', '.join(f':t{i}' for i in range(n_terms))}) "
                   f"AND p.article_id IN ({', '.join(f':i{i}' for i in range(n_ids))}) GROUP BY p.article_id")
-    return text(f"SELECT s.aid, s.score, a.title, a.body FROM ({scores}) AS s JOIN kb_articles a ON a.id = s.aid")
+    return _driver_sql(dialect, f"SELECT s.aid, s.score, a.title, a.body FROM ({scores}) AS s "
+                                "JOIN kb_articles a ON a.id = s.aid")
 
 
 def _exact(session: Session, query: Query, ids: list[int]) -> dict[int, tuple[float, str, str]]:
     """BM25 of these articles over every query term, computed by the store, with their title and body."""
-    conn = session.connection()
-    dialect = conn.dialect.name
+    dialect = session.get_bind().dialect.name
     terms = list(query.weights)
     factors = [query.idf[t] * query.weights[t] for t in terms]
     params = {"k1p1": K1 + 1, "norm0": K1 * (1 - B), "norm1": K1 * B / query.avgdl}
@@ -255,7 +271,7 @@ def _exact(session: Session, query: Query, ids: list[int]) -> dict[int, tuple[fl
         params.update({f"t{i}": t for i, t in enumerate(terms)})
         params.update({f"f{i}": f for i, f in enumerate(factors)})
         params.update({f"i{i}": a for i, a in enumerate(ids)})
-    rows = conn.execute(_exact_sql(dialect, len(terms), len(ids)), params)
+    rows = _fetch(session, _exact_sql(dialect, len(terms), len(ids)), params)
     return {aid: (float(score), title, body) for aid, score, title, body in rows}
 
 
