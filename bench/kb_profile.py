@@ -37,6 +37,13 @@ def main() -> None:
     def _seen(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
+    fetch = search._fetch  # the index rows are read from the driver's cursor, which the event does not see
+
+    def _counted(session, sql, params):
+        statements.append((sql, params))
+        return fetch(session, sql, params)
+
+    search._fetch = _counted
     factory = make_sessionmaker(engine)
     with factory() as s:
         for q, _ in QUERIES[:20]:
@@ -48,12 +55,12 @@ def main() -> None:
         for i, (stmt, params) in enumerate(trips, 1):
             print(f"-- statement {i}: {stmt[:160].strip()!r}… ({len(stmt)} characters)")
             if engine.dialect.name == "postgresql":
-                plan = s.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + stmt, params).all()
+                plan = fetch(s, "EXPLAIN (ANALYZE, BUFFERS) " + stmt, params)
                 for (line,) in plan:
                     if any(k in line for k in ("Planning Time", "Execution Time")) or "Limit" in line[:40]:
                         print("   ", line)
             else:
-                plan = s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + stmt, params).all()
+                plan = fetch(s, "EXPLAIN QUERY PLAN " + stmt, params)
                 for row in plan[:12]:
                     print("   ", row[-1])
         statements.clear()
