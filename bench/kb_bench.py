@@ -158,6 +158,26 @@ def generate(factory, n: int, seed: int = 7) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
 
 
+def store_quality(factory) -> tuple[float, float]:
+    """MRR and nDCG@10 of the labelled queries on a store holding the demo articles and the generated ones: an
+    article is relevant when it is the labelled demo article or one of its generated variants (title
+    ``<city><merchant>:<demo title>(vX.Y)``)."""
+    by_title: dict[str, set[int]] = {}
+    demo_titles = {a.title for a in ARTICLES}
+    with factory() as s:
+        for aid, title in s.execute(text("SELECT id, title FROM kb_articles")):
+            base = title if title in demo_titles else title.split(":", 1)[-1].rsplit("(", 1)[0]
+            by_title.setdefault(base, set()).add(aid)
+        titles = {a.key: a.title for a in ARTICLES}
+        rr, nd = [], []
+        for q, keys in QUERIES:
+            ranked = [h.id for h in search.search(s, q, limit=10)]
+            rel = set().union(*(by_title.get(titles[k], set()) for k in keys))
+            rr.append(reciprocal_rank(ranked, rel))
+            nd.append(ndcg(ranked, rel))
+        return mean(rr), mean(nd)
+
+
 def latency(factory, rounds: int = 2) -> dict[str, float]:
     """Wall-clock p50/p95 per query, and this process's CPU time per query (the machine is shared: the wall
     clock also counts the waits for a core)."""
@@ -184,12 +204,20 @@ def main() -> None:
     ap.add_argument("--sqlite", default=None, help="SQLite file to build (default: a temporary one)")
     ap.add_argument("--skip-sqlite", action="store_true", help="latency on PostgreSQL only")
     ap.add_argument("--reuse", action="store_true", help="the stores already hold the generated articles")
+    ap.add_argument("--no-quality", action="store_true", help="latency only (the quality figures do not move)")
+    ap.add_argument("--champions", type=int, default=None,
+                    help="postings read per query term (kb.search.CHAMPIONS; 10**9: every posting, exact BM25)")
+    ap.add_argument("--mrr-on-store", action="store_true",
+                    help="also MRR of the labelled queries on each store (the demo articles among the generated)")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}")
-    quality_url = f"sqlite:///{tempfile.mkdtemp()}/quality.db"
-    upgrade(quality_url)
-    for name, (mrr, nd) in quality(make_sessionmaker(make_engine(quality_url))).items():
-        print(f"quality {name:16s} MRR {mrr:.3f}  nDCG@10 {nd:.3f}")
+    if args.champions:
+        search.CHAMPIONS = args.champions
+    if not args.no_quality:
+        quality_url = f"sqlite:///{tempfile.mkdtemp()}/quality.db"
+        upgrade(quality_url)
+        for name, (mrr, nd) in quality(make_sessionmaker(make_engine(quality_url))).items():
+            print(f"quality {name:16s} MRR {mrr:.3f}  nDCG@10 {nd:.3f}")
     runs = []
     if not args.skip_sqlite:
         url = f"sqlite:///{args.sqlite or tempfile.mkdtemp() + '/kb.db'}"
@@ -224,6 +252,10 @@ def main() -> None:
             t = time.perf_counter()
             generate(f, args.articles)
             print(f"{name}: {args.articles} articles generated and indexed in {time.perf_counter() - t:.0f}s")
+        if args.mrr_on_store:
+            mrr, nd = store_quality(f)
+            print(f"quality on {name} with {args.articles} generated articles, CHAMPIONS {search.CHAMPIONS}: "
+                  f"MRR {mrr:.3f}  nDCG@10 {nd:.3f}")
         lat = latency(f)
         print(f"latency {name:10s} p50 {lat['p50']:.1f} ms  p95 {lat['p95']:.1f} ms  (this process's CPU: p50 "
               f"{lat['cpu_p50']:.1f} ms, p95 {lat['cpu_p95']:.1f} ms; {2 * len(QUERIES)} queries), "

@@ -23,12 +23,15 @@ from kefu.chat.ws import Limits
 from kefu.chat.ws import router as chat_socket_router
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import make_engine, make_sessionmaker
-from kefu.core.errors import DomainError
+from kefu.core.errors import DomainError, TooManyRequests
 from kefu.core.metrics import Metrics
+from kefu.core.ratelimit import make_counter
 from kefu.core.settings import Settings, get_settings
 from kefu.kb.cors import BotCors
 from kefu.tickets.models import Ticket
 from kefu.timers.models import Timer
+from kefu.web.errors import error_text
+from kefu.web.i18n import LANGUAGES
 from kefu.web.routes import router as web_router
 from kefu.web.routes import web_error_response
 
@@ -124,6 +127,8 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
     app.state.sessionmaker, app.state.metrics = factory, metrics
     # live chat fan-out (kefu.chat.hub): in-process with a store poll, plus Redis when KEFU_REDIS_URL is set
     app.state.chat_limits = Limits()
+    # requests to public routes counted per visitor and client IP (kefu.kb.api): across processes through Redis
+    app.state.rate_counter = make_counter(settings.redis_url, prefix=settings.redis_prefix)
     app.state.chat_hub = make_hub(factory, redis_url=settings.redis_url, redis_prefix=settings.redis_prefix,
                                   serial_writes=engine.dialect.name == "sqlite", clock=clock)
 
@@ -135,6 +140,11 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
         if exc.field:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyRequests):  # public callers (the widget) show it as it is: their language
+            lang = request.query_params.get("lang")
+            body.update(detail=error_text(exc, lang if lang in LANGUAGES else settings.default_language),
+                        retry_after=exc.retry_after)
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -20,11 +20,14 @@ expect = sync_api.expect
 
 @pytest.fixture(scope="module")
 def kb_loaded(live):  # noqa: F811
+    from kefu.catalog.models import BusinessLine, Category
     from kefu.chat.models import ChatQueue
     from kefu.kb import demo
 
     with session_scope(live.factory) as session:
         demo.load(session, now=datetime.now(UTC))
+        session.add_all([BusinessLine(code="waimai", name="外卖"), BusinessLine(code="reading", name="阅读")])
+        session.add(Category(code="refund", name="退款问题", severity_class="general"))
         session.add(ChatQueue(code="kb_help", name="帮助中心在线", concurrency=3, is_active=True,
                               created_at=datetime.now(UTC)))
     return live
@@ -70,15 +73,36 @@ def test_customer_searches_the_help_center(browser, kb_loaded):  # noqa: F811
 
 
 def test_agent_writes_with_a_live_preview_and_a_lead_publishes(browser, kb_loaded):  # noqa: F811
+    from sqlalchemy import select
+
     page, watch = sign_in(browser, kb_loaded, "agent")
     page.goto(f"{kb_loaded.base}/kb/new")
     page.fill("input[name=title]", "骑手App如何申请转单")
     page.fill("input[name=tags]", "骑手,转单")
+    page.select_option("select[name=business_line]", label="外卖")
+    page.select_option("select[name=category_ids]", label=["配送问题", "退款问题"])
     page.locator("#kb-body").press_sequentially("## 步骤\n1. 打开**订单**页")
     expect(page.locator("#kb-preview strong")).to_have_text("订单")  # rendered as the agent types
     with page.expect_navigation():
         page.click(".kb-form button[type=submit]")
     expect(page.locator("#kb-status")).to_have_text("草稿")
+    expect(page.locator("select[name=business_line] option:checked")).to_have_text("外卖")
+    expect(page.locator("select[name=category_ids] option:checked")).to_have_text(["退款问题", "配送问题"])
+    # one category taken off and the business line changed: the article keeps exactly what the form shows
+    page.select_option("select[name=category_ids]", label=["退款问题"])
+    page.select_option("select[name=business_line]", label="阅读")
+    with page.expect_navigation():
+        page.click(".kb-form button[type=submit]")
+    expect(page.locator("select[name=category_ids] option:checked")).to_have_text(["退款问题"])
+    article_id = int(page.url.rsplit("/", 1)[1])
+    with session_scope(kb_loaded.factory) as session:
+        from kefu.catalog.models import Category
+        from kefu.kb.models import Article
+
+        article = session.get(Article, article_id)
+        refund = session.scalar(select(Category.id).where(Category.code == "refund"))
+        assert (article.business_line, article.category_ids) == ("reading", [refund])
+    expect(page.locator("#kb-versions")).to_contain_text("business_line")
     with page.expect_navigation():
         page.click("#kb-workflow button:has-text('提交审核')")
     expect(page.locator("#kb-status")).to_have_text("待审核")
@@ -90,7 +114,7 @@ def test_agent_writes_with_a_live_preview_and_a_lead_publishes(browser, kb_loade
     with lead.expect_navigation():
         lead.click("#kb-workflow button:has-text('发布')")
     expect(lead.locator("#kb-status")).to_have_text("已发布")
-    expect(lead.locator("#kb-versions li")).to_have_count(3)
+    expect(lead.locator("#kb-versions li")).to_have_count(4)
     lead.goto(f"{kb_loaded.base}/kb?q=骑手怎么转单")
     expect(lead.locator("#kb-results h3 a").first).to_have_text("骑手App如何申请转单")
     lead_watch.assert_clean()

@@ -136,3 +136,57 @@ def test_kefus_demo_page_embeds_the_widget_with_the_bot_first(browser, live):  #
     expect(widget.locator(".kw-human")).to_have_text("转人工")
     watch.assert_clean()
     context.close()
+
+
+def test_in_english_the_bot_offers_three_articles_and_hands_over_after_two_unhelpful_answers(browser, live,  # noqa: F811
+                                                                                            bot_shop):
+    context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 800})
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    customer = context.new_page()
+    watch = Watch(customer)
+    customer.goto(f"{bot_shop}/order/20261205")
+    widget = customer.locator("#kefu-widget")
+    widget.locator(".kw-launcher").click()
+    widget.locator(".kw-lang").click()  # the customer reads English
+    widget.locator(".kw-name").fill("Li Lei")
+    widget.locator(".kw-start-button").click()
+    expect(widget.locator(".kw-log .from-bot").first).to_contain_text("Hello, I am the virtual assistant")
+    expect(widget.locator(".kw-human")).to_have_text("Talk to a person")
+
+    def ask(text: str) -> None:
+        widget.locator(".kw-input").fill(text)
+        widget.locator(".kw-input").press("Enter")
+
+    # a vague question: no article clearly ahead, so the bot offers the top three
+    ask("部分退款怎么弄")
+    offer = widget.locator(".kw-line.kind-bot-options").last
+    expect(offer.locator(".kw-text")).to_have_text("Is your question one of these? Click to read:")
+    expect(offer.locator(".kw-article")).to_have_count(3)
+    expect(offer.locator(".kw-article-title")).to_contain_text(["外卖订单如何申请退款"])
+    expect(offer.locator(".kw-feedback")).to_have_count(0)
+
+    # a clear question answered; 没用 once: the bot asks for other words
+    ask("红包怎么用不了")
+    answer = widget.locator(".kw-line.kind-bot-answer").last
+    expect(answer.locator(".kw-article-title")).to_have_text("红包怎么使用?为什么红包用不了")
+    answer.get_by_role("button", name="Not helpful").click()
+    expect(widget.locator(".kw-line.kind-bot-retry")).to_contain_text("Sorry that did not help")
+    expect(widget.locator(".kw-human")).to_be_visible()
+
+    # a second answer that does not help either: handed over to a person without asking
+    ask("外卖超时了")
+    answer = widget.locator(".kw-line.kind-bot-answer").last
+    expect(answer.locator(".kw-article-title")).to_have_text(LATE)
+    answer.get_by_role("button", name="Not helpful").click()
+    expect(widget.locator(".kw-log")).to_contain_text(
+        "Sorry I could not solve your problem; connecting you to a person")
+    expect(widget.locator(".kw-human")).to_be_hidden()
+
+    with session_scope(live.factory) as session:
+        bs = session.scalar(select(BotSession).order_by(BotSession.id.desc()))
+        assert (bs.status, bs.handoff_reason, bs.failures) == ("handed_off", "failed_twice", 2)
+        transcript = session.scalar(select(ChatMessage.body).where(ChatMessage.chat_id == bs.chat_id,
+                                                                   ChatMessage.kind == "bot_transcript"))
+    assert "顾客:部分退款怎么弄" in transcript and transcript.count("顾客:没用") == 2
+    watch.assert_clean()
+    context.close()

@@ -26,3 +26,13 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status_code = 422
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit: try again in ``retry_after`` seconds (HTTP 429 with ``Retry-After``)."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int, *, field: str | None = "rate_limit") -> None:
+        super().__init__(f"too many requests; try again in {retry_after} s", field=field)
+        self.retry_after = retry_after

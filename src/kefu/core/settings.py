@@ -172,6 +172,17 @@ class Settings(BaseSettings):
         False, description="Let trainees (新入职) pick customers out of the chat queue themselves instead of being "
         "assigned; everyone else is always assigned automatically.",
     )
+    bot_rate_window_seconds: int = Field(
+        60, ge=1, description="Self-service bot rate limit: the window (seconds) the two limits below count in.",
+    )
+    bot_rate_per_visitor: int = Field(
+        30, ge=1, description="Self-service bot rate limit: calls one bot conversation (one visitor) may make per "
+        "window; past it, HTTP 429 in the widget's language. Shared by all processes when `KEFU_REDIS_URL` is set.",
+    )
+    bot_rate_per_ip: int = Field(
+        120, ge=1, description="Self-service bot rate limit: calls from one client IP address per window, new "
+        "conversations included (HTTP 429 past it).",
+    )
     log_level: str = Field("INFO", description="Log level of the server and worker.")
     alert_rules_file: str | None = Field(
         None, description="Complaint-spike alert rules (YAML) used until rules are saved through the API; unset: "

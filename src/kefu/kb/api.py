@@ -4,14 +4,15 @@ publish (``kb.publish``); ``/kb/public`` is the customers' help center (publishe
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from kefu.chat.ws import visitor_token
-from kefu.core.deps import ClockDep, Principal, SessionDep, require
-from kefu.core.errors import Invalid
+from kefu.core.deps import ClockDep, Principal, SessionDep, client_ip, require
+from kefu.core.errors import Invalid, TooManyRequests
 from kefu.core.roles import Perm
 from kefu.core.routing import Router
 from kefu.core.schemas import Page
@@ -44,7 +45,27 @@ from kefu.kb.suggest import suggestion_text
 
 router = Router(prefix="/kb", tags=["knowledge base"])
 public = Router(prefix="/kb/public", tags=["help center"])
-bot = Router(prefix="/kb/bot", tags=["self-service bot"])
+
+
+def bot_rate_limit(request: Request, clock: ClockDep) -> None:
+    """Anyone may call the bot: each client IP address and each conversation (a visitor) has a number of calls
+    per window (``KEFU_BOT_RATE_*``), counted across processes through Redis when it is configured; past it,
+    429 in the caller's language (``?lang=``)."""
+    settings, counter = request.app.state.settings, request.app.state.rate_counter
+    keys = [("ip", client_ip(request) or "-", settings.bot_rate_per_ip)]
+    if token := request.path_params.get("token"):
+        keys.append(("visitor", token, settings.bot_rate_per_visitor))
+    now = clock.now()
+    for kind, who, limit in keys:
+        key = f"bot:{kind}:" + hashlib.sha256(who.encode()).hexdigest()[:24]  # no address or token kept as is
+        wait = counter.hit(key, limit=limit, window=settings.bot_rate_window_seconds, now=now)
+        if wait is not None:
+            raise TooManyRequests(wait)
+
+
+bot = Router(prefix="/kb/bot", tags=["self-service bot"], dependencies=[Depends(bot_rate_limit)])
+# the bot's own phrases follow the widget's language; the articles are shown as written
+BotLang = Annotated[Literal["zh-CN", "en"], Query(description="the widget's language: zh-CN or en")]
 Reader = Annotated[Principal, require(Perm.kb_read)]
 Writer = Annotated[Principal, require(Perm.kb_write)]
 Reviewer = Annotated[Principal, require(Perm.kb_publish)]
@@ -208,9 +229,10 @@ def _reply(request: Request, r: botservice.Reply) -> dict:
 
 
 @bot.post("", response_model=BotReply, status_code=201)
-def bot_start(body: BotStart, request: Request, session: SessionDep, clock: ClockDep):
+def bot_start(body: BotStart, request: Request, session: SessionDep, clock: ClockDep, lang: BotLang = "zh-CN"):
     """Open a conversation with the bot for a chat queue (where a handover goes)."""
-    return _reply(request, botservice.start(session, now=clock.now(), queue_code=body.queue, platform=body.platform))
+    return _reply(request, botservice.start(session, now=clock.now(), queue_code=body.queue, platform=body.platform,
+                                            lang=lang))
 
 
 @bot.get("/{token}/turns", response_model=Page[BotTurnPublic])
@@ -220,25 +242,30 @@ def bot_turns(token: str, session: SessionDep):
 
 
 @bot.post("/{token}/messages", response_model=BotReply)
-def bot_ask(token: str, body: BotAsk, request: Request, session: SessionDep, clock: ClockDep):
+def bot_ask(token: str, body: BotAsk, request: Request, session: SessionDep, clock: ClockDep,
+            lang: BotLang = "zh-CN"):
     bs = botservice.by_token(session, token)
     identity = body.model_dump(include={"name", "phone", "openid"})
-    return _reply(request, botservice.ask(session, bs=bs, text=body.text, now=clock.now(), identity=identity))
+    return _reply(request, botservice.ask(session, bs=bs, text=body.text, now=clock.now(), identity=identity,
+                                          lang=lang))
 
 
 @bot.post("/{token}/feedback", response_model=BotReply)
-def bot_feedback(token: str, body: BotFeedback, request: Request, session: SessionDep, clock: ClockDep):
+def bot_feedback(token: str, body: BotFeedback, request: Request, session: SessionDep, clock: ClockDep,
+                 lang: BotLang = "zh-CN"):
     bs = botservice.by_token(session, token)
     identity = body.model_dump(include={"name", "phone", "openid"})
     return _reply(request, botservice.feedback(session, bs=bs, article_id=body.article_id, helpful=body.helpful,
-                                               now=clock.now(), identity=identity))
+                                               now=clock.now(), identity=identity, lang=lang))
 
 
 @bot.post("/{token}/handoff", response_model=BotReply)
-def bot_handoff(token: str, body: Identity, request: Request, session: SessionDep, clock: ClockDep):
+def bot_handoff(token: str, body: Identity, request: Request, session: SessionDep, clock: ClockDep,
+                lang: BotLang = "zh-CN"):
     """转人工: a chat in the queue, starting with the conversation so far."""
     bs = botservice.by_token(session, token)
-    return _reply(request, botservice.handoff(session, bs=bs, now=clock.now(), reason="asked", **body.model_dump()))
+    return _reply(request, botservice.handoff(session, bs=bs, now=clock.now(), reason="asked", lang=lang,
+                                              **body.model_dump()))
 
 
 @bot.post("/{token}/end", response_model=BotReply)

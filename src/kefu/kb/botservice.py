@@ -18,15 +18,16 @@ from kefu.chat.models import Chat, ChatMessage, ChatQueue
 from kefu.core.errors import Conflict, Invalid, NotFound
 from kefu.kb import bot, search, service
 from kefu.kb.models import PLATFORMS, Article, BotSession, BotTurn
+from kefu.web.i18n import translate  # a table of strings (no web framework)
 
-GREETING = "您好,我是智能客服,请问有什么可以帮您?您可以直接描述问题,随时发送「转人工」联系人工客服。"
-CLARIFY = "抱歉,我没有理解您的问题,能再具体描述一下吗?例如「外卖超时了怎么退款」。"
-OPTIONS = "您是不是想问以下问题?请点击查看:"
-RETRY = "抱歉没能帮到您。您可以换个说法再描述一下问题,或者发送「转人工」。"
-RESOLVED = "很高兴能帮到您!如还有其他问题,请随时提问。"
-HANDOFF = {"asked": "正在为您转接人工客服,请稍候。",
-           "low_confidence": "这个问题我暂时无法回答,正在为您转接人工客服,请稍候。",
-           "failed_twice": "抱歉没能解决您的问题,正在为您转接人工客服,请稍候。"}
+PHRASES = ("greeting", "clarify", "options", "retry", "resolved", "handoff.asked", "handoff.low_confidence",
+           "handoff.failed_twice")  # the bot's own words: ``bot.<phrase>`` in kefu.web.i18n, zh-CN and English
+
+
+def phrase(key: str, lang: str = "zh-CN") -> str:
+    """One of the bot's own fixed phrases in the customer's language (the widget's: zh-CN or en); articles are
+    shown as written."""
+    return translate(f"bot.{key}", lang)
 
 
 @dataclass
@@ -46,7 +47,8 @@ def _turn(session: Session, bs: BotSession, *, sender: str, kind: str, body: str
     return turn
 
 
-def start(session: Session, *, now: datetime, queue_code: str, platform: str | None = None) -> Reply:
+def start(session: Session, *, now: datetime, queue_code: str, platform: str | None = None, lang: str = "zh-CN"
+          ) -> Reply:
     queue = session.scalar(select(ChatQueue).where(ChatQueue.code == queue_code, ChatQueue.is_active.is_(True)))
     if queue is None:
         raise NotFound(f"no chat queue {queue_code!r}", field="queue")
@@ -56,9 +58,10 @@ def start(session: Session, *, now: datetime, queue_code: str, platform: str | N
                     failures=0, last_article_ids=[], created_at=now)
     session.add(bs)
     session.flush()
-    _turn(session, bs, sender="bot", kind="greeting", body=GREETING, now=now)
+    greeting = phrase("greeting", lang)
+    _turn(session, bs, sender="bot", kind="greeting", body=greeting, now=now)
     session.flush()
-    return Reply(bs, "greeting", GREETING)
+    return Reply(bs, "greeting", greeting)
 
 
 def by_token(session: Session, token: str) -> BotSession:
@@ -78,7 +81,8 @@ def _articles(session: Session, ids) -> list[Article]:
     return [found[i] for i in ids if i in found]
 
 
-def ask(session: Session, *, bs: BotSession, text: str, now: datetime, identity: dict | None = None) -> Reply:
+def ask(session: Session, *, bs: BotSession, text: str, now: datetime, identity: dict | None = None,
+        lang: str = "zh-CN") -> Reply:
     """The customer wrote ``text``: the bot answers, offers articles, asks for more, or hands over."""
     _open(bs)
     text = (text or "").strip()
@@ -92,12 +96,13 @@ def ask(session: Session, *, bs: BotSession, text: str, now: datetime, identity:
     decision = bot.decide(text, [bot.Candidate(h.id, h.confidence) for h in hits], failures=bs.failures)
     top = hits[0].confidence if hits else None
     if decision.action == "handoff":
-        return handoff(session, bs=bs, now=now, reason=decision.reason or "asked", **(identity or {}))
+        return handoff(session, bs=bs, now=now, reason=decision.reason or "asked", lang=lang, **(identity or {}))
     if decision.action == "clarify":
         bs.failures += 1
-        _turn(session, bs, sender="bot", kind="clarify", body=CLARIFY, now=now)
+        clarify = phrase("clarify", lang)
+        _turn(session, bs, sender="bot", kind="clarify", body=clarify, now=now)
         session.flush()
-        return Reply(bs, "clarify", CLARIFY)
+        return Reply(bs, "clarify", clarify)
     articles = _articles(session, decision.article_ids)
     bs.last_article_ids = [a.id for a in articles]
     if decision.action == "answer":
@@ -105,8 +110,8 @@ def ask(session: Session, *, bs: BotSession, text: str, now: datetime, identity:
         _turn(session, bs, sender="bot", kind="answer", body=text_out, now=now, article_ids=bs.last_article_ids,
               score=top)
     else:
-        text_out = OPTIONS
-        _turn(session, bs, sender="bot", kind="options", body=OPTIONS, now=now, article_ids=bs.last_article_ids,
+        text_out = phrase("options", lang)
+        _turn(session, bs, sender="bot", kind="options", body=text_out, now=now, article_ids=bs.last_article_ids,
               score=top)
     for a in articles:
         service.add_view(session, a)
@@ -115,7 +120,7 @@ def ask(session: Session, *, bs: BotSession, text: str, now: datetime, identity:
 
 
 def feedback(session: Session, *, bs: BotSession, article_id: int, helpful: bool, now: datetime,
-             identity: dict | None = None) -> Reply:
+             identity: dict | None = None, lang: str = "zh-CN") -> Reply:
     """有用 ends the conversation as resolved by self-service; 没用 counts a failed answer (the second hands over)."""
     _open(bs)
     if article_id not in (bs.last_article_ids or []):
@@ -127,22 +132,25 @@ def feedback(session: Session, *, bs: BotSession, article_id: int, helpful: bool
     decision = bot.after_feedback(helpful=helpful, failures=bs.failures)
     if decision.action == "resolved":
         bs.status, bs.ended_at, bs.resolved_article_id = "resolved", now, article_id
-        _turn(session, bs, sender="bot", kind="resolved", body=RESOLVED, now=now)
+        resolved = phrase("resolved", lang)
+        _turn(session, bs, sender="bot", kind="resolved", body=resolved, now=now)
         session.flush()
-        return Reply(bs, "resolved", RESOLVED)
+        return Reply(bs, "resolved", resolved)
     bs.failures += 1
     if decision.action == "handoff":
-        return handoff(session, bs=bs, now=now, reason=decision.reason or "failed_twice", **(identity or {}))
-    _turn(session, bs, sender="bot", kind="retry", body=RETRY, now=now)
+        return handoff(session, bs=bs, now=now, reason=decision.reason or "failed_twice", lang=lang,
+                       **(identity or {}))
+    retry = phrase("retry", lang)
+    _turn(session, bs, sender="bot", kind="retry", body=retry, now=now)
     session.flush()
-    return Reply(bs, "retry", RETRY)
+    return Reply(bs, "retry", retry)
 
 
 def handoff(session: Session, *, bs: BotSession, now: datetime, reason: str = "asked", name: str | None = None,
-            phone: str | None = None, openid: str | None = None) -> Reply:
+            phone: str | None = None, openid: str | None = None, lang: str = "zh-CN") -> Reply:
     """Hand the customer to a human: a chat in the session's queue holding the conversation so far."""
     _open(bs)
-    text = HANDOFF.get(reason, HANDOFF["asked"])
+    text = phrase(f"handoff.{reason}" if f"handoff.{reason}" in PHRASES else "handoff.asked", lang)
     _turn(session, bs, sender="bot", kind="handoff", body=text, now=now)
     session.flush()
     record = transcript(session, bs)  # the chat's first message, before the agent's greeting

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kefu.kb import segment
@@ -36,16 +36,31 @@ def _synonym_map(groups: list[list[str]]) -> dict[str, list[list[str]]]:
     return out
 
 
+# One row per table, (tag, rows, greatest id, latest creation as text): changes when a word or a synonym group is
+# added or removed (rows are never edited in place). ``kb.search`` reads it within its own statement.
+SIGNATURE_SQL = ("SELECT 0 AS tag, count(*) AS n, max(id) AS top, CAST(max(created_at) AS VARCHAR) AS at FROM kb_words "
+                 "UNION ALL SELECT 1, count(*), max(id), CAST(max(created_at) AS VARCHAR) FROM kb_synonyms")
+_SIGNATURE = text(SIGNATURE_SQL)
+
+
+def signature_of(rows) -> tuple:
+    """The signature from the rows of ``SIGNATURE_SQL`` (tag, rows, greatest id, latest creation)."""
+    return tuple((int(n), top, at) for _tag, n, top, at in sorted(rows, key=lambda r: r[0]))
+
+
 def _signature(session: Session) -> tuple:
-    """Changes when a word or a synonym group is added or removed (rows are never edited in place)."""
-    conn = session.connection()
-    return tuple(conn.execute(select(func.count(), func.max(m.id), func.max(m.created_at))).one()
-                 for m in (DictionaryWord, SynonymGroup))
+    return signature_of(session.connection().execute(_SIGNATURE).all())
 
 
-def current(session: Session) -> Lexicon:
-    """The dictionary and synonyms as the store has them now, loaded into the segmenter."""
-    signature = _signature(session)
+def cached() -> Lexicon:
+    """What this process loaded last (``key`` empty: nothing yet); ``kb.search`` checks its signature itself."""
+    return _CURRENT[0]
+
+
+def current(session: Session, signature: tuple | None = None) -> Lexicon:
+    """The dictionary and synonyms as the store has them now, loaded into the segmenter (``signature``: the
+    store's, when the caller has just read it)."""
+    signature = _signature(session) if signature is None else signature
     lex = _CURRENT[0]
     if lex.key and lex.key[0] == signature:
         return lex

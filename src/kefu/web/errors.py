@@ -196,6 +196,8 @@ RULES: tuple[Rule, ...] = (
     _r(r"this survey link is not valid", "评价链接无效", "This survey link is not valid"),
     _r(r"this survey link has expired", "评价链接已过期", "This survey link has expired"),
     _r(r"no active business line", "没有在用的业务线", "No active business line"),
+    _r(r"too many requests; try again in (?P<seconds>\d+) s", "您发送得太频繁了,请 {seconds} 秒后再试",
+       "Too many requests; please try again in {seconds} s"),
     # the chat workspace
     _r(r"no chat (?P<id>.+)", "在线会话 #{id} 不存在", "Chat #{id} does not exist"),
     _r(r"no chat queue (?P<id>.+)", "在线队列 #{id} 不存在", "Chat queue #{id} does not exist"),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy import select
 
+from kefu.catalog.models import BusinessLine
 from kefu.chat.models import ChatQueue
 from kefu.core.deps import ClockDep, Principal, SessionDep
 from kefu.core.errors import DomainError, Invalid
@@ -19,6 +20,7 @@ from kefu.kb import markdown, search, service
 from kefu.kb.models import PLATFORM_LABELS, PLATFORMS, STATUSES
 from kefu.kb.suggest import suggestion_text
 from kefu.web.pages import render, web_user
+from kefu.web.tickets import active_categories
 
 router = Router()
 Reader = Annotated[Principal, web_user(Perm.kb_read)]
@@ -41,16 +43,22 @@ def kb_page(request: Request, session: SessionDep, me: Reader, q: str = "", stat
                   snippet=Markup, counts=service.counts_by_status(session))
 
 
-def _form_data(title, body, product, platforms, tags, internal_only, client_versions) -> dict:
+def _form_data(title, body, product, platforms, tags, internal_only, client_versions, business_line,
+               category_ids) -> dict:
     return {"title": title.strip(), "body": body, "product": product.strip() or None, "platforms": platforms,
             "tags": [t for t in tags.replace(",", ",").split(",") if t.strip()],
-            "internal_only": internal_only == "1", "client_versions": client_versions.strip() or None}
+            "internal_only": internal_only == "1", "client_versions": client_versions.strip() or None,
+            "business_line": business_line.strip() or None,
+            "category_ids": [int(c) for c in category_ids if c.strip().isdigit()]}
 
 
 def _edit(request, session, me, article, errors=None, status_code=200, values=None):
     versions = service.versions(session, article) if article else []
+    lines = session.execute(select(BusinessLine.code, BusinessLine.name).where(BusinessLine.is_active.is_(True))
+                            .order_by(BusinessLine.code)).all()
     return render(request, "kb/edit.html", me, status_code=status_code, article=article, versions=versions,
                   errors=errors or {}, values=values or {}, platforms=PLATFORMS, labels=PLATFORM_LABELS,
+                  business_lines=lines, categories=active_categories(session),
                   preview=_md((values or {}).get("body") or (article.body if article else "")))
 
 
@@ -72,8 +80,11 @@ def preview(me: Reader, body: Text = ""):
 @router.post("/kb/save", response_class=HTMLResponse)
 def save_article(request: Request, session: SessionDep, me: Writer, article_id: Text = "", title: Text = "",
                  body: Text = "", product: Text = "", tags: Text = "", internal_only: Text = "0",
-                 client_versions: Text = "", platforms: Annotated[list[str] | None, Form()] = None):
-    data = _form_data(title, body, product, platforms or [], tags, internal_only, client_versions)
+                 client_versions: Text = "", business_line: Text = "",
+                 platforms: Annotated[list[str] | None, Form()] = None,
+                 category_ids: Annotated[list[str] | None, Form()] = None):
+    data = _form_data(title, body, product, platforms or [], tags, internal_only, client_versions, business_line,
+                      category_ids or [])
     article = service.get_article(session, int(article_id)) if article_id.isdigit() else None
     try:
         if article is None:

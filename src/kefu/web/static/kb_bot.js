@@ -25,12 +25,19 @@
   }
 
   function call(path, body) {
-    return fetch("/api/v1/kb/bot" + path, {
+    var lang = document.documentElement.lang === "en" ? "en" : "zh-CN";  // the bot speaks the page's language
+    return fetch("/api/v1/kb/bot" + path + "?lang=" + lang, {
       method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})
-    }).then(function (r) { return r.json(); });
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) { line("bot", data.detail || String(r.status)); return null; }  // e.g. 429: too many questions
+        return data;
+      });
+    });
   }
 
   function show(reply) {
+    if (!reply) { return; }
     line("bot", reply.text, reply.articles);
     if (reply.action === "handoff" && reply.chat_id) {
       sessionStorage.setItem("kefu.chat", JSON.stringify({chat_id: reply.chat_id, token: reply.visitor_token}));
@@ -42,7 +49,10 @@
 
   function ready() {
     if (token) { return Promise.resolve(token); }
-    return call("", {queue: box.dataset.queue}).then(function (r) { token = r.token; line("bot", r.text); return token; });
+    return call("", {queue: box.dataset.queue}).then(function (r) {
+      if (!r) { throw new Error("bot unavailable"); }
+      token = r.token; line("bot", r.text); return token;
+    });
   }
 
   form.addEventListener("submit", function (e) {
@@ -54,6 +64,6 @@
     ready().then(function () {
       line("customer", text);
       return call("/" + encodeURIComponent(token) + "/messages", {text: text});
-    }).then(show);
+    }).then(show, function () { /* the reason is already in the log */ });
   });
 })();

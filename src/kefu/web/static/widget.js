@@ -437,6 +437,7 @@
   // -- the self-service bot (data-bot) --------------------------------------------------------------------------
   function botCall(path, body, method) {
     var url = new URL("/api/v1/kb/bot" + (saved.bot && path !== "" ? "/" + encodeURIComponent(saved.bot) : "") + path, base);
+    url.searchParams.set("lang", lang);  // the bot's own phrases in the widget's language
     var init = {method: method || "POST", mode: "cors", credentials: "omit"};
     if (init.method === "POST") { init.headers = {"Content-Type": "application/json"}; init.body = JSON.stringify(body || {}); }
     return window.fetch(url.href, init).then(function (r) {
