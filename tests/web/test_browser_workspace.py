@@ -224,7 +224,7 @@ def test_a_customer_in_english_gets_the_bot_and_the_chat_notices_in_english(brow
     expect(widget.locator(".kw-log .from-bot").first).to_have_text(re.compile("I am the virtual assistant"))
     widget.locator(".kw-input").fill("转人工")
     widget.locator(".kw-input").press("Enter")
-    expect(widget.locator(".kw-log")).to_contain_text("Transferring you to a person, please wait.")
+    expect(widget.locator(".kw-log")).to_contain_text("Connecting you to a person; please wait.")
     expect(widget.locator(".kw-agent")).to_have_text("王小明 is serving you")
 
     panel = agent.locator(".chat-panel", has_text="陈静")

@@ -50,32 +50,17 @@
       bot: "Assistant", human: "Talk to a person", helpful: "Helpful", unhelpful: "Not helpful", read: "Read more",
       transferTo: "Transferring you to {team}, please wait.",
       offerMessage: "We are busy or outside service hours: you can leave a message with your contact details and " +
-        "we will call you back soon.",
-      botGreeting: "Hello, I am the virtual assistant. How can I help? Describe your question, or send " +
-        "“转人工” at any time to talk to a person.",
-      botClarify: "Sorry, I did not understand. Could you describe it in more detail? For example: " +
-        "“外卖超时了怎么退款”.",
-      botOptions: "Did you mean one of these? Tap to read:",
-      botRetry: "Sorry I could not help. Try describing the question another way, or send “转人工”.",
-      botResolved: "Glad I could help! Ask again any time.",
-      handoffAsked: "Transferring you to a person, please wait.",
-      handoffLowConfidence: "I cannot answer this one yet; transferring you to a person, please wait.",
-      handoffFailedTwice: "Sorry I could not solve it; transferring you to a person, please wait."
+        "we will call you back soon."
     }
   };
-  // What kefu's chat flow and bot say by themselves, shown in the widget's language: a line of one of these kinds
-  // is the widget's own string, its particulars (agent, team) read from kefu's Chinese text (kefu.chat.flow,
-  // kefu.chat.service, kefu.kb.botservice). Scripts (the idle prompt, the closing: the center's own wording),
-  // agents' words and the articles' titles are shown as written.
+  // What kefu's chat flow says by itself, shown in the widget's language: a line of one of these kinds is the
+  // widget's own string, its particulars (agent, team) read from kefu's Chinese text (kefu.chat.flow,
+  // kefu.chat.service). The bot's own phrases come in the widget's language from the server (?lang=). Scripts (the
+  // idle prompt, the closing: the center's own wording), agents' words and the articles' titles are shown as written.
   var NOTICES = {
     assigned: {match: /^客服代表(.+)为您服务$/, key: "assigned", args: ["name"]},
     transfer: {match: /^正在为您转接至(.+),请您稍等。$/, key: "transferTo", args: ["team"]},
     offer_message: {match: /当前咨询人数较多或不在服务时间,您可以留言/, key: "offerMessage", args: []},
-    "bot-greeting": {key: "botGreeting"}, "bot-clarify": {key: "botClarify"}, "bot-options": {key: "botOptions"},
-    "bot-retry": {key: "botRetry"}, "bot-resolved": {key: "botResolved"},
-    "bot-handoff": {texts: {"正在为您转接人工客服,请稍候。": "handoffAsked",
-                            "这个问题我暂时无法回答,正在为您转接人工客服,请稍候。": "handoffLowConfidence",
-                            "抱歉没能解决您的问题,正在为您转接人工客服,请稍候。": "handoffFailedTwice"}},
     "bot-feedback": {texts: {"有用": "helpful", "没用": "unhelpful"}}
   };
 
