@@ -108,10 +108,88 @@ def _sqlite_time(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+# -- new contacts, set-based -------------------------------------------------------
+def _seconds_sql(dialect: str, a: str, b: str) -> str:
+    """``b - a`` in whole microseconds, as SQL (SQLite stores naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    if dialect == "sqlite":
+        return (f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) * 1000000"
+                f" + CAST(substr({b}, 21, 6) AS INTEGER) - CAST(substr({a}, 21, 6) AS INTEGER))")
+    return f"CAST(round(extract(epoch FROM {b} - {a}) * 1000000) AS bigint)"
+
+
+def _rounded(us: str) -> str:
+    """``kpis._seconds`` in SQL: max(0, round(us / 1e6)), Python's round (half to even); NULL stays NULL."""
+    return (f"(CASE WHEN {us} <= 0 THEN 0 ELSE {us} / 1000000 + CASE WHEN {us} % 1000000 > 500000 OR "
+            f"({us} % 1000000 = 500000 AND {us} / 1000000 % 2 = 1) THEN 1 ELSE 0 END END)")
+
+
+def _interval_sql(dialect: str) -> str:
+    """``interval_of(offered_at)`` in SQL, as the rollups store it."""
+    if dialect == "sqlite":
+        return ("strftime('%Y-%m-%d %H:', offered_at) || CASE WHEN substr(offered_at, 15, 2) < '30' THEN '00' "
+                "ELSE '30' END || ':00.000000'")
+    return "to_timestamp(floor(extract(epoch FROM offered_at) / 1800) * 1800)"
+
+
+def _new_sql(dialect: str, where: str, th: Thresholds) -> str:
+    """One statement adding the contacts ``where`` selects to the rollups of every grain: ``measures_of`` per
+    row, summed per key, upserted (``tests/reports/test_rollups.py`` holds it equal to the Python
+    definition over the raw rows)."""
+    r = "satisfaction"
+    offered = "(channel IN ('phone', 'chat') AND outcome <> 'deflected')"
+    short = f"(outcome = 'abandoned' AND ended_us IS NOT NULL AND ended_s < {int(th.short_abandon_seconds)})"
+    answered = "(outcome = 'answered' AND answered_at IS NOT NULL)"
+    talk = ("COALESCE(talk_seconds, CASE WHEN span_us IS NULL THEN 0 WHEN span_s - COALESCE(hold_seconds, 0) > 0 "
+            "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
+    handle = f"({talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0))"
+    flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
+    measures = {
+        "contacts": "1",
+        "offered": flag(f"{offered} AND NOT {short}"),
+        "answered": flag(f"{offered} AND NOT {short} AND {answered}"),
+        "abandoned": flag(f"{offered} AND NOT {short} AND NOT {answered} AND outcome = 'abandoned'"),
+        "short_abandoned": flag(f"{offered} AND {short}"),
+        "answered_in_sl": flag(f"{offered} AND NOT {short} AND {answered} AND wait_s <= {int(th.service_level_seconds)}"),
+        "wait_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN wait_s ELSE 0 END",
+        "handle_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN {handle} ELSE 0 END",
+        "rated": flag(f"{r} IN (1, 2, 3, 4, 5)"),
+        **{f"r{k}": flag(f"{r} = {k}") for k in range(1, 6)},
+    }
+    assert tuple(measures) == MEASURES
+    us = {name: _seconds_sql(dialect, a, b) for name, a, b in (("ended_us", "offered_at", "ended_at"),
+                                                                ("wait_us", "offered_at", "answered_at"),
+                                                                ("span_us", "answered_at", "ended_at"))}
+    rows = (f"SELECT {_interval_sql(dialect)} AS slot, channel, COALESCE(queue, '') AS queue, "
+            "COALESCE(category_id, 0) AS category_id, COALESCE(business_line_id, 0) AS business_line_id, "
+            "COALESCE(agent_id, 0) AS agent_id, outcome, answered_at, satisfaction, talk_seconds, hold_seconds, "
+            f"wrap_seconds, {', '.join(f'{v} AS {k}' for k, v in us.items())} FROM contacts WHERE {where}")
+    secs = ", ".join(f"{_rounded(k)} AS {k[:-3]}_s" for k in us)
+    each = f"SELECT *, {secs} FROM ({rows}) AS r"
+    per_row = "SELECT slot, channel, queue, category_id, business_line_id, agent_id, " + ", ".join(
+        f"{v} AS {k}" for k, v in measures.items()) + f" FROM ({each}) AS e"
+    grains = f"SELECT {GRAIN_AGENT} AS g UNION ALL SELECT {GRAIN_CATEGORY} UNION ALL SELECT {GRAIN_CHANNEL}"
+    keys = (f"g.g, m.slot, m.channel, CASE WHEN g.g = {GRAIN_CHANNEL} THEN '' ELSE m.queue END, "
+            f"CASE WHEN g.g = {GRAIN_CHANNEL} THEN 0 ELSE m.category_id END, "
+            f"CASE WHEN g.g = {GRAIN_CHANNEL} THEN 0 ELSE m.business_line_id END, "
+            f"CASE WHEN g.g = {GRAIN_AGENT} THEN m.agent_id ELSE 0 END")
+    source = (f"SELECT {keys}, {', '.join(f'sum(m.{k})' for k in MEASURES)} FROM ({per_row}) AS m "
+              f"CROSS JOIN ({grains}) AS g WHERE true GROUP BY {keys} ORDER BY {keys}")
+    sql = _UPSERT.format(source=source)
+    return sql if dialect == "sqlite" else sql.replace("%", "%%").replace("%%s", "%s")
+
+
+def add_new(session: Session, batch: events.NewContacts, th: Thresholds) -> None:
+    """Add the contacts of a batch just stored to the rollups: one statement over their rows, no Python per
+    contact."""
+    dialect = session.get_bind().dialect.name
+    where, params = batch.where(dialect)
+    session.connection().exec_driver_sql(_new_sql(dialect, where, th), params)
+
+
 # -- listeners -----------------------------------------------------------------
 @events.on_new
 def _new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    _add(session, _sums(facts, thresholds()))
+    add_new(session, events.NewContacts.of(facts), thresholds())
 
 
 @events.on_changed
