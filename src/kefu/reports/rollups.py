@@ -143,13 +143,14 @@ def _new_sql(dialect: str, where: str, th: Thresholds) -> str:
             "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
     handle = f"({talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0))"
     flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
+    sl = int(th.service_level_seconds)
     measures = {
         "contacts": "1",
         "offered": flag(f"{offered} AND NOT {short}"),
         "answered": flag(f"{offered} AND NOT {short} AND {answered}"),
         "abandoned": flag(f"{offered} AND NOT {short} AND NOT {answered} AND outcome = 'abandoned'"),
         "short_abandoned": flag(f"{offered} AND {short}"),
-        "answered_in_sl": flag(f"{offered} AND NOT {short} AND {answered} AND wait_s <= {int(th.service_level_seconds)}"),
+        "answered_in_sl": flag(f"{offered} AND NOT {short} AND {answered} AND wait_s <= {sl}"),
         "wait_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN wait_s ELSE 0 END",
         "handle_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN {handle} ELSE 0 END",
         "rated": flag(f"{r} IN (1, 2, 3, 4, 5)"),
