@@ -112,7 +112,9 @@ def _sqlite_time(dt: datetime) -> str:
 def _seconds_sql(dialect: str, a: str, b: str) -> str:
     """``b - a`` in whole microseconds, as SQL (SQLite stores naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
     if dialect == "sqlite":
-        return (f"((CAST(strftime('%s', {b}) AS INTEGER) - CAST(strftime('%s', {a}) AS INTEGER)) * 1000000"
+        # whole seconds of the text without its fraction: strftime would round 59.9995 up to the next second
+        return (f"((CAST(strftime('%s', substr({b}, 1, 19)) AS INTEGER) - CAST(strftime('%s', substr({a}, 1, 19)) "
+                "AS INTEGER)) * 1000000"
                 f" + CAST(substr({b}, 21, 6) AS INTEGER) - CAST(substr({a}, 21, 6) AS INTEGER))")
     return f"CAST(round(extract(epoch FROM {b} - {a}) * 1000000) AS bigint)"
 
