@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kefu.alerts.models import AlertCount
 from kefu.alerts.rules import RuleSet
 from kefu.contacts.events import NewContacts
 from kefu.contacts.models import Contact
+from kefu.core.db import advisory_xact_locks
 
 
 def grains_of(rules: RuleSet) -> set[int]:
@@ -37,13 +38,8 @@ def lock_categories(session: Session, category_ids: Iterable[int]) -> None:
     category then evaluate one after the other, the later one reading the earlier one's committed counts (rows of
     different minutes alone would not make them wait, and each could miss the other's contacts). SQLite has
     one writer at a time already."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    ids = sorted(set(category_ids))
-    if ids:  # one round trip; the subquery's order is the order the locks are taken in
-        session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM "
-                             "(SELECT k FROM unnest(CAST(:ids AS integer[])) AS k ORDER BY k) AS ordered"),
-                        {"space": LOCK_SPACE, "ids": ids})
+    if session.get_bind().dialect.name == "postgresql":
+        advisory_xact_locks(session, LOCK_SPACE, category_ids)
 
 
 def add(session: Session, pairs: Iterable[tuple[int, float]], grains: Iterable[int]) -> None:

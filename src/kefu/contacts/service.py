@@ -29,9 +29,10 @@ from kefu.catalog.models import BusinessLine, Category
 from kefu.contacts import events, writer
 from kefu.contacts.schemas import MAX_BULK, OFFSET_NEEDED, BulkEnvelope, ContactRecord, Record, Records
 from kefu.core import pii
+from kefu.core.db import begin_write
 from kefu.core.errors import DomainError, Invalid
 from kefu.customers.models import Customer
-from kefu.customers.service import EMAIL_RE, PHONE_RE, normalize_phone
+from kefu.customers.service import EMAIL_RE, PHONE_RE, lock_new_keys, normalize_phone
 from kefu.tickets.models import Ticket
 
 CUSTOMERS = Customer.__table__
@@ -181,13 +182,22 @@ class _Customers:
         self.roles: dict[int, str] = {}
         self.new: list[dict] = []
         self.learned: dict[int, dict] = {}
-        self._find(keys)
-
-    def _find(self, batch_keys: list[dict[str, str]]) -> None:
         wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
-        for keys in batch_keys:
-            for key, value in keys.items():
+        for rec_keys in keys:
+            for key, value in rec_keys.items():
                 wanted[key].add(value)
+        self._find(wanted)
+        # callers no stored customer knows: another request may be creating the same ones right now
+        index = self.index
+        new: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
+        for rec_keys in keys:
+            if rec_keys and not any(item in index for item in rec_keys.items()):
+                for key, value in rec_keys.items():
+                    new[key].add(value)
+        if any(new.values()) and lock_new_keys(session, [(k, v) for k, values in new.items() for v in values]):
+            self._find(new)
+
+    def _find(self, wanted: dict[str, set]) -> None:
         conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
         if not conds:
             return
@@ -378,6 +388,7 @@ def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[
             seen.add(key)
             batch.append(rec)
     keys = [_keys(rec) for rec in batch]
+    begin_write(session)  # SQLite: the callers found stay the only ones with their keys until commit
     customers = _Customers(session, keys, now)
     match = customers.match
     matched = [match(rec, k) for rec, k in zip(batch, keys, strict=True)]
