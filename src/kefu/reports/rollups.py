@@ -109,14 +109,14 @@ def _sqlite_time(dt: datetime) -> str:
 
 
 # -- new contacts, set-based -------------------------------------------------------
-def _seconds_sql(dialect: str, a: str, b: str) -> str:
-    """``b - a`` in whole microseconds, as SQL (SQLite stores naive UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+def _epoch_us(dialect: str, column: str) -> str:
+    """A stored time as whole microseconds since the epoch, as SQL (SQLite stores naive UTC text
+    ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
     if dialect == "sqlite":
         # whole seconds of the text without its fraction: strftime would round 59.9995 up to the next second
-        return (f"((CAST(strftime('%s', substr({b}, 1, 19)) AS INTEGER) - CAST(strftime('%s', substr({a}, 1, 19)) "
-                "AS INTEGER)) * 1000000"
-                f" + CAST(substr({b}, 21, 6) AS INTEGER) - CAST(substr({a}, 21, 6) AS INTEGER))")
-    return f"CAST(round(extract(epoch FROM {b} - {a}) * 1000000) AS bigint)"
+        return (f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) * 1000000 "
+                f"+ CAST(substr({column}, 21, 6) AS INTEGER))")
+    return f"CAST(extract(epoch FROM {column}) * 1000000 AS bigint)"
 
 
 def _rounded(us: str) -> str:
@@ -159,24 +159,25 @@ def _new_sql(dialect: str, where: str, th: Thresholds) -> str:
         **{f"r{k}": flag(f"{r} = {k}") for k in range(1, 6)},
     }
     assert tuple(measures) == MEASURES
-    us = {name: _seconds_sql(dialect, a, b) for name, a, b in (("ended_us", "offered_at", "ended_at"),
-                                                                ("wait_us", "offered_at", "answered_at"),
-                                                                ("span_us", "answered_at", "ended_at"))}
+    us = {"ended_us": "e_at - o_at", "wait_us": "a_at - o_at", "span_us": "e_at - a_at"}  # NULL if a time is
     rows = (f"SELECT {_interval_sql(dialect)} AS slot, channel, COALESCE(queue, '') AS queue, "
             "COALESCE(category_id, 0) AS category_id, COALESCE(business_line_id, 0) AS business_line_id, "
             "COALESCE(agent_id, 0) AS agent_id, outcome, answered_at, satisfaction, talk_seconds, hold_seconds, "
-            f"wrap_seconds, {', '.join(f'{v} AS {k}' for k, v in us.items())} FROM contacts WHERE {where}")
-    secs = ", ".join(f"{_rounded(k)} AS {k[:-3]}_s" for k in us)
-    each = f"SELECT *, {secs} FROM ({rows}) AS r"
-    per_row = "SELECT slot, channel, queue, category_id, business_line_id, agent_id, " + ", ".join(
-        f"{v} AS {k}" for k, v in measures.items()) + f" FROM ({each}) AS e"
-    grains = f"SELECT {GRAIN_AGENT} AS g UNION ALL SELECT {GRAIN_CATEGORY} UNION ALL SELECT {GRAIN_CHANNEL}"
-    keys = (f"g.g, m.slot, m.channel, CASE WHEN g.g = {GRAIN_CHANNEL} THEN '' ELSE m.queue END, "
-            f"CASE WHEN g.g = {GRAIN_CHANNEL} THEN 0 ELSE m.category_id END, "
-            f"CASE WHEN g.g = {GRAIN_CHANNEL} THEN 0 ELSE m.business_line_id END, "
-            f"CASE WHEN g.g = {GRAIN_AGENT} THEN m.agent_id ELSE 0 END")
-    source = (f"SELECT {keys}, {', '.join(f'sum(m.{k})' for k in MEASURES)} FROM ({per_row}) AS m "
-              f"CROSS JOIN ({grains}) AS g WHERE true GROUP BY {keys} ORDER BY {keys}")
+            f"wrap_seconds, {_epoch_us(dialect, 'offered_at')} AS o_at, {_epoch_us(dialect, 'answered_at')} AS a_at, "
+            f"{_epoch_us(dialect, 'ended_at')} AS e_at FROM contacts WHERE {where}")
+    secs = ", ".join(f"{v} AS {k}" for k, v in us.items())
+    secs += ", " + ", ".join(f"{_rounded(f'({v})')} AS {k[:-3]}_s" for k, v in us.items())
+    dims = "slot, channel, queue, category_id, business_line_id, agent_id"
+    sums = ", ".join(f"sum({k}) AS {k}" for k in MEASURES)
+    # each step materialized: flattened, every use of a microsecond difference would compute it again
+    source = (f"WITH r AS MATERIALIZED ({rows}), e AS MATERIALIZED (SELECT *, {secs} FROM r), "
+              f"g0 AS MATERIALIZED (SELECT {dims}, "
+              + ", ".join(f"sum({v}) AS {k}" for k, v in measures.items()) + f" FROM e GROUP BY {dims}) "
+              f"SELECT * FROM (SELECT {GRAIN_AGENT} AS grain, {dims}, {', '.join(MEASURES)} FROM g0 UNION ALL "
+              f"SELECT {GRAIN_CATEGORY}, slot, channel, queue, category_id, business_line_id, 0, {sums} FROM g0 "
+              "GROUP BY slot, channel, queue, category_id, business_line_id UNION ALL "
+              f"SELECT {GRAIN_CHANNEL}, slot, channel, '', 0, 0, 0, {sums} FROM g0 GROUP BY slot, channel) AS u "
+              "WHERE true ORDER BY 1, 2, 3, 4, 5, 6, 7")
     sql = _UPSERT.format(source=source)
     return sql if dialect == "sqlite" else sql.replace("%", "%%").replace("%%s", "%s")
 
