@@ -134,7 +134,8 @@ def main() -> None:
         line += f"; heard {sum(heard):,}"
     print(line)
     if phases is not None:
-        print("  CPU ms per batch, this process: " + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
+        print("  CPU ms per batch, this process: "
+              + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
     if prof:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)

@@ -8,8 +8,9 @@ the session's transaction, with no SQLAlchemy parameter processing.
   batch goes the careful way: ``COPY`` into a temporary table and ``INSERT … SELECT … ON CONFLICT DO
   NOTHING``, which skips what is stored and says what was new.
 
-The rows a batch stored are published to ``kefu.contacts.events`` listeners (only when there are any):
-PostgreSQL takes their ids from the sequence first (one query) and tells the listeners from its own tuples,
+The rows a batch stored are published to ``kefu.contacts.events`` listeners (only when there are any) as a
+``NewContacts``: their ids (set-based listeners work in SQL over those rows), and facts made only if a listener
+reads them. PostgreSQL takes the ids from the sequence first (one query) and makes facts from its own tuples,
 or from ``RETURNING`` on the careful way. SQLite reads back the ids it has just given: the write lock is the
 session's from the insert's first row on, so they follow one another up to the last (reading the largest id
 before the insert could take in another writer's rows, committed in between).

@@ -1,12 +1,13 @@
 """Keeping the KPI rollups in step with the contacts, and rebuilding them from raw rows.
 
-New contacts (``kefu.contacts.events.on_new``, a bulk batch or ORM objects) are added as deltas: their
-tallies summed per key in Python (plain tuples), then one upsert ``… ON CONFLICT DO UPDATE SET x = x +
-excluded.x`` for the whole batch through the driver (executemany on SQLite, COPY + INSERT … SELECT on
-PostgreSQL), whatever its size. A changed contact (answered, ended, rated, assigned: ``on_changed``)
-may move from one key to another, and the listener is told only its new state, so the (interval, channel)
-slices it lies in are re-aggregated from the raw rows instead: their rollup rows deleted and recomputed,
-inside the same transaction. A contact's ``offered_at`` and channel never change after it is stored.
+New contacts (``kefu.contacts.events.on_new``, a bulk batch or ORM objects) are added as deltas by one
+statement over their stored rows (``add_new``: ``measures_of`` written in SQL, summed per key, ``INSERT … SELECT
+… GROUP BY … ON CONFLICT DO UPDATE SET x = x + excluded.x``), whatever the batch's size: no Python per
+contact. ``aggregate`` (Python) stays the definition the raw computation and ``rebuild`` use; the property
+test in ``tests/reports/test_rollups.py`` holds the two equal. A changed contact (answered, ended, rated,
+assigned: ``on_changed``) may move from one key to another, and the listener is told only its new state, so the
+(interval, channel) slices it lies in are re-aggregated from the raw rows instead: their rollup rows deleted and
+recomputed, inside the same transaction. A contact's ``offered_at`` and channel never change after it is stored.
 """
 
 from __future__ import annotations
