@@ -171,3 +171,45 @@ def test_a_new_caller_through_a_channel_and_a_batch_at_once_is_one_customer(race
     with race_factory() as s:
         assert s.scalars(select(Customer.id).where(Customer.phone == "13700008888")).all() == [created.id]
         assert s.scalar(select(Contact.customer_id).where(Contact.external_id == "渠道-1")) == created.id
+
+
+def test_the_same_new_caller_from_two_requests_on_sqlite_is_one_customer(tmp_path, monkeypatch):
+    """SQLite: the bulk path takes the write lock (BEGIN IMMEDIATE) before looking for its callers, so the second
+    request looks only once the first has committed its new customer."""
+    from kefu.contacts import service
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    reached = threading.Event()
+    real = service.begin_write
+
+    def begin_write(session):
+        if threading.current_thread().name == "second":
+            reached.set()  # about to take the write lock: the first request holds it
+        return real(session)
+
+    monkeypatch.setattr(service, "begin_write", begin_write)
+    first = factory()
+    try:
+        assert ingest(first, [_cdr("新客-1", "13700007777")], now=AT).created == 1  # not committed yet
+        second: dict = {}
+
+        def other_request():
+            with factory() as s:
+                second["result"] = ingest(s, [_cdr("新客-2", "13700007777")], now=AT)
+                s.commit()
+
+        thread = threading.Thread(target=other_request, name="second")
+        thread.start()
+        assert reached.wait(30)
+        time.sleep(0.3)  # let it reach the lock (without one, it would look now and find no customer)
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and second["result"].created == 1
+    with factory() as s:
+        (owner,) = s.scalars(select(Customer.id).where(Customer.phone == "13700007777")).all()
+        assert s.scalars(select(Contact.customer_id).order_by(Contact.external_id)).all() == [owner, owner]
+    engine.dispose()
