@@ -138,7 +138,7 @@ def main() -> None:
               + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
     if prof:
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(30)
+        pstats.Stats(prof, stream=out).sort_stats(os.environ.get("KEFU_PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("KEFU_PROFILE_TOP", "30")))
         print(out.getvalue())
     engine.dispose()
 

@@ -182,33 +182,37 @@ class _Customers:
         self.roles: dict[int, str] = {}
         self.new: list[dict] = []
         self.learned: dict[int, dict] = {}
-        wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
+        items: set[tuple[str, str]] = set()
         for rec_keys in keys:
-            for key, value in rec_keys.items():
-                wanted[key].add(value)
-        self._find(wanted)
-        # callers no stored customer knows: another request may be creating the same ones right now
+            items.update(rec_keys.items())
+        self._find(items)
+        # keys no stored customer has: another request may be creating a customer with one of them right now
+        # (a record that also brings a known key will not create one: locking its new key too is harmless)
         index = self.index
-        new: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
-        for rec_keys in keys:
-            if rec_keys and not any(item in index for item in rec_keys.items()):
-                for key, value in rec_keys.items():
-                    new[key].add(value)
-        if any(new.values()) and lock_new_keys(session, [(k, v) for k, values in new.items() for v in values]):
+        new = {item for item in items if item not in index}
+        if new and lock_new_keys(session, new):
             self._find(new)
 
-    def _find(self, wanted: dict[str, set]) -> None:
+    def _find(self, items: set[tuple[str, str]]) -> None:
+        wanted: dict[str, list] = {k: [] for k in CUSTOMER_KEYS}
+        for key, value in items:
+            wanted[key].append(value)
         conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
         if not conds:
             return
         rows = self.session.execute(select(Customer.id, Customer.wechat_openid, Customer.phone, Customer.email,
                                            Customer.role).where(or_(*conds)).order_by(Customer.id)).all()
+        index, known, roles = self.index, self.known, self.roles
         for cid, openid, phone, email, role in rows:
-            self.known[cid] = {"wechat_openid": openid, "phone": phone, "email": email}
-            self.roles[cid] = role
-            for key, value in self.known[cid].items():
-                if value:
-                    self.index.setdefault((key, value), cid)  # the oldest customer with that key
+            known[cid] = {"wechat_openid": openid, "phone": phone, "email": email}
+            roles[cid] = role
+            # the oldest customer with a key keeps it
+            if phone:
+                index.setdefault(("phone", phone), cid)
+            if openid:
+                index.setdefault(("wechat_openid", openid), cid)
+            if email:
+                index.setdefault(("email", email), cid)
 
     def match(self, rec: ContactRecord, keys: dict[str, str]) -> object | None:
         if len(keys) == 1:  # most callers bring one key (a phone number): nothing to learn from a match
