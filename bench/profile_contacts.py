@@ -87,6 +87,8 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=200_000, help="customers stored before the run")
     ap.add_argument("--returning", type=float, default=0.7, help="share of calls from those customers")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--sort", default="tottime", help="--profile: order of the listing (tottime, cumulative…)")
+    ap.add_argument("--top", type=int, default=30, help="--profile: functions listed")
     ap.add_argument("--phases", action="store_true", help="time the service's steps (ms per batch)")
     ap.add_argument("--listener", action="store_true", help="register a trivial on_new listener")
     args = ap.parse_args()
@@ -138,7 +140,7 @@ def main() -> None:
               + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
     if prof:
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats(os.environ.get("KEFU_PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("KEFU_PROFILE_TOP", "30")))
+        pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
     engine.dispose()
 
