@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--sort", default="tottime", help="--profile: order of the listing (tottime, cumulative…)")
     ap.add_argument("--top", type=int, default=30, help="--profile: functions listed")
-    ap.add_argument("--phases", action="store_true", help="time the service's steps (ms per batch)")
+    ap.add_argument("--phases", action="store_true", help="CPU ms per batch in the service's steps and each listener")
     ap.add_argument("--listener", action="store_true", help="register a trivial on_new listener")
     args = ap.parse_args()
     sys.path.insert(0, str(HERE.parent / "src"))
