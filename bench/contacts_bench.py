@@ -4,15 +4,21 @@ path for the same rows, in one run.
     .venv/bin/python bench/contacts_bench.py --backend sqlite     --records 200000
     .venv/bin/python bench/contacts_bench.py --backend postgresql --records 200000
 
-(a) kefu: a fresh database (bench/.work/contacts-sqlite.db, or database kefu_bench_contacts on 127.0.0.1),
-    one ``kefu serve --workers 1`` (KEFU_WORKER_IN_SERVE=false), one keep-alive client POSTing 10,000-record
-    batches (Chinese names, 50,000 callers, categories, agents, queues) built before the clock starts.
-    Everything the API does counts: HTTP, JSON, checking each record, matching callers, the insert, commit.
+(a) kefu: a fresh database (bench/.work/contacts-sqlite.db, or database kefu_bench_contacts on 127.0.0.1)
+    holding ``--customers`` customers already (the center's callers so far), one ``kefu serve --workers 1``
+    (KEFU_WORKER_IN_SERVE=false: no timer thread; the contact listeners of production, alert counts and KPI
+    rollups, run on every batch as they do in any server), one keep-alive client POSTing 10,000-record
+    batches (Chinese names, categories, agents, queues) built before the clock starts. ``--returning`` of
+    the calls come from those customers, the rest from callers new to the center (a new caller calls 1-3
+    times in the run). Everything the API does counts: HTTP, JSON, checking each record, matching callers,
+    creating new ones, the insert, the listeners, commit.
 (b) ceiling: the rows kefu stored, read back as the driver hands them, written into a fresh copy of the
     table (same columns, unique key and indexes; like ``contacts`` since migration 0013, no foreign keys) by
     the driver alone, 10,000 rows per commit: ``executemany`` on SQLite, binary ``COPY`` on PostgreSQL (the
     faster of psycopg's two COPY formats, as kefu uses).
-Prints both rates and their ratio; writes bench/.work/contacts-<backend>.json.
+Prints both rates and their ratio, and the CPU each side spent per batch (from /proc: the HTTP client, the
+server process and the PostgreSQL backends serving it; the ceiling's client and its backend), which depends
+far less on the shared machine's other load than the wall clock; writes bench/.work/contacts-<backend>.json.
 """
 
 from __future__ import annotations
@@ -88,8 +94,13 @@ def fresh_database(backend: str) -> str:
     return url
 
 
-def seed(url: str) -> str:
-    """Business lines, categories, 200 agents and an admin; the API key the telephony system would use."""
+def phone_of(caller: int) -> str:
+    return f"1{'3589'[caller % 4]}{caller:09d}"
+
+
+def seed(url: str, customers: int = 0) -> str:
+    """Business lines, categories, 200 agents and an admin; the API key the telephony system would use; and
+    ``customers`` customers (callers 0 … customers-1) with their phone numbers."""
     from kefu.accounts.models import User
     from kefu.accounts.security import hash_password
     from kefu.accounts.service import create_api_key
@@ -118,22 +129,39 @@ def seed(url: str) -> str:
         session.flush()
         secret, _ = create_api_key(session, actor=Actor.system(now), name="呼叫中心CDR", user=admin)
         session.commit()
+    from kefu.customers.models import Customer
+
+    rnd = random.Random(5)
+    with engine.begin() as conn:
+        for lo in range(0, customers, 50_000):
+            conn.execute(insert(Customer), [
+                {"name": rnd.choice(SURNAMES) + rnd.choice(GIVEN), "role": "consumer", "phone": phone_of(i),
+                 "created_at": now, "updated_at": now} for i in range(lo, min(customers, lo + 50_000))])
     engine.dispose()
     return secret
 
 
-def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
+def records(n: int, customers: int, returning: float, seed_: int = 11) -> tuple[list[dict], int]:
+    """``n`` records, ``returning`` of them from the ``customers`` stored before the run; the others from new
+    callers, each calling 1-3 times; and how many new callers there are."""
     rnd = random.Random(seed_)
-    names = [rnd.choice(SURNAMES) + "".join(rnd.choice(GIVEN) for _ in range(rnd.choice((1, 2))))
-             for _ in range(callers)]
+    new_calls = round(n * (1 - returning)) if customers else n
+    callers: list[int] = []  # the new callers' numbers, one entry per call
+    fresh = customers
+    while len(callers) < new_calls:
+        callers += [fresh] * rnd.choice((1, 1, 1, 2, 3))
+        fresh += 1
+    callers = callers[:new_calls] + [rnd.randrange(customers) for _ in range(n - new_calls)]
+    rnd.shuffle(callers)
     start = datetime(2026, 11, 1, 0, 0)
     out = []
     for i in range(n):
-        caller = rnd.randrange(callers)
+        caller = callers[i]
         at = start + timedelta(seconds=i * 13 + rnd.randrange(13))
         abandoned = rnd.random() < 0.12
-        rec = {"call_id": f"CDR-{i:08d}", "channel": "phone", "customer_phone": f"1{rnd.choice('3589')}{caller:09d}",
-               "customer_name": names[caller], "queue": rnd.choice(QUEUES),
+        name = SURNAMES[caller % len(SURNAMES)] + GIVEN[caller // len(SURNAMES) % len(GIVEN)]
+        rec = {"call_id": f"CDR-{i:08d}", "channel": "phone", "customer_phone": phone_of(caller),
+               "customer_name": name, "queue": rnd.choice(QUEUES),
                "offered_at": at.isoformat() + SHANGHAI, "outcome": "abandoned" if abandoned else "answered",
                "category": rnd.choice(CATEGORIES)[0]}
         if not abandoned:
@@ -143,7 +171,7 @@ def records(n: int, callers: int, seed_: int = 11) -> list[dict]:
                        agent=f"agent{rnd.randrange(200):03d}", hold_seconds=rnd.choice((0, 0, 0, 15, 40)),
                        wrap_seconds=rnd.randrange(5, 60))
         out.append(rec)
-    return out
+    return out, len({c for c in callers if c >= customers})
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -212,9 +240,10 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
         headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
         created = duplicates = 0
         per_batch = []
-        server, database = CpuMeter(), CpuMeter()
+        server, database, own = CpuMeter(), CpuMeter(), CpuMeter()
         with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
             client.get("/healthz")  # the pool's connection open before the clock starts
+            own.start([os.getpid()])
             server.start([proc.pid])
             database.start(_backends(url))
             t0 = time.perf_counter()
@@ -227,6 +256,7 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
                 assert not answer["errors"], answer["errors"][:3]
                 created, duplicates = created + answer["created"], duplicates + answer["duplicates"]
             seconds = time.perf_counter() - t0
+            own.stop([os.getpid()])
             server.stop([proc.pid])
             database.stop(_backends(url))
     finally:
@@ -237,7 +267,7 @@ def api_run(url: str, secret: str, bodies: list[bytes], expected: int, listener:
         assert int(heard.read_text()) == expected, (heard.read_text(), expected)
     return {"seconds": seconds, "rate": expected / seconds, "created": created, "duplicates": duplicates,
             "batch_seconds_min": min(per_batch), "batch_seconds_max": max(per_batch),
-            "cpu_server": server.spent, "cpu_database": database.spent}
+            "cpu_client": own.spent, "cpu_server": server.spent, "cpu_database": database.spent}
 
 
 def ceiling_run(url: str, backend: str, batch: int, binary: bool = True) -> dict:
@@ -306,18 +336,21 @@ def main() -> None:
     ap.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=10_000)
-    ap.add_argument("--callers", type=int, default=50_000)
+    ap.add_argument("--customers", type=int, default=200_000, help="customers stored before the run")
+    ap.add_argument("--returning", type=float, default=0.7,
+                    help="share of the calls from customers stored before the run (the rest: new callers)")
     ap.add_argument("--listener", action="store_true",
                     help="the server runs with a trivial contacts.events.on_new listener (bench/serve_listening.py)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     url = fresh_database(args.backend)
-    secret = seed(url)
-    recs = records(args.records, args.callers)
+    secret = seed(url, args.customers)
+    recs, new_callers = records(args.records, args.customers, args.returning)
     bodies = [json.dumps({"contacts": recs[i:i + args.batch]}, ensure_ascii=False).encode()
               for i in range(0, len(recs), args.batch)]
     load = os.getloadavg()
     print(f"{args.backend}: {args.records:,} records in {len(bodies)} bodies of ~{len(bodies[0]) / 1e6:.1f} MB; "
+          f"{args.customers:,} customers stored, {args.returning:.0%} of calls from them, {new_callers:,} new callers; "
           f"nproc {os.cpu_count()}, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     api = api_run(url, secret, bodies, args.records, args.listener)
     name = "API  POST /contacts/bulk" + (" +listener" if args.listener else "")
@@ -329,9 +362,10 @@ def main() -> None:
     per = 1000 * args.batch / args.records  # CPU ms per batch of --batch records
     api_cpu, ceiling_cpu = api["cpu_server"] + api["cpu_database"], ceiling["cpu_client"] + ceiling["cpu_database"]
     print(f"  CPU ms per {args.batch:,}: API server {api['cpu_server'] * per:.0f} + database "
-          f"{api['cpu_database'] * per:.0f} = {api_cpu * per:.0f}; ceiling client {ceiling['cpu_client'] * per:.0f}"
-          f" + database {ceiling['cpu_database'] * per:.0f} = {ceiling_cpu * per:.0f}; "
-          f"ceiling / API CPU {ceiling_cpu / api_cpu:.1%}")
+          f"{api['cpu_database'] * per:.0f} = {api_cpu * per:.0f} (+ HTTP client {api['cpu_client'] * per:.0f}); "
+          f"ceiling client {ceiling['cpu_client'] * per:.0f} + database {ceiling['cpu_database'] * per:.0f} = "
+          f"{ceiling_cpu * per:.0f}; ceiling / API CPU {ceiling_cpu / api_cpu:.1%} "
+          f"(with the HTTP client {ceiling_cpu / (api_cpu + api['cpu_client']):.1%})")
     text_copy = None
     if args.backend == "postgresql":  # the ceiling the runs before 2026-12-04 measured against, for comparison
         text_copy = ceiling_run(url, args.backend, args.batch, binary=False)
@@ -341,7 +375,8 @@ def main() -> None:
     print(f"  ratio API / ceiling: {ratio:.1%}   (load after {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
     out = WORK / f"contacts-{args.backend}{'-listener' if args.listener else ''}.json"
     out.write_text(json.dumps({"api": api, "ceiling": ceiling, "ratio": ratio, "records": args.records,
-                               "listener": args.listener, "text_copy": text_copy,
+                               "listener": args.listener, "text_copy": text_copy, "customers": args.customers,
+                               "returning": args.returning, "new_callers": new_callers,
                                "at": datetime.now(UTC).isoformat()}, indent=2))
 
 

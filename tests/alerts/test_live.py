@@ -6,8 +6,11 @@ to the next role, same issue by the customers' words, and counts rebuilt from th
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from kefu.alerts import counts
@@ -217,3 +220,49 @@ def test_growth_against_the_previous_week_by_the_sweep(db, world, clock, factory
     from kefu.timers.models import Timer
 
     assert db.scalar(select(Timer.status).where(Timer.kind == SWEEP)) == "pending"
+
+
+# -- any contacts: the live counts are a recount of the stored contacts -------------
+_cdr = st.fixed_dictionaries({
+    "seconds": st.integers(0, 4 * 3600), "us": st.sampled_from((0, 1, 500_000, 999_999)),
+    "category": st.sampled_from(("login", "pay", "refund", "misc", None)), "again": st.booleans()})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(_cdr, max_size=40), min_size=1, max_size=3), orm=st.lists(_cdr, max_size=5))
+def test_live_counts_equal_a_recount_whatever_arrives(db, world, clock, batches, orm):
+    """Bulk batches (some records sent again), and contacts written by the ORM path: every grain's bucket
+    counts equal those counted again in Python from the stored contacts' times."""
+    from kefu.contacts.service import ingest
+
+    base = clock.now().replace(minute=0, second=0, microsecond=0)
+    nested = db.begin_nested()
+    try:
+        n = 0
+        for batch in batches:
+            records = []
+            for d in batch:
+                at = base + timedelta(seconds=d["seconds"], microseconds=d["us"])
+                n += 1
+                records.append({"call_id": f"计数-{n - 1 if d['again'] and n > 1 else n}", "channel": "phone",
+                                "category": d["category"], "offered_at": at.isoformat(), "outcome": "abandoned",
+                                "customer_phone": f"1380000{n % 7:04d}"})
+            ingest(db, records, now=clock.now())
+        for i, d in enumerate(orm):
+            at = base + timedelta(seconds=d["seconds"], microseconds=d["us"])
+            db.add(Contact(channel="chat", external_id=f"对话-{i}", direction="inbound", offered_at=at,
+                           outcome="answered", created_at=at,
+                           category_id=world.categories[d["category"]].id if d["category"] else None))
+        db.flush()
+        grains = counts.grains_of(current_rules(db))
+        assert grains
+        recount = Counter()
+        for category_id, at in db.execute(select(Contact.category_id, Contact.offered_at)
+                                          .where(Contact.category_id.is_not(None))):
+            for g in grains:
+                recount[(g, category_id, int(at.timestamp() // g))] += 1
+        live = {(g, c, b): n for g, c, b, n in db.execute(select(AlertCount.grain, AlertCount.category_id,
+                                                                  AlertCount.bucket, AlertCount.n)) if n}
+        assert live == dict(recount)
+    finally:
+        nested.rollback()

@@ -1,6 +1,7 @@
-"""Two bulk requests storing the same call at the same moment (PostgreSQL, where the bulk path copies straight
+"""Two requests at the same moment (PostgreSQL). The same call from two bulk requests (the bulk path copies straight
 into ``contacts``): the second waits for the first, then stores only what is new, counts the rest as
-duplicates, and its listeners hear only its own new contacts."""
+duplicates, and its listeners hear only its own new contacts. The same new caller from two requests (two
+batches, a batch and a single record, a channel's sender and a batch): one customer."""
 
 from __future__ import annotations
 
@@ -94,3 +95,121 @@ def test_the_same_call_from_two_batches_at_once_is_stored_once(race_factory):
         assert s.scalars(select(Contact.external_id).order_by(Contact.external_id)).all() == ["同时-1", "同时-2"]
         assert s.scalar(select(func.count()).select_from(Customer)) == 2
     assert [name for name, _ in heard] == ["MainThread", "second"]  # each batch heard its own new contact
+
+
+def _waiting_for_a_new_caller(factory) -> bool:
+    with factory() as s:
+        return bool(s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                  "AND wait_event = 'advisory'")))
+
+
+@pytest.mark.parametrize("second_batch", [
+    [_cdr("新客-2", "13700007777"), _cdr("新客-3", "13600006666")],  # another batch
+    [_cdr("新客-2", "+86 137-0000-7777")],  # a single record (POST /contacts), the number written another way
+], ids=["batch", "single"])
+def test_the_same_new_caller_from_two_requests_at_once_is_one_customer(race_factory, second_batch):
+    """Two requests bring the same phone number no customer has yet, the first not yet committed when the second
+    looks for it: the second waits, then finds the first's customer instead of creating a second one."""
+    first = race_factory()
+    got = ingest(first, [_cdr("新客-1", "13700007777"), _cdr("新客-0", "13500005555")], now=AT)
+    assert got.created == 2
+    second: dict = {}
+
+    def other_request():
+        with race_factory() as s:
+            second["result"] = ingest(s, second_batch, now=AT)
+            s.commit()
+
+    thread = threading.Thread(target=other_request, name="second")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not _waiting_for_a_new_caller(race_factory):  # the second waits for the first's new customer
+            assert thread.is_alive() and time.monotonic() < deadline, second
+            time.sleep(0.05)
+        first.commit()
+    finally:
+        first.close()
+        thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert second["result"].created == len(second_batch)
+    with race_factory() as s:
+        owners = s.execute(select(Customer.id, Customer.phone).where(Customer.phone == "13700007777")).all()
+        assert len(owners) == 1
+        callers = s.scalars(select(Contact.customer_id).where(Contact.external_id.in_(["新客-1", "新客-2"]))).all()
+        assert callers == [owners[0].id, owners[0].id]
+        phones = {"7777", "5555"} | {r["customer_phone"][-4:] for r in second_batch}
+        assert s.scalar(select(func.count()).select_from(Customer)) == len(phones)
+
+
+def test_a_new_caller_through_a_channel_and_a_batch_at_once_is_one_customer(race_factory):
+    """A WeChat/e-mail message's sender (``match_or_create``) and a bulk batch bringing the same new phone."""
+    from kefu.customers.service import match_or_create
+
+    first = race_factory()
+    created = match_or_create(first, now=AT, phone="13700008888", name="黄蓉")
+    assert created.id
+    second: dict = {}
+
+    def other_request():
+        with race_factory() as s:
+            second["result"] = ingest(s, [_cdr("渠道-1", "13700008888")], now=AT)
+            s.commit()
+
+    thread = threading.Thread(target=other_request, name="second")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not _waiting_for_a_new_caller(race_factory):
+            assert thread.is_alive() and time.monotonic() < deadline, second
+            time.sleep(0.05)
+        first.commit()
+    finally:
+        first.close()
+        thread.join(timeout=60)
+    assert second["result"].created == 1
+    with race_factory() as s:
+        assert s.scalars(select(Customer.id).where(Customer.phone == "13700008888")).all() == [created.id]
+        assert s.scalar(select(Contact.customer_id).where(Contact.external_id == "渠道-1")) == created.id
+
+
+def test_the_same_new_caller_from_two_requests_on_sqlite_is_one_customer(tmp_path, monkeypatch):
+    """SQLite: the bulk path takes the write lock (BEGIN IMMEDIATE) before looking for its callers, so the second
+    request looks only once the first has committed its new customer."""
+    from kefu.contacts import service
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    Base.metadata.create_all(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    reached = threading.Event()
+    real = service.begin_write
+
+    def begin_write(session):
+        if threading.current_thread().name == "second":
+            reached.set()  # about to take the write lock: the first request holds it
+        return real(session)
+
+    monkeypatch.setattr(service, "begin_write", begin_write)
+    first = factory()
+    try:
+        assert ingest(first, [_cdr("新客-1", "13700007777")], now=AT).created == 1  # not committed yet
+        second: dict = {}
+
+        def other_request():
+            with factory() as s:
+                second["result"] = ingest(s, [_cdr("新客-2", "13700007777")], now=AT)
+                s.commit()
+
+        thread = threading.Thread(target=other_request, name="second")
+        thread.start()
+        assert reached.wait(30)
+        time.sleep(0.3)  # let it reach the lock (without one, it would look now and find no customer)
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and second["result"].created == 1
+    with factory() as s:
+        (owner,) = s.scalars(select(Customer.id).where(Customer.phone == "13700007777")).all()
+        assert s.scalars(select(Contact.customer_id).order_by(Contact.external_id)).all() == [owner, owner]
+    engine.dispose()

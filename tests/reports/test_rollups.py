@@ -123,7 +123,9 @@ contact = st.fixed_dictionaries({
     "minute": st.integers(0, 180), "channel": st.sampled_from(CHANNELS), "outcome": st.sampled_from(OUTCOMES),
     "wait": st.integers(0, 90), "talk": st.one_of(st.none(), st.integers(0, 900)), "hold": st.integers(0, 60),
     "queue": st.sampled_from(("外卖热线", "阅读在线", None)), "agent": st.sampled_from((0, 1, None)),
-    "category": st.sampled_from(("delivery.late", "refund", None))})
+    "category": st.sampled_from(("delivery.late", "refund", None)),
+    # fractions of a second (microseconds) on the answer and the end: half a second rounds to even
+    "answer_us": st.sampled_from((0, 250_000, 500_000, 999_999)), "end_us": st.sampled_from((0, 500_000, 1))})
 change = st.tuples(st.integers(0, 10_000), st.sampled_from(("rate", "answer", "agent", "wrap", "flush")),
                    st.integers(1, 5))
 
@@ -133,10 +135,10 @@ def _record(i: int, d: dict, agents: list[str]) -> dict:
     rec = {"call_id": f"性质-{i}", "channel": d["channel"], "outcome": d["outcome"], "offered_at": at.isoformat(),
            "queue": d["queue"], "category": d["category"], "hold_seconds": d["hold"], "talk_seconds": d["talk"]}
     if d["outcome"] == "answered":
-        rec["answered_at"] = (at + timedelta(seconds=d["wait"])).isoformat()
+        rec["answered_at"] = (at + timedelta(seconds=d["wait"], microseconds=d["answer_us"])).isoformat()
         if d["agent"] is not None:
             rec["agent"] = agents[d["agent"]]
-    rec["ended_at"] = (at + timedelta(seconds=d["wait"] + 300)).isoformat()
+    rec["ended_at"] = (at + timedelta(seconds=d["wait"] + 300, microseconds=d["end_us"])).isoformat()
     return rec
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,22 +42,19 @@ SAMPLE = 10
 
 @events.on_new
 def on_new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    counted = [f for f in facts if f.category_id is not None]
-    worded = [f for f in facts if f.text]
-    if not counted and not worded:
+    batch = events.NewContacts.of(facts)
+    worded = batch.worded()
+    latest = latest_by_category(session, batch)  # the categorized contacts' newest per category
+    if not latest and not worded:
         return
     rules = current_rules(session)
     if digest.digest_rules(rules):
-        digest.collect(session, rules, facts)
-        digest.ensure_scheduled(session, rules, facts[-1].offered_at)
+        digest.collect(session, rules, batch)
+        digest.ensure_scheduled(session, rules, batch[-1].offered_at)
     findings: list[Finding] = []
-    if counted:
-        counts.lock_categories(session, {f.category_id for f in counted})
-        counts.add(session, ((f.category_id, f.offered_at.timestamp()) for f in counted), counts.grains_of(rules))
-        latest: dict[int, ContactFact] = {}
-        for f in counted:
-            if f.category_id not in latest or f.offered_at >= latest[f.category_id].offered_at:
-                latest[f.category_id] = f
+    if latest:
+        counts.lock_categories(session, latest)
+        counts.add_new(session, batch, counts.grains_of(rules))
         classes = _categories(session, latest)
         findings += ladder_findings(session, rules, latest, classes)
         findings += same_category_findings(session, rules, latest, classes)
@@ -64,16 +62,41 @@ def on_new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
         findings += same_text_findings(session, rules, worded)
     if findings:
         apply(session, _with_samples(session, news(session, findings)))
-    _ensure_sweep(session, rules, facts[-1].offered_at)
+    _ensure_sweep(session, rules, batch[-1].offered_at)
 
 
-def _categories(session: Session, latest: dict[int, ContactFact]) -> dict[int, tuple[str, str, str]]:
+class Latest(NamedTuple):
+    """A category's newest contact in a batch (the latest offered; of those, the last stored)."""
+
+    id: int
+    offered_at: datetime
+
+
+def latest_by_category(session: Session, batch: events.NewContacts) -> dict[int, Latest]:
+    """``{category_id: Latest}`` of a batch's contacts that have a category, in one query over their rows."""
+    dialect = session.get_bind().dialect.name
+    where, params = batch.where(dialect, "c.id")
+    inner, _ = batch.where(dialect, "id")
+    rows = session.connection().exec_driver_sql(
+        "SELECT c.category_id, c.offered_at, max(c.id) FROM contacts AS c JOIN (SELECT category_id, "
+        f"max(offered_at) AS newest FROM contacts WHERE {inner} AND category_id IS NOT NULL GROUP BY category_id) "
+        f"AS l ON c.category_id = l.category_id AND c.offered_at = l.newest WHERE {where} "
+        "GROUP BY c.category_id, c.offered_at", params * 2)
+    out = {}
+    for cid, at, contact_id in rows:
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        out[cid] = Latest(contact_id, at if at.tzinfo else at.replace(tzinfo=UTC))
+    return out
+
+
+def _categories(session: Session, latest: dict[int, Latest]) -> dict[int, tuple[str, str, str]]:
     rows = session.execute(select(Category.id, Category.code, Category.name, Category.severity_class)
                            .where(Category.id.in_(list(latest))))
     return {cid: (code, name, klass) for cid, code, name, klass in rows}
 
 
-def ladder_findings(session: Session, rules: RuleSet, latest: dict[int, ContactFact],
+def ladder_findings(session: Session, rules: RuleSet, latest: dict[int, Latest],
                     classes: dict[int, tuple[str, str, str]]) -> list[Finding]:
     found = []
     for rule in rules.of_kind("ladder"):
@@ -122,7 +145,7 @@ def _seconds(window: str) -> int:
     return parse_duration(window)
 
 
-def same_category_findings(session: Session, rules: RuleSet, latest: dict[int, ContactFact],
+def same_category_findings(session: Session, rules: RuleSet, latest: dict[int, Latest],
                            classes: dict[int, tuple[str, str, str]]) -> list[Finding]:
     rule = _same_rule(rules)
     if rule is None or not rule.by_category:

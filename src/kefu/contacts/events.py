@@ -1,7 +1,7 @@
 """What other domains hear when contacts are stored or change: complaint-spike alerts (M6) count new
 contacts, KPI rollups (M7) keep their interval totals in step with new and changed ones.
 
-Listeners are told in batches, never once per row of a bulk insert, and run inside the writer's
+Listeners are told in batches (``NewContacts``), never once per row of a bulk insert, and run inside the writer's
 transaction, before it commits: what they write commits or rolls back with the contacts. A listener that
 must act only once the contacts are durable (a notification, a realtime push) registers an ``after_commit``
 hook on the session it is given.
@@ -15,7 +15,8 @@ Every path that writes contacts reaches them:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -74,6 +75,55 @@ class ContactFact:
         return cls(*values)
 
 
+class NewContacts(Sequence[ContactFact]):
+    """A batch of newly stored contacts as listeners are told it: a sequence of ``ContactFact`` (built only when
+    a listener reads them: a 10,000-row bulk batch would otherwise make 10,000 objects no set-based listener
+    needs), and ``ids``, the stored rows' ids, for listeners that work in SQL over ``contacts`` (``where``).
+
+    ``has_text``: whether any contact may carry the customer's words (the bulk path's rows never do)."""
+
+    __slots__ = ("ids", "_build", "_facts", "has_text")
+
+    def __init__(self, ids: Sequence[int], build: Callable[[int], ContactFact] | None = None, *,
+                 facts: list[ContactFact] | None = None, has_text: bool = True) -> None:
+        self.ids, self._build, self._facts, self.has_text = ids, build, facts, has_text
+
+    @classmethod
+    def of(cls, facts: Sequence[ContactFact]) -> NewContacts:
+        return facts if isinstance(facts, NewContacts) else cls([f.id for f in facts], facts=list(facts))
+
+    def facts(self) -> list[ContactFact]:
+        if self._facts is None:
+            build = self._build
+            self._facts = [build(i) for i in range(len(self.ids))]
+        return self._facts
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i):  # one fact (the last one, say) without building the others
+        if self._facts is not None or isinstance(i, slice):
+            return self.facts()[i]
+        return self._build(range(len(self.ids))[i])
+
+    def __iter__(self) -> Iterator[ContactFact]:
+        return iter(self.facts())
+
+    def worded(self) -> list[ContactFact]:
+        return [f for f in self.facts() if f.text] if self.has_text else []
+
+    def where(self, dialect: str, column: str = "id") -> tuple[str, tuple]:
+        """An SQL condition selecting these rows of ``contacts`` (``column`` as it is named in the query) and its
+        parameters, in the driver's paramstyle: a range when the ids follow one another, else one array."""
+        ids = self.ids
+        if isinstance(ids, range) and ids.step == 1:
+            mark = "?" if dialect == "sqlite" else "%s"
+            return f"{column} BETWEEN {mark} AND {mark}", (ids.start, ids.stop - 1)
+        if dialect == "sqlite":
+            return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)
+        return f"{column} = ANY(%s)", (list(ids),)
+
+
 Listener = Callable[[Session, Sequence[ContactFact]], None]
 NEW: list[Listener] = []
 CHANGED: list[Listener] = []
@@ -94,9 +144,11 @@ def on_changed(fn: Listener) -> Listener:
 
 
 def publish_new(session: Session, facts: Sequence[ContactFact]) -> None:
+    """Tell the ``on_new`` listeners (a ``NewContacts``; a plain list of facts is made one)."""
     if facts:
+        batch = NewContacts.of(facts)
         for fn in NEW:
-            fn(session, facts)
+            fn(session, batch)
 
 
 def publish_changed(session: Session, facts: Sequence[ContactFact]) -> None:

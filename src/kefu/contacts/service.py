@@ -29,9 +29,10 @@ from kefu.catalog.models import BusinessLine, Category
 from kefu.contacts import events, writer
 from kefu.contacts.schemas import MAX_BULK, OFFSET_NEEDED, BulkEnvelope, ContactRecord, Record, Records
 from kefu.core import pii
+from kefu.core.db import begin_write
 from kefu.core.errors import DomainError, Invalid
 from kefu.customers.models import Customer
-from kefu.customers.service import EMAIL_RE, PHONE_RE, normalize_phone
+from kefu.customers.service import EMAIL_RE, PHONE_RE, lock_new_keys, normalize_phone
 from kefu.tickets.models import Ticket
 
 CUSTOMERS = Customer.__table__
@@ -181,24 +182,37 @@ class _Customers:
         self.roles: dict[int, str] = {}
         self.new: list[dict] = []
         self.learned: dict[int, dict] = {}
-        self._find(keys)
+        items: set[tuple[str, str]] = set()
+        for rec_keys in keys:
+            items.update(rec_keys.items())
+        self._find(items)
+        # keys no stored customer has: another request may be creating a customer with one of them right now
+        # (a record that also brings a known key will not create one: locking its new key too is harmless)
+        index = self.index
+        new = {item for item in items if item not in index}
+        if new and lock_new_keys(session, new):
+            self._find(new)
 
-    def _find(self, batch_keys: list[dict[str, str]]) -> None:
-        wanted: dict[str, set] = {k: set() for k in CUSTOMER_KEYS}
-        for keys in batch_keys:
-            for key, value in keys.items():
-                wanted[key].add(value)
+    def _find(self, items: set[tuple[str, str]]) -> None:
+        wanted: dict[str, list] = {k: [] for k in CUSTOMER_KEYS}
+        for key, value in items:
+            wanted[key].append(value)
         conds = [_one_of(self.session, getattr(Customer, k), v) for k, v in wanted.items() if v]
         if not conds:
             return
         rows = self.session.execute(select(Customer.id, Customer.wechat_openid, Customer.phone, Customer.email,
                                            Customer.role).where(or_(*conds)).order_by(Customer.id)).all()
+        index, known, roles = self.index, self.known, self.roles
         for cid, openid, phone, email, role in rows:
-            self.known[cid] = {"wechat_openid": openid, "phone": phone, "email": email}
-            self.roles[cid] = role
-            for key, value in self.known[cid].items():
-                if value:
-                    self.index.setdefault((key, value), cid)  # the oldest customer with that key
+            known[cid] = {"wechat_openid": openid, "phone": phone, "email": email}
+            roles[cid] = role
+            # the oldest customer with a key keeps it
+            if phone:
+                index.setdefault(("phone", phone), cid)
+            if openid:
+                index.setdefault(("wechat_openid", openid), cid)
+            if email:
+                index.setdefault(("email", email), cid)
 
     def match(self, rec: ContactRecord, keys: dict[str, str]) -> object | None:
         if len(keys) == 1:  # most callers bring one key (a phone number): nothing to learn from a match
@@ -378,6 +392,7 @@ def store(session: Session, good: list[tuple[int, ContactRecord]], errors: list[
             seen.add(key)
             batch.append(rec)
     keys = [_keys(rec) for rec in batch]
+    begin_write(session)  # SQLite: the callers found stay the only ones with their keys until commit
     customers = _Customers(session, keys, now)
     match = customers.match
     matched = [match(rec, k) for rec, k in zip(batch, keys, strict=True)]

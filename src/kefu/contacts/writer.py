@@ -8,8 +8,9 @@ the session's transaction, with no SQLAlchemy parameter processing.
   batch goes the careful way: ``COPY`` into a temporary table and ``INSERT … SELECT … ON CONFLICT DO
   NOTHING``, which skips what is stored and says what was new.
 
-The rows a batch stored are published to ``kefu.contacts.events`` listeners (only when there are any):
-PostgreSQL takes their ids from the sequence first (one query) and tells the listeners from its own tuples,
+The rows a batch stored are published to ``kefu.contacts.events`` listeners (only when there are any) as a
+``NewContacts``: their ids (set-based listeners work in SQL over those rows), and facts made only if a listener
+reads them. PostgreSQL takes the ids from the sequence first (one query) and makes facts from its own tuples,
 or from ``RETURNING`` on the careful way. SQLite reads back the ids it has just given: the write lock is the
 session's from the insert's first row on, so they follow one another up to the last (reading the largest id
 before the insert could take in another writer's rows, committed in between).
@@ -125,20 +126,23 @@ def insert_contacts(session: Session, rows: Iterable[tuple], count: int,
         cur.executemany(f"INSERT INTO contacts ({_CONTACT_LIST}) VALUES ({', '.join('?' * len(CONTACT_COLUMNS))}) "
                         "ON CONFLICT (channel, external_id) DO NOTHING", rows)
         created = cur.rowcount
-        facts = []
+        batch = None
         if events.NEW and created > 0:
             # the write lock was ours from the first row on: SQLite gave the new rows the ids after the largest,
             # one after the other, up to the last one it gave (a skipped duplicate takes none)
             last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
             first = last - created + 1
             if created == count and times is not None:  # every row is new: the ids are theirs, in order
-                facts = [_fact(first + i, row, when) for i, (row, when) in enumerate(zip(kept, times, strict=True))]
+                batch = events.NewContacts(range(first, last + 1), lambda i: _fact(first + i, kept[i], times[i]),
+                                           has_text=False)
             else:
-                facts = [ContactFact.from_row(r) for r in cur.execute(
-                    f"SELECT {_FACT_LIST} FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id", (first, last))]
+                batch = events.NewContacts(range(first, last + 1), facts=[ContactFact.from_row(r) for r in cur.execute(
+                    f"SELECT {_FACT_LIST} FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id", (first, last))],
+                    has_text=False)
     finally:
         cur.close()
-    events.publish_new(session, facts)
+    if batch is not None:
+        events.publish_new(session, batch)
     return created
 
 
@@ -170,7 +174,9 @@ def _copy_contacts(session: Session, rows: Iterable[tuple], count: int) -> int:
         cur.execute("RELEASE SAVEPOINT contacts_copy")
         rows = kept
     if ids is not None:
-        events.publish_new(session, [_fact(cid, row) for cid, row in zip(ids, rows, strict=True)])
+        span = range(ids[0], ids[-1] + 1)  # the sequence's values are distinct: as many as the span, they are it
+        events.publish_new(session, events.NewContacts(span if len(span) == len(ids) else ids,
+                                                       lambda i: _fact(ids[i], rows[i]), has_text=False))
     return len(rows)
 
 
@@ -202,7 +208,8 @@ def _insert_new_contacts(session: Session, cur, rows: Sequence[tuple]) -> int:
                 f"ON CONFLICT (channel, external_id) DO NOTHING RETURNING {_FACT_LIST}")
     facts = [ContactFact.from_row(r) for r in cur.fetchall()] if events.NEW else []
     created = cur.rowcount
-    events.publish_new(session, facts)
+    if facts:
+        events.publish_new(session, events.NewContacts([f.id for f in facts], facts=facts, has_text=False))
     return created
 
 

@@ -6,11 +6,11 @@ the CLI and the tests with the URL they want.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -95,6 +95,31 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def advisory_xact_locks(session: Session, space: int, keys: Iterable[int]) -> None:
+    """PostgreSQL: take the transaction-scoped advisory locks ``(space, key)`` of ``keys`` (int4), in key order,
+    in one round trip: two writers taking overlapping sets wait for one another and never deadlock. Released at
+    commit or rollback."""
+    keys = sorted(set(keys))
+    if keys:  # the subquery's order is the order the locks are taken in
+        session.execute(text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM "
+                             "(SELECT k FROM unnest(CAST(:keys AS integer[])) AS k ORDER BY k) AS ordered"),
+                        {"space": space, "keys": keys})
+
+
+def begin_write(session: Session) -> bool:
+    """SQLite: make the session's transaction a write transaction now (``BEGIN IMMEDIATE``, waiting on
+    busy_timeout for the writer before), so that what it reads next stays true until it commits; whether one
+    began (False: already writing, or not SQLite). pysqlite otherwise begins only at the first write, and a read
+    before it can be stale by the time of the write."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    dbapi = session.connection().connection.driver_connection
+    if dbapi.in_transaction:  # pysqlite begins at the first INSERT/UPDATE/DELETE: the write lock is held
+        return False
+    dbapi.execute("BEGIN IMMEDIATE")
+    return True
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

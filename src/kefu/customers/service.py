@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from kefu.audit.service import record
 from kefu.core import pii
 from kefu.core.context import Actor
+from kefu.core.db import advisory_xact_locks, begin_write
 from kefu.core.errors import Invalid, NotFound
 from kefu.customers.models import CUSTOMER_ROLES, Customer
 
@@ -53,18 +56,37 @@ def normalize_phone(phone: str | None) -> str | None:
     return digits or None
 
 
+KEY_LOCKS = 0x6B6563  # 'kec': the first key of the advisory locks taken before creating customers
+KEY_LOCK_SLOTS = 1024  # keys share this many locks (a batch of thousands of new callers takes at most these)
+
+
+def lock_new_keys(session: Session, keys: Iterable[tuple[str, str]]) -> bool:
+    """Before creating customers for ``(column, value)`` keys no stored customer has: wait for every other
+    writer that may be creating a customer with one of them, and make later ones wait for this transaction, so
+    that two requests bringing the same new phone (e-mail, openid) end with one customer (customers may share a
+    phone, so no unique index can say so). True when the keys must be looked up again (another writer may have
+    created them meanwhile).
+
+    PostgreSQL: a transaction-scoped advisory lock per key's slot (a hash of the key), in slot order, so no two
+    writers deadlock. SQLite: the write transaction begun, if it was not yet (one writer at a time)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return begin_write(session)
+    slots = {zlib.crc32(f"{column}:{value}".encode()) % KEY_LOCK_SLOTS for column, value in keys}
+    advisory_xact_locks(session, KEY_LOCKS, slots)
+    return bool(slots)
+
+
 def match_or_create(session: Session, *, now, phone: str | None = None, email: str | None = None,
                     openid: str | None = None, name: str | None = None, role: str | None = None) -> Customer:
     """The customer a channel's sender is: found by WeChat openid, then phone, then e-mail (the most specific
     key first); created when none matches. A match learns keys it did not have (an e-mail sender who later
     calls is one customer once the phone is known)."""
     phone, email = normalize_phone(phone), (email or "").strip().lower() or None
-    found = None
-    for column, value in ((Customer.wechat_openid, openid), (Customer.phone, phone), (Customer.email, email)):
-        if value:
-            found = session.scalar(select(Customer).where(column == value).order_by(Customer.id).limit(1))
-            if found is not None:
-                break
+    keys = [(column, value) for column, value in (("wechat_openid", openid), ("phone", phone), ("email", email))
+            if value]
+    found = _first_match(session, keys)
+    if found is None and keys and lock_new_keys(session, keys):
+        found = _first_match(session, keys)  # created by another request while this one waited
     if found is None:
         role = role if role in CUSTOMER_ROLES else "consumer"
         label = name or (pii.mask_phone(phone) if phone else None) or (email.split("@")[0] if email else None)
@@ -78,6 +100,15 @@ def match_or_create(session: Session, *, now, phone: str | None = None, email: s
             setattr(found, attr, value)
             found.updated_at = now
     return found
+
+
+def _first_match(session: Session, keys: list[tuple[str, str]]) -> Customer | None:
+    for column, value in keys:
+        found = session.scalar(select(Customer).where(getattr(Customer, column) == value).order_by(Customer.id)
+                               .limit(1))
+        if found is not None:
+            return found
+    return None
 
 
 def update_customer(session: Session, *, actor: Actor, customer: Customer, changes: dict) -> Customer:

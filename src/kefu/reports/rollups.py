@@ -1,17 +1,19 @@
 """Keeping the KPI rollups in step with the contacts, and rebuilding them from raw rows.
 
-New contacts (``kefu.contacts.events.on_new``, a bulk batch or ORM objects) are added as deltas: their
-tallies summed per key in Python (plain tuples), then one upsert ``… ON CONFLICT DO UPDATE SET x = x +
-excluded.x`` for the whole batch through the driver (executemany on SQLite, COPY + INSERT … SELECT on
-PostgreSQL), whatever its size. A changed contact (answered, ended, rated, assigned: ``on_changed``)
-may move from one key to another, and the listener is told only its new state, so the (interval, channel)
-slices it lies in are re-aggregated from the raw rows instead: their rollup rows deleted and recomputed,
-inside the same transaction. A contact's ``offered_at`` and channel never change after it is stored.
+New contacts (``kefu.contacts.events.on_new``, a bulk batch or ORM objects) are added as deltas by one
+statement over their stored rows (``add_new``: ``measures_of`` written in SQL, summed per key, ``INSERT … SELECT
+… GROUP BY … ON CONFLICT DO UPDATE SET x = x + excluded.x``), whatever the batch's size: no Python per
+contact. ``aggregate`` (Python) stays the definition the raw computation and ``rebuild`` use; the property
+test in ``tests/reports/test_rollups.py`` holds the two equal. A changed contact (answered, ended, rated,
+assigned: ``on_changed``) may move from one key to another, and the listener is told only its new state, so the
+(interval, channel) slices it lies in are re-aggregated from the raw rows instead: their rollup rows deleted and
+recomputed, inside the same transaction. A contact's ``offered_at`` and channel never change after it is stored.
 
 The daily grains (a day of the center's time zone) are sums of the 30-minute ones (``daily``): new contacts add
-both; a re-aggregated slice adds to its day the difference between its new and its old 30-minute rows, so a
-day is never recomputed from raw rows. A 30-minute interval lies in one local day in whole- and half-hour
-zones; after changing ``KEFU_TIMEZONE`` run ``kefu report rebuild`` (the days are cut where they were).
+both (in the same statement); a re-aggregated slice adds to its day the difference between its new and its old
+30-minute rows, so a day is never recomputed from raw rows. A 30-minute interval lies in one local day in
+whole- and half-hour zones; after changing ``KEFU_TIMEZONE`` run ``kefu report rebuild`` (the days are cut
+where they were).
 """
 
 from __future__ import annotations
@@ -164,10 +166,115 @@ def _sqlite_time(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+# -- new contacts, set-based -------------------------------------------------------
+def _epoch_us(dialect: str, column: str) -> str:
+    """A stored time as whole microseconds since the epoch, as SQL (SQLite stores naive UTC text
+    ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    if dialect == "sqlite":
+        # whole seconds of the text without its fraction: strftime would round 59.9995 up to the next second
+        return (f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) * 1000000 "
+                f"+ CAST(substr({column}, 21, 6) AS INTEGER))")
+    return f"CAST(extract(epoch FROM {column}) * 1000000 AS bigint)"
+
+
+def _rounded(us: str) -> str:
+    """``kpis._seconds`` in SQL: max(0, round(us / 1e6)), Python's round (half to even); NULL stays NULL."""
+    return (f"(CASE WHEN {us} <= 0 THEN 0 ELSE {us} / 1000000 + CASE WHEN {us} % 1000000 > 500000 OR "
+            f"({us} % 1000000 = 500000 AND {us} / 1000000 % 2 = 1) THEN 1 ELSE 0 END END)")
+
+
+def _interval_sql(dialect: str) -> str:
+    """``interval_of(offered_at)`` in SQL, as the rollups store it."""
+    if dialect == "sqlite":
+        return ("strftime('%Y-%m-%d %H:', offered_at) || CASE WHEN substr(offered_at, 15, 2) < '30' THEN '00' "
+                "ELSE '30' END || ':00.000000'")
+    return "to_timestamp(floor(extract(epoch FROM offered_at) / 1800) * 1800)"
+
+
+def _new_sql(dialect: str, where: str, th: Thresholds, days: str) -> str:
+    """One statement adding the contacts ``where`` selects to the rollups of every grain: ``measures_of`` per
+    row, summed per key, upserted (``tests/reports/test_rollups.py`` holds it equal to the Python
+    definition over the raw rows). ``days`` is the SQL ``VALUES`` list of (interval start, its local day) for the
+    batch's intervals (``_days_sql``): a day of the center's time zone is computed in Python, not in SQL."""
+    r = "satisfaction"
+    offered = "(channel IN ('phone', 'chat') AND outcome <> 'deflected')"
+    short = f"(outcome = 'abandoned' AND ended_us IS NOT NULL AND ended_s < {int(th.short_abandon_seconds)})"
+    answered = "(outcome = 'answered' AND answered_at IS NOT NULL)"
+    talk = ("COALESCE(talk_seconds, CASE WHEN span_us IS NULL THEN 0 WHEN span_s - COALESCE(hold_seconds, 0) > 0 "
+            "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
+    handle = f"({talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0))"
+    flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
+    sl = int(th.service_level_seconds)
+    measures = {
+        "contacts": "1",
+        "offered": flag(f"{offered} AND NOT {short}"),
+        "answered": flag(f"{offered} AND NOT {short} AND {answered}"),
+        "abandoned": flag(f"{offered} AND NOT {short} AND NOT {answered} AND outcome = 'abandoned'"),
+        "short_abandoned": flag(f"{offered} AND {short}"),
+        "answered_in_sl": flag(f"{offered} AND NOT {short} AND {answered} AND wait_s <= {sl}"),
+        "wait_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN wait_s ELSE 0 END",
+        "handle_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN {handle} ELSE 0 END",
+        "rated": flag(f"{r} IN (1, 2, 3, 4, 5)"),
+        **{f"r{k}": flag(f"{r} = {k}") for k in range(1, 6)},
+    }
+    assert tuple(measures) == MEASURES
+    us = {"ended_us": "e_at - o_at", "wait_us": "a_at - o_at", "span_us": "e_at - a_at"}  # NULL if a time is
+    rows = (f"SELECT {_interval_sql(dialect)} AS slot, channel, COALESCE(queue, '') AS queue, "
+            "COALESCE(category_id, 0) AS category_id, COALESCE(business_line_id, 0) AS business_line_id, "
+            "COALESCE(agent_id, 0) AS agent_id, outcome, answered_at, satisfaction, talk_seconds, hold_seconds, "
+            f"wrap_seconds, {_epoch_us(dialect, 'offered_at')} AS o_at, {_epoch_us(dialect, 'answered_at')} AS a_at, "
+            f"{_epoch_us(dialect, 'ended_at')} AS e_at FROM contacts WHERE {where}")
+    secs = ", ".join(f"{v} AS {k}" for k, v in us.items())
+    secs += ", " + ", ".join(f"{_rounded(f'({v})')} AS {k[:-3]}_s" for k, v in us.items())
+    dims = "slot, channel, queue, category_id, business_line_id, agent_id"
+    sums = ", ".join(f"sum({k}) AS {k}" for k in MEASURES)
+    # each step materialized: flattened, every use of a microsecond difference would compute it again
+    source = (f"WITH d (slot, day) AS (VALUES {days}), r AS MATERIALIZED ({rows}), "
+              f"e AS MATERIALIZED (SELECT *, {secs} FROM r), "
+              f"g0 AS MATERIALIZED (SELECT {dims}, "
+              + ", ".join(f"sum({v}) AS {k}" for k, v in measures.items()) + f" FROM e GROUP BY {dims}) "
+              f"SELECT * FROM (SELECT {GRAIN_AGENT} AS grain, {dims}, {', '.join(MEASURES)} FROM g0 UNION ALL "
+              f"SELECT {GRAIN_CATEGORY}, slot, channel, queue, category_id, business_line_id, 0, {sums} FROM g0 "
+              "GROUP BY slot, channel, queue, category_id, business_line_id UNION ALL "
+              f"SELECT {GRAIN_CHANNEL}, slot, channel, '', 0, 0, 0, {sums} FROM g0 GROUP BY slot, channel UNION ALL "
+              f"SELECT {GRAIN_AGENT_CHANNEL}, slot, channel, '', 0, 0, agent_id, {sums} FROM g0 "
+              "GROUP BY slot, channel, agent_id UNION ALL "
+              f"SELECT {GRAIN_DAY_CHANNEL}, d.day, channel, '', 0, 0, 0, {sums} FROM g0 JOIN d ON d.slot = g0.slot "
+              "GROUP BY d.day, channel UNION ALL "
+              f"SELECT {GRAIN_DAY_CATEGORY}, d.day, channel, queue, category_id, business_line_id, 0, {sums} FROM g0 "
+              "JOIN d ON d.slot = g0.slot GROUP BY d.day, channel, queue, category_id, business_line_id UNION ALL "
+              f"SELECT {GRAIN_DAY_AGENT}, d.day, '', '', 0, 0, agent_id, {sums} FROM g0 JOIN d ON d.slot = g0.slot "
+              "GROUP BY d.day, agent_id) AS u "
+              "WHERE true ORDER BY 1, 2, 3, 4, 5, 6, 7")
+    sql = _UPSERT.format(source=source)
+    return sql if dialect == "sqlite" else sql.replace("%", "%%").replace("%%s", "%s")
+
+
+def add_new(session: Session, batch: events.NewContacts, th: Thresholds) -> None:
+    """Add the contacts of a batch just stored to the rollups: one statement over their rows, no Python per
+    contact."""
+    dialect = session.get_bind().dialect.name
+    where, params = batch.where(dialect)
+    conn = session.connection()
+    slots = [row[0] for row in conn.exec_driver_sql(
+        f"SELECT DISTINCT {_interval_sql(dialect)} FROM contacts WHERE {where}", params)]
+    if slots:
+        conn.exec_driver_sql(_new_sql(dialect, where, th, _days_sql(dialect, slots)), params)
+
+
+def _days_sql(dialect: str, slots: list) -> str:
+    """``(interval start, local day)`` pairs as SQL literals (made here from datetimes, never from input)."""
+    if dialect == "sqlite":
+        pairs = ((s, _sqlite_time(day_of(datetime.fromisoformat(s).replace(tzinfo=UTC)))) for s in slots)
+        return ", ".join(f"('{s}', '{d}')" for s, d in pairs)
+    return ", ".join(f"(timestamptz '{s.astimezone(UTC).isoformat()}', timestamptz '{day_of(s).isoformat()}')"
+                     for s in slots)
+
+
 # -- listeners -----------------------------------------------------------------
 @events.on_new
 def _new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    _add(session, _all_sums(facts, thresholds()))
+    add_new(session, events.NewContacts.of(facts), thresholds())
 
 
 @events.on_changed
