@@ -76,7 +76,8 @@ def violations(plan: Plan, out: dict) -> list[str]:
     for d in range(len(plan.days)):
         for t in range(plan.slots):
             if abs(grid[d][t] / iv - scheduled[d][t]) > 1e-3:
-                bad.append(f"coverage {plan.days[d].date} {t}: roster gives {grid[d][t] / iv}, output {scheduled[d][t]}")
+                bad.append(f"coverage {plan.days[d].date} slot {t}: the roster gives {grid[d][t] / iv}, "
+                           f"the output {scheduled[d][t]}")
     short = sum(max(0.0, day.requirement[t] - grid[d][t] / iv) for d, day in enumerate(plan.days)
                 for t in range(plan.slots))
     if abs(short - out["summary"]["shortfall"]) > 1e-3:
