@@ -79,6 +79,8 @@ def test_build_the_week_schedule(client, world, history):
     roster = r.text[r.text.index('id="roster"'):]
     assert roster.count("<tr><td>客服") == 12
     assert "全天班" in roster and "半天班" in roster and "午餐" in roster
+    status = r.text[r.text.index('id="schedule-status"'):]
+    assert ("已证明最优" in status[:200]) or ("可行解" in status[:200] and "差距" in status[:300])
     cov = _data(r.text)["coverage"]
     assert len(cov["labels"]) == 7 * 48 and max(cov["scheduled"]) > 0
     assert cov["requirement"] == [v for row in _week_rows(_data(r.text)) for v in row]

@@ -117,6 +117,9 @@ def test_short_staffed_the_peak_is_covered_first():
     (day,) = out["agents"][0]["days"]
     assert day["start"] == "14:00"
     assert out["summary"]["under_covered_intervals"] == 16 and out["summary"]["shortfall"] == 8 + 8 * 2
+    # proved: the search's bound on the weighted shortfall is the shortfall found, no gap
+    assert out["status"] == "optimal" and out["gap"] == 0
+    assert out["bounds"]["weighted_shortfall_minutes"] == out["summary"]["weighted_shortfall_minutes"] > 0
 
 
 def test_same_plan_same_schedule():
@@ -169,8 +172,15 @@ def test_a_busy_week_is_staffed_close_to_its_lower_bound(agents):
     data = _busy_week(agents)
     out = run(data)
     bound = _lower_bound(data)
+    # what is proved is reported: a lower bound on the weighted shortfall and the gap to it
+    proved = out["bounds"]["weighted_shortfall_minutes"]
+    found = out["summary"]["weighted_shortfall_minutes"]
+    assert proved <= found
+    if out["status"] == "feasible" and found:
+        assert out["gap"] == pytest.approx((found - proved) / found, abs=1e-4) and out["gap"] > 0
     if agents == 48:  # too few: every agent works all five days and the shortfall stays near the bound
         assert bound > 100
+        assert proved >= 10 * bound * 30  # at least the head-count bound, each short minute weighing ≥ 10
         assert out["summary"]["shifts"] >= 0.98 * 5 * agents
         assert bound <= out["summary"]["shortfall"] <= 1.5 * bound
     else:  # enough agents: the week is covered

@@ -37,12 +37,25 @@ class Solved:
     shortfall_weighted: int
     cost: int  # cents
     seconds: float
+    shortfall_bound: int = 0  # no roster has a smaller weighted shortfall (proved by the search)
+    cost_bound: int | None = None  # no roster with this shortfall costs less (cents); None: nothing proved
+
+    @property
+    def gap(self) -> float:
+        """How far the answer may be from the best, as a share of it: of the weighted shortfall while that
+        is above its bound, else of the cost (0: proved optimal; 1: nothing proved)."""
+        if self.shortfall_weighted > self.shortfall_bound:
+            return (self.shortfall_weighted - self.shortfall_bound) / self.shortfall_weighted
+        if self.cost_bound is None:
+            return 1.0 if self.cost else 0.0
+        return max(0.0, self.cost - self.cost_bound) / self.cost if self.cost else 0.0
 
 
 def solve(plan: Plan) -> Solved:
     began = time.perf_counter()
     table = options_table(plan)
-    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.7, table)
+    counted, (short_proved, cost_proved), least, (short_bound, cost_bound) = count_shifts(
+        plan, plan.rules.time_limit * 0.7, table)
     roster = greedy(plan, counted, table)
     placed = len(roster) == sum(len(v) for v in counted.values())
     optimal = placed and short_proved and cost_proved
@@ -53,10 +66,13 @@ def solve(plan: Plan) -> Solved:
         left = plan.rules.time_limit - (time.perf_counter() - began)
         roster, *proved = _assign(plan, counted, table, roster, known, max(left, 1.0))
         optimal = all(proved) and optimal
+    # stage 1's cost bound is in the agents' mean rate: it holds for the roster only when all cost the same
+    same_rate = len({a.hourly_cost for a in plan.agents}) <= 1
     return Solved(status="optimal" if optimal else "feasible", roster=roster,
                   shortfall_weighted=_weighted_shortfall(plan, roster), cost=sum(_cost(plan, a, d, p)
                                                                               for (a, d), p in roster.items()),
-                  seconds=time.perf_counter() - began)
+                  seconds=time.perf_counter() - began, shortfall_bound=short_bound,
+                  cost_bound=cost_bound if same_rate and cost_bound else None)
 
 
 def _cost(plan: Plan, a: int, d: int, pattern: Pattern) -> int:

@@ -69,7 +69,9 @@ def result(plan: Plan, s: Solved) -> dict:
             intervals.append({"date": day.date.isoformat(), "time": clock(t * plan.rules.interval),
                               "requirement": need, "scheduled": round(have, 4), "shortfall": round(gap, 4)})
     return {
-        "status": s.status, "seconds": round(s.seconds, 3), "cost": s.cost / 100,
+        "status": s.status, "seconds": round(s.seconds, 3), "cost": s.cost / 100, "gap": round(s.gap, 4),
+        "bounds": {"weighted_shortfall_minutes": s.shortfall_bound,
+                   "cost": None if s.cost_bound is None else s.cost_bound / 100},
         "summary": {"under_covered_intervals": short_count, "shortfall": round(shortfall, 4),
                     "over_coverage": round(over, 4), "weighted_shortfall_minutes": s.shortfall_weighted,
                     "shifts": sum(len(r) for r in roster)},
