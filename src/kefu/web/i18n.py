@@ -551,6 +551,11 @@ _S: dict[str, tuple[str, str]] = {
     "wfm.in.aht": ("平均处理时长", "Average handle time"),
     "wfm.in.shrinkage": ("缺勤率", "Shrinkage"),
     "wfm.in.max_occupancy": ("最高占用率", "Max occupancy"),
+    "wfm.in.patience": ("客户平均耐心", "Customer patience (mean)"),
+    "wfm.patience_none": ("不放弃", "never hang up"),
+    "wfm.patience_help": ("填写后按 Erlang A 计算(客户等待超过耐心会挂断)；留空按 Erlang C(客户一直等待)",
+                          "Given, the requirement uses Erlang A (callers hang up after their patience); "
+                          "empty, Erlang C (callers wait)"),
     "wfm.unit.seconds": ("秒", "s"),
     "wfm.recompute": ("重新计算", "Recompute"),
     "wfm.no_contacts": ("近半年没有呼入联络记录,无法预测",
