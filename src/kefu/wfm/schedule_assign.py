@@ -26,6 +26,7 @@ from kefu.wfm.schedule_model import (
     _shortfall,
     contacts_per_minute,
     count_shifts,
+    day_slot,
     options_table,
 )
 
@@ -80,8 +81,24 @@ def _cost(plan: Plan, a: int, d: int, pattern: Pattern) -> int:
 
 
 def _contacts(plan: Plan, d: int, pattern: Pattern) -> int:
-    rate = contacts_per_minute(plan, d)
-    return round(MILLI * sum(m * rate[t] for t, m in pattern.on_phone(plan.rules.interval).items()))
+    rates = {e: contacts_per_minute(plan, e) for e in (d, d + 1) if e < len(plan.days)}
+    total = 0.0
+    for t, m in pattern.on_phone(plan.rules.interval).items():
+        e, u = day_slot(plan, d, t)
+        total += m * (rates[e][u] if e in rates else rates[d][-1])  # past the plan: the day's last rate
+    return round(MILLI * total)
+
+
+def _span(plan: Plan, d: int, pattern: Pattern) -> tuple[int, int]:
+    """The shift's start and end in minutes from the plan's first midnight."""
+    o = pattern.option
+    return d * 1440 + o.start, d * 1440 + o.start + o.template.minutes
+
+
+def _rested(plan: Plan, before: tuple[int, int], after: tuple[int, int]) -> bool:
+    """Whether two shifts (spans, in time order of their days) leave the rest the rules ask between them
+    (and never overlap: a night shift ends the next morning)."""
+    return after[0] - before[1] >= plan.rules.min_rest_minutes
 
 
 def _weighted_shortfall(plan: Plan, roster: dict) -> int:
@@ -90,7 +107,7 @@ def _weighted_shortfall(plan: Plan, roster: dict) -> int:
     cover = defaultdict(int)
     for (_a, d), pat in roster.items():
         for t, m in pat.on_phone(iv).items():
-            cover[d, t] += m
+            cover[day_slot(plan, d, t)] += m
     total = 0
     for d, day in enumerate(plan.days):
         for t, need in enumerate(day.requirement):
@@ -114,7 +131,9 @@ def greedy(plan: Plan, counted: dict[int, list[Pattern]], table: dict) -> dict:
             if cap is not None and _contacts(plan, d, pat) > cap * MILLI:
                 continue
             for i, a in enumerate(free):
-                if pat.option in allowed[a]:
+                if pat.option in allowed[a] and (
+                        (a, d - 1) not in roster or _rested(plan, _span(plan, d - 1, roster[a, d - 1]),
+                                                            _span(plan, d, pat))):
                     roster[a, d] = pat
                     worked[a].append(d)
                     del free[i]
@@ -146,7 +165,7 @@ def _assign(plan: Plan, counted, table, start: dict, least: int | None,
     iv, cp = plan.rules.interval, cp_model.CpModel()
     cover, y, cost = defaultdict(list), {}, []
     for a, agent in enumerate(plan.agents):
-        works = []
+        works, before = [], []
         for d in range(len(plan.days)):
             allowed = set(table[a, d])
             pats = dict.fromkeys(p for p in counted.get(d, []) if p.option in allowed)
@@ -157,10 +176,17 @@ def _assign(plan: Plan, counted, table, start: dict, least: int | None,
                 y[v.name] = (a, d, pat, v)
                 day_vars.append(v)
                 for t, minutes in pat.on_phone(iv).items():
-                    cover[d, t].append((minutes, v))
+                    cover[day_slot(plan, d, t)].append((minutes, v))
                 contacts.append((_contacts(plan, d, pat), v))
                 cost.append((_cost(plan, a, d, pat), v))
             works.append(sum(day_vars) if day_vars else 0)
+            today = [(_span(plan, d, pat), v) for pat, v in zip(pats, day_vars, strict=True)]
+            if plan.rules.min_rest_minutes or any(s[1] > d * 1440 for s, _v in before):  # rest, no overlap
+                for s1, v1 in before:
+                    for s2, v2 in today:
+                        if not _rested(plan, s1, s2):
+                            cp.add_bool_or([v1.Not(), v2.Not()])
+            before = today
             if day_vars:
                 cp.add_at_most_one(day_vars)
                 if plan.rules.max_contacts_per_day is not None:

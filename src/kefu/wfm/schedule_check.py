@@ -21,7 +21,7 @@ def violations(plan: Plan, out: dict) -> list[str]:
     grid = [[0] * plan.slots for _ in plan.days]  # agent-minutes on the phones
     for agent, row in zip(plan.agents, out["agents"], strict=True):
         who = agent.id
-        worked = []
+        worked, spans = [], []  # spans: (day, end in minutes from the plan's first midnight)
         for w in row["days"]:
             d = index[w["date"]]
             day, tpl = plan.days[d], templates.get(w["shift"])
@@ -30,14 +30,23 @@ def violations(plan: Plan, out: dict) -> list[str]:
                 continue
             start = _minutes(w["start"])
             end = start + tpl.minutes
-            if start not in tpl.starts or _minutes(w["end"]) != end % 1440 and _minutes(w["end"]) != end:
+            if start not in tpl.starts or _minutes(w["end"]) != end % 1440 or bool(w.get("ends_next_day")) != (
+                    end > 1440):
                 bad.append(f"{who} {w['date']}: {w['start']}–{w['end']} is not a start and length of {tpl.name}")
-            if start < day.open or end > day.close:
+            after = plan.days[d + 1] if d + 1 < len(plan.days) else None
+            if start < day.open or min(end, 1440) > day.close or (end > 1440 and after is not None and (
+                    after.open > 0 or end - 1440 > after.close)):
                 bad.append(f"{who} {w['date']}: outside opening hours")
-            if d in agent.days_off:
+            if d in agent.days_off or (end > 1440 and d + 1 in agent.days_off):
                 bad.append(f"{who} {w['date']}: a day off")
-            windows = agent.available.get(d)
-            if windows is not None and not any(a <= start and end <= b for a, b in windows):
+            if spans and spans[-1][0] == d - 1 and start + d * 1440 - spans[-1][1] < plan.rules.min_rest_minutes:
+                bad.append(f"{who} {w['date']}: less than {plan.rules.min_rest_minutes} minutes of rest")
+            if spans and spans[-1][0] == d - 1 and start + d * 1440 < spans[-1][1]:
+                bad.append(f"{who} {w['date']}: starts before the last shift ends")
+            spans.append((d, d * 1440 + end))
+            windows, later = agent.available.get(d), agent.available.get(d + 1)
+            if windows is not None and not any(a <= start and min(end, 1440) <= b for a, b in windows) or (
+                    end > 1440 and later is not None and not any(a == 0 and end - 1440 <= b for a, b in later)):
                 bad.append(f"{who} {w['date']}: outside availability")
             if w["paid_minutes"] != tpl.paid_minutes:
                 bad.append(f"{who} {w['date']}: paid minutes {w['paid_minutes']} ≠ {tpl.paid_minutes}")

@@ -75,6 +75,12 @@ def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
     return minutes
 
 
+def day_slot(plan: Plan, d: int, t: int) -> tuple[int, int]:
+    """Day ``d``'s interval ``t`` counted from its midnight, as (day, interval of that day): a night shift's
+    intervals past midnight fall on the next day."""
+    return d + t // plan.slots, t % plan.slots
+
+
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
@@ -91,15 +97,18 @@ def options_table(plan: Plan) -> OptionsTable:
     memo, table = {}, OptionsTable()
     for a, agent in enumerate(plan.agents):
         for d in range(len(plan.days)):
-            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d))
+            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d), d + 1 in agent.days_off,
+                   agent.available.get(d + 1))
             if key not in memo:
                 memo[key] = _options(plan, *key)
             table[a, d] = memo[key]
     return table
 
 
-def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
-    """The shift options on day ``d`` for these rules (opening hours, days off, availability)."""
+def _options(plan: Plan, d: int, shifts, off: bool, windows, off_next: bool = False, windows_next=None) -> list[Option]:
+    """The shift options on day ``d`` for these rules (opening hours, days off, availability). A shift past
+    midnight needs the center open through it (closing at 24:00, the next day opening at 00:00 and still
+    open at the shift's end) and the agent free on the next day's part of it too (not a day off there)."""
     day = plan.days[d]
     if off:
         return []
@@ -109,6 +118,19 @@ def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
             continue
         for s in tpl.starts:
             end = s + tpl.minutes
+            if tpl.crosses_midnight(s):
+                after = plan.days[d + 1] if d + 1 < len(plan.days) else None  # past the plan: not counted
+                if s < day.open or day.close < 1440 or off_next or (after is not None and (
+                        after.open > 0 or after.close < end - 1440)):
+                    continue
+                if windows is not None and not any(a <= s and b == 1440 for a, b in windows):
+                    continue
+                if windows_next is not None and not any(a == 0 and end - 1440 <= b for a, b in windows_next):
+                    continue
+                out.append(o := Option(tpl, s))
+                if not all(o.break_slots(k, plan.rules.interval) for k in range(len(tpl.breaks))):
+                    out.pop()
+                continue
             if s < day.open or end > day.close:
                 continue
             if windows is not None and not any(a <= s and end <= b for a, b in windows):
@@ -262,7 +284,9 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
     counted, proved, least, bound = {}, (True, True), 0, (0, 0)
-    if len(days) > 1:
+    # night shifts tie each day to the next (they cover its first hours): then the days are solved together
+    night = any(o.template.crosses_midnight(o.start) for opts in table.values() for o in opts)
+    if len(days) > 1 and not night:
         for d in days:  # the days alone: a relaxation (no weekly caps), so the sum of their bounds is a bound
             part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table)
             counted.update(part)
@@ -364,7 +388,7 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                 by_class[c].append((d, m))
                 day_vars[c, d].append(m)
         for t in o.slots(iv):
-            cover[d, t].append((iv, v))
+            cover[day_slot(plan, d, t)].append((iv, v))
         cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
         for k, rule in enumerate(o.template.breaks):
             placed = []
@@ -372,7 +396,8 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                 b = z[d, o, k, p] = cp.new_int_var(0, cap, f"z{d}_{o.template.name}_{o.start}_{k}_{p}")
                 placed.append(b)
                 for t in range(p, -(-(p * iv + rule.minutes) // iv)):
-                    cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
+                    cover[day_slot(plan, d, t)].append(
+                        (-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
             cp.add(sum(placed) == v)
     for (c, _d), counts in day_vars.items():
         cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
@@ -454,7 +479,7 @@ def _under_hint(plan: Plan, counted: dict, under: dict) -> dict:
     for d, pats in counted.items():
         for pat in pats:
             for t, m in pat.on_phone(iv).items():
-                cover[d, t] += m
+                cover[day_slot(plan, d, t)] += m
     return {u.name: max(0, round(plan.days[d].requirement[t] * iv) - cover[d, t]) for (d, t), u in under.items()}
 
 

@@ -11,6 +11,8 @@ from kefu.wfm.schedule_assign import Solved, solve
 
 
 def clock(minutes: int) -> str:
+    """``HH:MM`` of a time of day; minutes past midnight of the next day read as that day's time."""
+    minutes %= 1440
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
@@ -25,6 +27,7 @@ def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
                   for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
         days.append({"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
                      "start": clock(o.start), "end": clock(o.start + o.template.minutes),
+                     "ends_next_day": o.template.crosses_midnight(o.start),
                      "breaks": breaks, "paid_minutes": o.template.paid_minutes})
     return days
 
@@ -34,16 +37,20 @@ def _on_phone(plan: Plan, roster: list[list[dict]]) -> list[list[float]]:
     iv = plan.rules.interval
     idx = {day.date.isoformat(): d for d, day in enumerate(plan.days)}
     grid = [[0.0] * plan.slots for _ in plan.days]
+    slots = plan.slots
     for days in roster:
         for w in days:
-            row = grid[idx[w["date"]]]
-            s, e = _minutes(w["start"]), _minutes(w["end"])
-            for t in range(s // iv, e // iv):
-                row[t] += iv
+            d = idx[w["date"]]
+            s, e = _minutes(w["start"]), _minutes(w["end"]) + (1440 if w.get("ends_next_day") else 0)
+            on = dict.fromkeys(range(s // iv, e // iv), iv)
             for b in w["breaks"]:
-                b0, b1 = _minutes(b["start"]), _minutes(b["end"])
+                b0 = _minutes(b["start"]) + (1440 if _minutes(b["start"]) < s else 0)  # after midnight
+                b1 = b0 + (_minutes(b["end"]) - _minutes(b["start"])) % 1440
                 for t in range(b0 // iv, -(-b1 // iv)):
-                    row[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
+                    on[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
+            for t, m in on.items():  # a night shift's hours past midnight count on the next day
+                if d + t // slots < len(grid):
+                    grid[d + t // slots][t % slots] += m
     return [[v / iv for v in row] for row in grid]
 
 
