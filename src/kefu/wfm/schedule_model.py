@@ -193,8 +193,8 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
     its shortfall when it is already known to be the least possible (the first solve is skipped);
     ``ceiling`` bounds the cost of any answer: given, one solve minimizes ``shortfall × (ceiling + 1) + cost``,
-    the same order, in one search; ``fallback`` (values by name) is the answer when the search finds none in
-    time and there is no start (else it raises). ``bounds``, if given, receives what the search proved:
+    the same order, in one search; ``fallback`` (a function giving values by name) is the answer when the
+    search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what the search proved:
     ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs less)."""
     began = time.perf_counter()
     bounds = {} if bounds is None else bounds
@@ -228,7 +228,7 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
                 return found, False, False
             if start is None and fallback is None:
                 raise RuntimeError(f"the scheduler found no schedule in time ({one.status_name(status)})")
-            return start or fallback, False, False
+            return start or fallback(), False, False
         _split_bound(bounds, one, ceiling, variables)
         return _values(one, variables), status == cp_model.OPTIMAL, status == cp_model.OPTIMAL
     if least is None:
@@ -418,8 +418,8 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
     least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
     # a greedy cover is an answer, if a poorer one: a loaded machine may find nothing better in time
-    idle = _greedy_values(plan, days[0], workable, n, z, share_of, under, weights, classes, limits) \
-        if len(days) == 1 else None
+    idle = functools.partial(_greedy_values, plan, days[0], workable, n, z, share_of, under, weights, classes,
+                             limits) if len(days) == 1 else None  # worked out only when needed
     bounds = {}
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
                                      hint, least, ceiling, idle, bounds)
