@@ -194,8 +194,9 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     its shortfall when it is already known to be the least possible (the first solve is skipped);
     ``ceiling`` bounds the cost of any answer: given, one solve minimizes ``shortfall × (ceiling + 1) + cost``,
     the same order, in one search; ``fallback`` (a function giving values by name) is the answer when the
-    search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what the search proved:
-    ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs less)."""
+    search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what
+    the search proved: ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs
+    less)."""
     began = time.perf_counter()
     bounds = {} if bounds is None else bounds
     bounds.update(shortfall=least or 0, cost=0)  # a ``least`` given is known to be the least
