@@ -3,6 +3,8 @@ shifts, days off and days worked counted on the day the shift starts, and the ro
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from kefu.wfm.schedule import PlanError, parse_plan
@@ -24,7 +26,7 @@ def night_plan(days: int = 3, agents: int = 12, **rules) -> dict:
         "start": "2026-12-07",
         "rules": {"interval": 30, "time_limit": 8, "max_days_per_week": 5, "min_rest_minutes": 600} | rules,
         "days": [{"requirement": [2] * 48} for _ in range(days)],
-        "shifts": [EARLY, LATE, NIGHT],
+        "shifts": copy.deepcopy([EARLY, LATE, NIGHT]),
         "agents": [{"id": f"A{i:02d}", "name": NAMES[i % len(NAMES)]} for i in range(agents)],
     }
 
@@ -93,3 +95,14 @@ def test_a_start_must_be_a_time_of_the_day():
     with pytest.raises(PlanError) as info:
         parse_plan(data)
     assert info.value.path == "shifts[2].starts[0]"
+
+
+def test_a_shift_ending_at_midnight_stays_on_its_day():
+    data = night_plan(days=2, agents=10)
+    data["shifts"][1] = {"name": "晚班", "minutes": 480, "starts": ["16:00"]}  # 16:00–24:00
+    out = schedule(parse_plan(data))
+    evenings = [d for a in out["agents"] for d in a["days"] if d["shift"] == "晚班"]
+    assert evenings and all(d["end"] == "24:00" and not d["ends_next_day"] for d in evenings)
+    eleven = out["coverage"]["times"].index("23:30")
+    assert out["coverage"]["scheduled"][0][eleven] >= 2
+    assert violations(parse_plan(data), out) == []

@@ -30,8 +30,8 @@ def violations(plan: Plan, out: dict) -> list[str]:
                 continue
             start = _minutes(w["start"])
             end = start + tpl.minutes
-            if start not in tpl.starts or _minutes(w["end"]) != end % 1440 or bool(w.get("ends_next_day")) != (
-                    end > 1440):
+            if start not in tpl.starts or _minutes(w["end"]) != (end - 1440 if end > 1440 else end) or bool(
+                    w.get("ends_next_day")) != (end > 1440):
                 bad.append(f"{who} {w['date']}: {w['start']}–{w['end']} is not a start and length of {tpl.name}")
             after = plan.days[d + 1] if d + 1 < len(plan.days) else None
             if start < day.open or min(end, 1440) > day.close or (end > 1440 and after is not None and (

@@ -11,9 +11,13 @@ from kefu.wfm.schedule_assign import Solved, solve
 
 
 def clock(minutes: int) -> str:
-    """``HH:MM`` of a time of day; minutes past midnight of the next day read as that day's time."""
-    minutes %= 1440
+    """``HH:MM`` from minutes after midnight (1440 is ``24:00``, a closing time)."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _day_end(minutes: int) -> int:
+    """An end time as read on its day: 24:00 stays, 30:00 (a night shift's) is 06:00 the next day."""
+    return minutes - 1440 if minutes > 1440 else minutes
 
 
 def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
@@ -23,10 +27,12 @@ def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
         if pat is None:
             continue
         o = pat.option
-        breaks = [{"name": rule.name, "start": clock(p * iv), "end": clock(p * iv + rule.minutes), "paid": rule.paid}
+        # times past midnight (a night shift's) read as the next day's clock
+        breaks = [{"name": rule.name, "start": clock(p * iv - 1440 if p * iv >= 1440 else p * iv),
+                   "end": clock(_day_end(p * iv + rule.minutes)), "paid": rule.paid}
                   for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
         days.append({"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
-                     "start": clock(o.start), "end": clock(o.start + o.template.minutes),
+                     "start": clock(o.start), "end": clock(_day_end(o.start + o.template.minutes)),
                      "ends_next_day": o.template.crosses_midnight(o.start),
                      "breaks": breaks, "paid_minutes": o.template.paid_minutes})
     return days
