@@ -211,7 +211,7 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
         # first a quick try that settles most days 2–4× sooner (bench/RESULTS.md): branching on the LP's
         # answer, without presolve (which finds nothing to remove in a day's model) or cuts, for a fixed amount
         # of deterministic work (a day of real requirements takes ≤ 0.012; the load does not change it)
-        quick = _solver(plan, seconds / 3)
+        quick = _solver(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
         quick.parameters.search_branching = cp_model.LP_SEARCH
         quick.parameters.cp_model_presolve = False
         quick.parameters.cut_level = 0
@@ -298,7 +298,9 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
         counted = _rolling(plan, table, seconds * 0.3 / len(days))
     left = seconds - (time.perf_counter() - began)
     counted_all, proved, least, _used, joint = _count(plan, list(days), max(left, 0.5), table, counted or None)
-    return counted_all, proved, least, (max(bound[0], joint[0], _capacity_bound(plan, table)), joint[1])
+    # a cost bound holds at the least shortfall only: none while that is not proved
+    return counted_all, proved, least, (max(bound[0], joint[0], _capacity_bound(plan, table)),
+                                        joint[1] if proved[0] else 0)
 
 
 def _capacity_bound(plan: Plan, table: dict) -> int:
