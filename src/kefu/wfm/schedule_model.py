@@ -279,8 +279,9 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     weighted shortfall and (at that shortfall) on the cost in cents, which hold for any roster too (stage 1
     relaxes the per-agent rules).
 
-    Days are solved one by one first: if together they fit the weekly capacity, they are the answer
-    (the objective is a sum over days). Otherwise the days are solved again one by one, each class of
+    Days are solved one by one first: if together they fit the weekly capacity and each day's shortfall is
+    proved, they are the answer (the objective is a sum over days); fitting but unproved, they are the start
+    of the joint search. Otherwise the days are solved again one by one, each class of
     agents held to a fair share of what its week has left (an answer that fits by construction), and then
     jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
@@ -293,9 +294,12 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
             bound = (bound[0] + b_short, bound[1] + b_cost if ok[0] and bound[1] >= 0 else -1)
-        if _fits_weekly(plan, counted, table):
+        fits = _fits_weekly(plan, counted, table)
+        if fits and proved[0]:
             return counted, proved, least, (max(bound[0], _capacity_bound(plan, table)), max(0, bound[1]))
-        counted = _rolling(plan, table, seconds * 0.3 / len(days))
+        if not fits:
+            counted = _rolling(plan, table, seconds * 0.3 / len(days))
+        # else a day's shortfall is not proved (its search ran out of time): the week searched from the days
     left = seconds - (time.perf_counter() - began)
     counted_all, proved, least, _used, joint = _count(plan, list(days), max(left, 0.5), table, counted or None)
     # a cost bound holds at the least shortfall only: none while that is not proved
