@@ -32,6 +32,7 @@ import numpy as np
 from kefu.wfm import erlang
 from kefu.wfm import erlang_exact as exact
 from kefu.wfm.schedule import parse_plan
+from kefu.wfm.schedule_check import violations
 from kefu.wfm.schedule_output import schedule
 
 DATA = Path("/work/shared/data/bank_calls_fpp3.csv")
@@ -138,15 +139,18 @@ def _score(required: np.ndarray, covered: np.ndarray) -> dict:
             "over_coverage": round(float(np.maximum(cov - req, 0).sum()), 2)}
 
 
-def _ours(plan: dict) -> tuple[dict, float]:
-    began = time.perf_counter()
+def _ours(plan: dict) -> tuple[dict, float, float]:
+    began, cpu = time.perf_counter(), time.process_time()
     out = schedule(parse_plan(plan))
-    return out, time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    out["violations"] = violations(parse_plan(plan), out)  # checked outside the timing
+    return out, seconds, cpu
 
 
-def _summary(req: np.ndarray, out: dict, seconds: float) -> dict:
+def _summary(req: np.ndarray, out: dict, seconds: float, cpu: float) -> dict:
     return _score(req, np.array(out["coverage"]["scheduled"])) | {
-        "seconds": round(seconds, 2), "status": out["status"], "shifts": out["summary"]["shifts"],
+        "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "status": out["status"],
+        "gap": out.get("gap"), "violations": len(out["violations"]), "shifts": out["summary"]["shifts"],
         "paid_hours": round(sum(d["paid_minutes"] for a in out["agents"] for d in a["days"]) / 60, 1)}
 
 
@@ -157,8 +161,9 @@ def schedule_part(python: str, days: int, share: float, aht: float, time_limit: 
                                               "max_days_per_week": 5, "max_contacts_per_day": None},
             "days": [{"requirement": req[d].tolist(), "open": "07:00", "close": "22:00"} for d in range(days)],
             "shifts": [FULL, PART], "agents": [{"id": f"A{i:03d}"} for i in range(agents)]}
-    ours, our_seconds = _ours(plan)
-    bare, bare_seconds = _ours(plan | {"shifts": [{k: v for k, v in t.items() if k != "breaks"} for t in (FULL, PART)]})
+    ours, our_seconds, our_cpu = _ours(plan)
+    bare_shifts = [{k: v for k, v in t.items() if k != "breaks"} for t in (FULL, PART)]
+    bare, bare_seconds, bare_cpu = _ours(plan | {"shifts": bare_shifts})
     coverage, names = {}, []
     for tpl in (FULL, PART):
         for s in tpl["starts"]:
@@ -180,9 +185,28 @@ def schedule_part(python: str, days: int, share: float, aht: float, time_limit: 
             covered[r["day"], h:h + k] += r["resources"]
             staffed += r["resources"] * k / 2
     return {"days": days, "agents_available": agents, "peak_requirement": int(req.max()),
-            "kefu": _summary(req, ours, our_seconds), "kefu_without_breaks": _summary(req, bare, bare_seconds),
-            "pyworkforce": _score(req, covered) | {"seconds": round(theirs["seconds"], 2), "status": theirs["status"],
+            "kefu": _summary(req, ours, our_seconds, our_cpu),
+            "kefu_without_breaks": _summary(req, bare, bare_seconds, bare_cpu),
+            "pyworkforce": _score(req, covered) | {"seconds": round(theirs["seconds"], 3),
+                                                    "cpu_seconds": round(theirs["cpu_seconds"], 3),
+                                                    "status": theirs["status"],
                                                     "staffed_hours": staffed}}
+
+
+def _spread(parts: list[dict]) -> dict:
+    """Best, median and worst wall and CPU time of each solver over the runs, with the worst coverage seen."""
+    out = {"days": parts[0]["days"], "runs": len(parts), "load_average": os.getloadavg()[0]}
+    for who in ("kefu", "kefu_without_breaks", "pyworkforce"):
+        row = {}
+        for key in ("seconds", "cpu_seconds"):
+            values = sorted(p[who][key] for p in parts)
+            row[key] = [values[0], values[len(values) // 2], values[-1]]
+        for key in ("under_covered_intervals", "shortfall", "over_coverage", "violations"):
+            if key in parts[0][who]:
+                row[key] = max(p[who][key] for p in parts)
+        row["status"] = sorted({p[who]["status"] for p in parts})
+        out[who] = row
+    return out
 
 
 def main() -> None:
@@ -194,12 +218,19 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--skip-schedule", action="store_true")
+    ap.add_argument("--skip-erlang", action="store_true")
+    ap.add_argument("--schedule-repeat", type=int, default=1,
+                    help="scheduling runs, kefu and pyworkforce alternating (the machine is shared: best and spread)")
     args = ap.parse_args()
     print(f"load average at start: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr)
-    result = {"erlang": erlang_part(args.peer_python, args.repeat)}
+    result = {} if args.skip_erlang else {"erlang": erlang_part(args.peer_python, args.repeat)}
     if not args.skip_schedule:
-        result["schedule"] = [schedule_part(args.peer_python, d, args.share, args.aht, args.time_limit, args.workers)
-                              for d in (1, 7)]
+        runs = [[schedule_part(args.peer_python, d, args.share, args.aht, args.time_limit, args.workers)
+                 for d in (1, 7)] for _ in range(args.schedule_repeat)]
+        result["schedule"] = runs[0]
+        result["schedule_runs"] = [_spread([run[i] for run in runs]) for i in range(2)]
+        for row in result["schedule_runs"]:
+            print(json.dumps(row, ensure_ascii=False), file=sys.stderr)
     result["load_average_end"] = os.getloadavg()
     json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
     print()

@@ -46,7 +46,8 @@ def main() -> None:
         began = time.perf_counter()
         out = schedule(parse_plan(data))
         rows.append({"agents": agents, "seconds": round(time.perf_counter() - began, 2), "status": out["status"],
-                     "lower_bound": lower_bound(data)} | out["summary"])
+                     "lower_bound": lower_bound(data), "gap": out.get("gap"), "bounds": out.get("bounds")}
+                    | out["summary"])
     json.dump({"runs": rows, "load_average_end": os.getloadavg()}, sys.stdout, ensure_ascii=False, indent=1)
     print()
 

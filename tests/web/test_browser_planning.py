@@ -58,6 +58,16 @@ def test_supervisor_plans_a_week_of_the_hotline(browser, center, tmp_path):  # n
         page.click("#recompute")
     expect(page.locator("#in-aht")).to_have_value("480")
     assert _number(page, "req-raw-hours") > before and _number(page, "req-peak") > peak
+    waiting = _number(page, "req-raw-hours")
+    page.fill("#in-patience", "30")  # callers hang up after 30 s on average: Erlang A needs fewer agents
+    with page.expect_navigation():
+        page.click("#recompute")
+    expect(page.locator("#in-patience")).to_have_value("30")
+    assert _number(page, "req-raw-hours") < waiting
+    page.fill("#in-patience", "")  # back to Erlang C for the schedule below
+    with page.expect_navigation():
+        page.click("#recompute")
+    assert _number(page, "req-raw-hours") == waiting
     page.fill("#in-agents", "16")
     with page.expect_navigation(timeout=150_000):
         page.click("#build-schedule")

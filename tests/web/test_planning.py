@@ -60,6 +60,24 @@ def test_the_requirement_is_erlang_c_on_the_forecast_and_aht_raises_it(client, w
     assert max(_data(longer.text)["raw"]) > max(d["raw"])
 
 
+def test_customer_patience_switches_the_requirement_to_erlang_a(client, world, history):
+    login(client, "analyst")
+    r = client.get("/wfm", params={"queue": "外卖热线", "week": "2026-11-23", "aht": 240, "patience": 45})
+    assert r.status_code == 200, r.text
+    d = _data(r.text)
+    want = staffing.requirement(calls=d["forecast"], interval_minutes=30, aht=240, service_level=0.8,
+                                target_time=20, shrinkage=0.3, max_occupancy=0.85, patience=45)
+    assert d["raw"] == want.raw_positions.tolist()
+    assert 'id="in-patience" value="45"' in r.text and "客户平均耐心" in r.text
+    wait = client.get("/wfm", params={"queue": "外卖热线", "week": "2026-11-23", "aht": 240})
+    assert 'id="in-patience" value=""' in wait.text  # left empty: Erlang C
+    assert _number(r.text, "req-raw-hours") < _number(wait.text, "req-raw-hours")
+    bad = client.get("/wfm", params={"patience": "很久"})
+    assert bad.status_code == 422 and "patience: expected a number" in bad.text
+    bad = client.get("/wfm", params={"patience": 0})
+    assert bad.status_code == 422 and "patience: out of range (0)" in bad.text
+
+
 def test_bad_what_if_inputs_are_named(client, world, history):
     login(client, "supervisor")
     r = client.get("/wfm", params={"aht": "很久", "shrinkage": 100})
@@ -79,6 +97,8 @@ def test_build_the_week_schedule(client, world, history):
     roster = r.text[r.text.index('id="roster"'):]
     assert roster.count("<tr><td>客服") == 12
     assert "全天班" in roster and "半天班" in roster and "午餐" in roster
+    status = r.text[r.text.index('id="schedule-status"'):]
+    assert ("已证明最优" in status[:200]) or ("可行解" in status[:200] and "差距" in status[:300])
     cov = _data(r.text)["coverage"]
     assert len(cov["labels"]) == 7 * 48 and max(cov["scheduled"]) > 0
     assert cov["requirement"] == [v for row in _week_rows(_data(r.text)) for v in row]

@@ -27,7 +27,20 @@ def test_the_requirement_follows_the_what_if_inputs():
     assert sum(stricter["raw"]) > sum(base["raw"])
 
 
-@pytest.mark.parametrize(("field", "w"), [("aht", planning.WhatIf(aht=0)), ("shrinkage", planning.WhatIf(shrinkage=1)),
+def test_customer_patience_computes_the_requirement_with_erlang_a():
+    calls = [0.0, 40.0, 120.0, 80.0]
+    base = planning.requirement(calls, 30, planning.WhatIf(aht=240))
+    patient = planning.requirement(calls, 30, planning.WhatIf(aht=240, patience=60))
+    want = staffing.requirement(calls=calls, interval_minutes=30, aht=240, service_level=0.8, target_time=20,
+                                shrinkage=0.3, max_occupancy=0.85, patience=60)
+    assert patient["raw"] == want.raw_positions.tolist() and patient["positions"] == want.positions.tolist()
+    # callers who hang up after a minute on average take no agent's time: never more agents than Erlang C
+    assert all(a <= b for a, b in zip(patient["raw"], base["raw"], strict=True)) and patient["raw"][0] == 0
+    assert sum(patient["raw"]) < sum(base["raw"])
+
+
+@pytest.mark.parametrize(("field", "w"), [("aht", planning.WhatIf(aht=0)), ("patience", planning.WhatIf(patience=0)),
+                                          ("shrinkage", planning.WhatIf(shrinkage=1)),
                                           ("service_level", planning.WhatIf(service_level=1.2)),
                                           ("max_occupancy", planning.WhatIf(max_occupancy=float("nan")))])
 def test_out_of_range_inputs_are_named(field, w):

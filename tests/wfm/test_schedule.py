@@ -117,6 +117,9 @@ def test_short_staffed_the_peak_is_covered_first():
     (day,) = out["agents"][0]["days"]
     assert day["start"] == "14:00"
     assert out["summary"]["under_covered_intervals"] == 16 and out["summary"]["shortfall"] == 8 + 8 * 2
+    # proved: the search's bound on the weighted shortfall is the shortfall found, no gap
+    assert out["status"] == "optimal" and out["gap"] == 0
+    assert out["bounds"]["weighted_shortfall_minutes"] == out["summary"]["weighted_shortfall_minutes"] > 0
 
 
 def test_same_plan_same_schedule():
@@ -169,11 +172,54 @@ def test_a_busy_week_is_staffed_close_to_its_lower_bound(agents):
     data = _busy_week(agents)
     out = run(data)
     bound = _lower_bound(data)
+    # what is proved is reported: a lower bound on the weighted shortfall and the gap to it
+    proved = out["bounds"]["weighted_shortfall_minutes"]
+    found = out["summary"]["weighted_shortfall_minutes"]
+    assert proved <= found
+    if out["status"] == "feasible" and found:
+        assert out["gap"] == pytest.approx((found - proved) / found, abs=1e-4) and out["gap"] > 0
     if agents == 48:  # too few: every agent works all five days and the shortfall stays near the bound
         assert bound > 100
+        assert proved >= 10 * bound * 30  # at least the head-count bound, each short minute weighing ≥ 10
         assert out["summary"]["shifts"] >= 0.98 * 5 * agents
         assert bound <= out["summary"]["shortfall"] <= 1.5 * bound
     else:  # enough agents: the week is covered
         assert bound == 0 and out["summary"]["shortfall"] == 0
     for a in _worked(out).values():
         assert len(a) <= 5
+
+
+def _rules_plan() -> dict:
+    data = plan(days=9, agents=12, max_days_per_week=5, max_consecutive_days=3)
+    data["agents"][0]["days_off"] = ["2026-12-08", "sat"]
+    data["agents"][1] |= {"worked_before": 3}
+    data["agents"][2] |= {"available": {"mon": [["08:00", "13:00"]]}, "shifts": ["兼职4小时"]}
+    data["days"][4] |= {"holiday": "元旦"}
+    return data
+
+
+@pytest.mark.parametrize("make", [lambda: plan(days=1, agents=8), lambda: plan(days=3, agents=10), _rules_plan])
+def test_every_schedule_passes_the_independent_validity_check(make):
+    from kefu.wfm.schedule_check import violations
+
+    data = make()
+    out = run(data)
+    assert violations(parse_plan(data), out) == []
+
+
+def test_the_validity_check_catches_a_broken_roster():
+    import copy
+
+    from kefu.wfm.schedule_check import violations
+
+    data = plan(days=2, agents=10)
+    parsed, out = parse_plan(data), run(data)
+    moved = copy.deepcopy(out)
+    shift = next(d for a in moved["agents"] for d in a["days"] if d["shift"] == "早班")
+    shift["breaks"][1]["start"] = shift["start"]  # 午餐 at the shift's first minute: outside its window
+    problems = violations(parsed, moved)
+    assert any("午餐" in p and "window" in p for p in problems)
+    doubled = copy.deepcopy(out)
+    worker = next(a for a in doubled["agents"] if a["days"])
+    worker["days"].append(dict(worker["days"][0]))  # the same agent twice on one day
+    assert any("two shifts on one day" in p for p in violations(parsed, doubled))

@@ -71,6 +71,7 @@ def test_schedule_over_http(client, world):
     assert out["coverage"]["dates"] == ["2026-12-07"] and len(out["coverage"]["scheduled"][0]) == 48
     worked = [d for a in out["agents"] for d in a["days"]]
     assert worked and all(d["breaks"] for d in worked)
+    assert out["status"] == "optimal" and out["gap"] == 0 and out["bounds"]["cost"] == out["cost"]
 
 
 @pytest.mark.parametrize("change, field", [

@@ -47,7 +47,12 @@ def _what_if(params: QueryParams | FormData, errors: dict) -> tuple[planning.Wha
     for name, (attr, scale, default) in INPUTS.items():
         shown[name] = _number(params.get(name), name, default, errors)
         kw[attr] = shown[name] * scale
-    w = planning.WhatIf(**kw)
+    # customer patience (mean seconds): given, Erlang A; left empty, Erlang C
+    raw = params.get("patience")
+    shown["patience"] = None if raw in (None, "") else _number(raw, "patience", math.nan, errors)
+    if shown["patience"] is not None and math.isnan(shown["patience"]):
+        shown["patience"] = None
+    w = planning.WhatIf(**kw, patience=shown["patience"])
     try:
         w.check()
     except ValueError as exc:

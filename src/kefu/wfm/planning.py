@@ -15,13 +15,15 @@ from kefu.wfm.schedule_output import clock
 @dataclass(frozen=True)
 class WhatIf:
     """The planner's inputs: service level (share answered within ``target_time`` seconds), average handle
-    time (seconds), shrinkage and maximum occupancy (shares)."""
+    time (seconds), shrinkage and maximum occupancy (shares); ``patience``, the callers' mean patience in
+    seconds, computes the requirement with Erlang A (callers hang up) instead of Erlang C (None: they wait)."""
 
     service_level: float = 0.8
     target_time: float = 20.0
     aht: float = 300.0
     shrinkage: float = 0.3
     max_occupancy: float = 0.85
+    patience: float | None = None
 
     def check(self) -> None:
         """``ValueError`` naming the input at fault."""
@@ -30,6 +32,8 @@ class WhatIf:
                          ("max_occupancy", 0 < self.max_occupancy <= 1)):
             if not ok or not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name}: out of range ({getattr(self, name)})")
+        if self.patience is not None and not (math.isfinite(self.patience) and 1 <= self.patience <= 3600):
+            raise ValueError(f"patience: out of range ({self.patience})")
 
 
 def week_days(monday: date) -> list[date]:
@@ -48,7 +52,7 @@ def requirement(forecast: list[float], interval_minutes: int, w: WhatIf) -> dict
         return {"raw": [], "positions": [], "service_level": []}
     r = staffing.requirement(calls=[max(0.0, v) for v in forecast], interval_minutes=interval_minutes, aht=w.aht,
                              service_level=w.service_level, target_time=w.target_time, shrinkage=w.shrinkage,
-                             max_occupancy=w.max_occupancy).as_lists()
+                             max_occupancy=w.max_occupancy, patience=w.patience).as_lists()
     return {"raw": r["raw_positions"], "positions": r["positions"], "service_level": r["service_level"]}
 
 

@@ -47,6 +47,11 @@ class ShiftTemplate:
     def paid_minutes(self) -> int:
         return self.minutes - sum(b.minutes for b in self.breaks if not b.paid)
 
+    def crosses_midnight(self, start: int) -> bool:
+        """Whether the shift starting at ``start`` ends on the next day (a night shift, 22:00–06:00): it
+        belongs to the day it starts on (days worked, weekly caps) and covers the next day's first hours."""
+        return start + self.minutes > 1440
+
 
 @dataclass(frozen=True)
 class Day:
@@ -81,6 +86,7 @@ class Rules:
     occupancy: float = 0.85
     peak_weight: float = 1.0  # a shortfall at the busiest interval weighs 1 + peak_weight times a quiet one
     holiday_pay: float = 3.0  # 法定节假日: three times the pay
+    min_rest_minutes: int = 0  # least rest between one shift's end and the agent's next start (0: no rule)
     time_limit: float = 10.0  # seconds, wall clock
     seed: int = 0
     workers: int = 1
@@ -156,6 +162,7 @@ def parse_rules(data: dict) -> Rules:
         occupancy=_num(data.get("occupancy", 0.85), "rules.occupancy", 0.01, 1),
         peak_weight=_num(data.get("peak_weight", 1.0), "rules.peak_weight", 0, 100),
         holiday_pay=_num(data.get("holiday_pay", 3.0), "rules.holiday_pay", 0, 10),
+        min_rest_minutes=_int(data.get("min_rest_minutes", 0), "rules.min_rest_minutes", 0, 1440),
         time_limit=_num(data.get("time_limit", 10), "rules.time_limit", 0.1, 3600),
         seed=_int(data.get("seed", 0), "rules.seed"), workers=_int(data.get("workers", 1), "rules.workers", 1, 64))
 
@@ -168,8 +175,8 @@ def parse_shift(data: dict, path: str, interval: int) -> ShiftTemplate:
         raise PlanError(f"{path}.minutes", f"must be a multiple of the {interval}-minute interval")
     starts = tuple(hhmm(s, f"{path}.starts[{i}]") for i, s in enumerate(_list(data, "starts", f"{path}.")))
     for i, s in enumerate(starts):
-        if s % interval or s + minutes > 1440:
-            raise PlanError(f"{path}.starts[{i}]", "must fall on an interval and end the shift by midnight")
+        if s % interval or s >= 1440:
+            raise PlanError(f"{path}.starts[{i}]", "must fall on an interval of the day (00:00 to before 24:00)")
     breaks = []
     for j, b in enumerate(_list(data, "breaks", f"{path}.", required=False)):
         bp = f"{path}.breaks[{j}]"

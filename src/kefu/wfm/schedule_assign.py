@@ -26,6 +26,7 @@ from kefu.wfm.schedule_model import (
     _shortfall,
     contacts_per_minute,
     count_shifts,
+    day_slot,
     options_table,
 )
 
@@ -37,12 +38,25 @@ class Solved:
     shortfall_weighted: int
     cost: int  # cents
     seconds: float
+    shortfall_bound: int = 0  # no roster has a smaller weighted shortfall (proved by the search)
+    cost_bound: int | None = None  # no roster with this shortfall costs less (cents); None: nothing proved
+
+    @property
+    def gap(self) -> float:
+        """How far the answer may be from the best, as a share of it: of the weighted shortfall while that
+        is above its bound, else of the cost (0: proved optimal; 1: nothing proved)."""
+        if self.shortfall_weighted > self.shortfall_bound:
+            return (self.shortfall_weighted - self.shortfall_bound) / self.shortfall_weighted
+        if self.cost_bound is None:
+            return 1.0 if self.cost else 0.0
+        return max(0.0, self.cost - self.cost_bound) / self.cost if self.cost else 0.0
 
 
 def solve(plan: Plan) -> Solved:
     began = time.perf_counter()
     table = options_table(plan)
-    counted, (short_proved, cost_proved), least = count_shifts(plan, plan.rules.time_limit * 0.7, table)
+    counted, (short_proved, cost_proved), least, (short_bound, cost_bound) = count_shifts(
+        plan, plan.rules.time_limit * 0.7, table)
     roster = greedy(plan, counted, table)
     placed = len(roster) == sum(len(v) for v in counted.values())
     optimal = placed and short_proved and cost_proved
@@ -53,10 +67,13 @@ def solve(plan: Plan) -> Solved:
         left = plan.rules.time_limit - (time.perf_counter() - began)
         roster, *proved = _assign(plan, counted, table, roster, known, max(left, 1.0))
         optimal = all(proved) and optimal
+    # stage 1's cost bound is in the agents' mean rate: it holds for the roster only when all cost the same
+    same_rate = len({a.hourly_cost for a in plan.agents}) <= 1
     return Solved(status="optimal" if optimal else "feasible", roster=roster,
                   shortfall_weighted=_weighted_shortfall(plan, roster), cost=sum(_cost(plan, a, d, p)
                                                                               for (a, d), p in roster.items()),
-                  seconds=time.perf_counter() - began)
+                  seconds=time.perf_counter() - began, shortfall_bound=short_bound,
+                  cost_bound=cost_bound if same_rate and cost_bound else None)
 
 
 def _cost(plan: Plan, a: int, d: int, pattern: Pattern) -> int:
@@ -64,8 +81,24 @@ def _cost(plan: Plan, a: int, d: int, pattern: Pattern) -> int:
 
 
 def _contacts(plan: Plan, d: int, pattern: Pattern) -> int:
-    rate = contacts_per_minute(plan, d)
-    return round(MILLI * sum(m * rate[t] for t, m in pattern.on_phone(plan.rules.interval).items()))
+    rates = {e: contacts_per_minute(plan, e) for e in (d, d + 1) if e < len(plan.days)}
+    total = 0.0
+    for t, m in pattern.on_phone(plan.rules.interval).items():
+        e, u = day_slot(plan, d, t)
+        total += m * (rates[e][u] if e in rates else rates[d][-1])  # past the plan: the day's last rate
+    return round(MILLI * total)
+
+
+def _span(plan: Plan, d: int, pattern: Pattern) -> tuple[int, int]:
+    """The shift's start and end in minutes from the plan's first midnight."""
+    o = pattern.option
+    return d * 1440 + o.start, d * 1440 + o.start + o.template.minutes
+
+
+def _rested(plan: Plan, before: tuple[int, int], after: tuple[int, int]) -> bool:
+    """Whether two shifts (spans, in time order of their days) leave the rest the rules ask between them
+    (and never overlap: a night shift ends the next morning)."""
+    return after[0] - before[1] >= plan.rules.min_rest_minutes
 
 
 def _weighted_shortfall(plan: Plan, roster: dict) -> int:
@@ -74,7 +107,7 @@ def _weighted_shortfall(plan: Plan, roster: dict) -> int:
     cover = defaultdict(int)
     for (_a, d), pat in roster.items():
         for t, m in pat.on_phone(iv).items():
-            cover[d, t] += m
+            cover[day_slot(plan, d, t)] += m
     total = 0
     for d, day in enumerate(plan.days):
         for t, need in enumerate(day.requirement):
@@ -98,7 +131,9 @@ def greedy(plan: Plan, counted: dict[int, list[Pattern]], table: dict) -> dict:
             if cap is not None and _contacts(plan, d, pat) > cap * MILLI:
                 continue
             for i, a in enumerate(free):
-                if pat.option in allowed[a]:
+                if pat.option in allowed[a] and (
+                        (a, d - 1) not in roster or _rested(plan, _span(plan, d - 1, roster[a, d - 1]),
+                                                            _span(plan, d, pat))):
                     roster[a, d] = pat
                     worked[a].append(d)
                     del free[i]
@@ -130,7 +165,7 @@ def _assign(plan: Plan, counted, table, start: dict, least: int | None,
     iv, cp = plan.rules.interval, cp_model.CpModel()
     cover, y, cost = defaultdict(list), {}, []
     for a, agent in enumerate(plan.agents):
-        works = []
+        works, before = [], []
         for d in range(len(plan.days)):
             allowed = set(table[a, d])
             pats = dict.fromkeys(p for p in counted.get(d, []) if p.option in allowed)
@@ -141,10 +176,17 @@ def _assign(plan: Plan, counted, table, start: dict, least: int | None,
                 y[v.name] = (a, d, pat, v)
                 day_vars.append(v)
                 for t, minutes in pat.on_phone(iv).items():
-                    cover[d, t].append((minutes, v))
+                    cover[day_slot(plan, d, t)].append((minutes, v))
                 contacts.append((_contacts(plan, d, pat), v))
                 cost.append((_cost(plan, a, d, pat), v))
             works.append(sum(day_vars) if day_vars else 0)
+            today = [(_span(plan, d, pat), v) for pat, v in zip(pats, day_vars, strict=True)]
+            if plan.rules.min_rest_minutes or any(s[1] > d * 1440 for s, _v in before):  # rest, no overlap
+                for s1, v1 in before:
+                    for s2, v2 in today:
+                        if not _rested(plan, s1, s2):
+                            cp.add_bool_or([v1.Not(), v2.Not()])
+            before = today
             if day_vars:
                 cp.add_at_most_one(day_vars)
                 if plan.rules.max_contacts_per_day is not None:

@@ -23,6 +23,7 @@ gives the same schedule every time.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from ortools.sat.python import cp_model
 from kefu.wfm.schedule import Plan, ShiftTemplate
 
 MILLI = 1000
+QUICK_WORK = 0.03  # deterministic seconds of CP-SAT work for a day's quick try
 
 
 @dataclass(frozen=True)
@@ -73,25 +75,40 @@ def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
     return minutes
 
 
+def day_slot(plan: Plan, d: int, t: int) -> tuple[int, int]:
+    """Day ``d``'s interval ``t`` counted from its midnight, as (day, interval of that day): a night shift's
+    intervals past midnight fall on the next day."""
+    return d + t // plan.slots, t % plan.slots
+
+
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def options_table(plan: Plan) -> dict[tuple[int, int], list[Option]]:
+class OptionsTable(dict):
+    """(agent index, day) → options, with the agent classes worked out from it once (``agent_classes``)."""
+
+    classes: list[list[int]] | None = None
+
+
+def options_table(plan: Plan) -> OptionsTable:
     """(agent index, day) → the shift options that agent may work that day; agents under the same rules
     share one list."""
-    memo, table = {}, {}
+    memo, table = {}, OptionsTable()
     for a, agent in enumerate(plan.agents):
         for d in range(len(plan.days)):
-            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d))
+            key = (d, agent.shifts, d in agent.days_off, agent.available.get(d), d + 1 in agent.days_off,
+                   agent.available.get(d + 1))
             if key not in memo:
                 memo[key] = _options(plan, *key)
             table[a, d] = memo[key]
     return table
 
 
-def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
-    """The shift options on day ``d`` for these rules (opening hours, days off, availability)."""
+def _options(plan: Plan, d: int, shifts, off: bool, windows, off_next: bool = False, windows_next=None) -> list[Option]:
+    """The shift options on day ``d`` for these rules (opening hours, days off, availability). A shift past
+    midnight needs the center open through it (closing at 24:00, the next day opening at 00:00 and still
+    open at the shift's end) and the agent free on the next day's part of it too (not a day off there)."""
     day = plan.days[d]
     if off:
         return []
@@ -101,6 +118,19 @@ def _options(plan: Plan, d: int, shifts, off: bool, windows) -> list[Option]:
             continue
         for s in tpl.starts:
             end = s + tpl.minutes
+            if tpl.crosses_midnight(s):
+                after = plan.days[d + 1] if d + 1 < len(plan.days) else None  # past the plan: not counted
+                if s < day.open or day.close < 1440 or off_next or (after is not None and (
+                        after.open > 0 or after.close < end - 1440)):
+                    continue
+                if windows is not None and not any(a <= s and b == 1440 for a, b in windows):
+                    continue
+                if windows_next is not None and not any(a == 0 and end - 1440 <= b for a, b in windows_next):
+                    continue
+                out.append(o := Option(tpl, s))
+                if not all(o.break_slots(k, plan.rules.interval) for k in range(len(tpl.breaks))):
+                    out.pop()
+                continue
             if s < day.open or end > day.close:
                 continue
             if windows is not None and not any(a <= s and end <= b for a, b in windows):
@@ -157,15 +187,19 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
                    least: int | None = None, ceiling: int | None = None,
-                   fallback: dict | None = None) -> tuple[dict, bool, bool]:
+                   fallback: dict | None = None, bounds: dict | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
     its shortfall when it is already known to be the least possible (the first solve is skipped);
     ``ceiling`` bounds the cost of any answer: given, one solve minimizes ``shortfall × (ceiling + 1) + cost``,
-    the same order, in one search; ``fallback`` (values by name) is the answer when the search finds none in
-    time and there is no start (else it raises)."""
+    the same order, in one search; ``fallback`` (a function giving values by name) is the answer when the
+    search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what
+    the search proved: ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs
+    less)."""
     began = time.perf_counter()
+    bounds = {} if bounds is None else bounds
+    bounds.update(shortfall=least or 0, cost=0)  # a ``least`` given is known to be the least
     if start:
         for v in variables:
             if v.name in start:
@@ -173,14 +207,31 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     status = cp_model.OPTIMAL
     values = start
     if least is None and ceiling is not None:  # one solve: a short minute outweighs any cost
-        one = _solver(plan, seconds)
         cp.minimize(shortfall * (ceiling + 1) + cost)
+        # first a quick try that settles most days 2–4× sooner (bench/RESULTS.md): branching on the LP's
+        # answer, without presolve (which finds nothing to remove in a day's model) or cuts, for a fixed amount
+        # of deterministic work (a day of real requirements takes ≤ 0.012; the load does not change it)
+        quick = _solver(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
+        quick.parameters.search_branching = cp_model.LP_SEARCH
+        quick.parameters.cp_model_presolve = False
+        quick.parameters.cut_level = 0
+        quick.parameters.max_deterministic_time = QUICK_WORK
+        status = quick.solve(cp)
+        if status == cp_model.OPTIMAL:
+            _split_bound(bounds, quick, ceiling, variables)
+            return _values(quick, variables), True, True
+        found = _values(quick, variables) if status == cp_model.FEASIBLE else None
+        one = _solver(plan, seconds - (time.perf_counter() - began))  # then the default search
         status = one.solve(cp)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            if found is not None:
+                _split_bound(bounds, quick, ceiling, variables)
+                return found, False, False
             if start is None and fallback is None:
                 raise RuntimeError(f"the scheduler found no schedule in time ({one.status_name(status)})")
-            return start or fallback, False, False
-        return {v.name: one.value(v) for v in variables}, status == cp_model.OPTIMAL, status == cp_model.OPTIMAL
+            return start or fallback(), False, False
+        _split_bound(bounds, one, ceiling, variables)
+        return _values(one, variables), status == cp_model.OPTIMAL, status == cp_model.OPTIMAL
     if least is None:
         first = _solver(plan, seconds * 0.6)
         cp.minimize(shortfall)
@@ -189,8 +240,9 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
             if start is None:
                 raise RuntimeError(f"the scheduler found no schedule in time ({first.status_name(status)})")
             return start, False, False
-        values = {v.name: first.value(v) for v in variables}
+        values = _values(first, variables)
         least = round(first.value(shortfall))
+        bounds["shortfall"] = max(0, math.ceil(first.best_objective_bound - 1e-6))
         cp.clear_hints()
         for v in variables:
             cp.add_hint(v, values[v.name])
@@ -200,31 +252,84 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     second.parameters.relative_gap_limit = 0.005  # cost within 0.5% of the best possible is cost enough
     status2 = second.solve(cp)
     if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        values = {v.name: second.value(v) for v in variables}
+        values = _values(second, variables)
+        bounds["cost"] = max(0, math.ceil(second.best_objective_bound - 1e-6))
     return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
 
 
-def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, list[Pattern]], tuple[bool, bool], int]:
-    """Stage 1: the shifts and break times each day needs, as patterns (one per shift worked); whether the
-    shortfall and the cost are proved the least; and that weighted shortfall.
+def _split_bound(bounds: dict, solver: cp_model.CpSolver, ceiling: int, variables) -> None:
+    """The bounds proved by one search on ``shortfall × (ceiling + 1) + cost``: the shortfall's, and the
+    cost's at the shortfall of the answer when that shortfall is the least possible."""
+    b = max(0, math.ceil(solver.best_objective_bound - 1e-6))
+    bounds["shortfall"], bounds["cost"] = b // (ceiling + 1), b % (ceiling + 1)
+    if solver.objective_value // (ceiling + 1) > bounds["shortfall"]:
+        bounds["cost"] = 0  # the answer is short of its bound: nothing is proved of its cost
 
-    Days are solved one by one first: if together they fit the weekly capacity, they are the answer
-    (the objective is a sum over days). Otherwise the days are solved again one by one, each class of
+
+def _values(solver: cp_model.CpSolver, variables) -> dict:
+    """The answer's values by variable name (read from the response at once, not one call per variable)."""
+    solution = solver.response_proto.solution
+    return {v.name: solution[v.index] for v in variables}
+
+
+def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, list[Pattern]], tuple[bool, bool], int,
+                                                                   tuple[int, int]]:
+    """Stage 1: the shifts and break times each day needs, as patterns (one per shift worked); whether the
+    shortfall and the cost are proved the least; that weighted shortfall; and the lower bounds proved on the
+    weighted shortfall and (at that shortfall) on the cost in cents, which hold for any roster too (stage 1
+    relaxes the per-agent rules).
+
+    Days are solved one by one first: if together they fit the weekly capacity and each day's shortfall is
+    proved, they are the answer (the objective is a sum over days); fitting but unproved, they are the start
+    of the joint search. Otherwise the days are solved again one by one, each class of
     agents held to a fair share of what its week has left (an answer that fits by construction), and then
     jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
-    counted, proved, least = {}, (True, True), 0
-    if len(days) > 1:
-        for d in days:
-            part, ok, short, _used = _count(plan, [d], seconds * 0.3 / len(days), table)
+    counted, proved, least, bound = {}, (True, True), 0, (0, 0)
+    # night shifts tie each day to the next (they cover its first hours): then the days are solved together
+    night = any(o.template.crosses_midnight(o.start) for opts in table.values() for o in opts)
+    if len(days) > 1 and not night:
+        for d in days:  # the days alone: a relaxation (no weekly caps), so the sum of their bounds is a bound
+            part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table)
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
-        if _fits_weekly(plan, counted, table):
-            return counted, proved, least
-        counted = _rolling(plan, table, seconds * 0.3 / len(days))
+            bound = (bound[0] + b_short, bound[1] + b_cost if ok[0] and bound[1] >= 0 else -1)
+        fits = _fits_weekly(plan, counted, table)
+        if fits and proved[0]:
+            return counted, proved, least, (max(bound[0], _capacity_bound(plan, table)), max(0, bound[1]))
+        if not fits:
+            counted = _rolling(plan, table, seconds * 0.3 / len(days))
+        # else a day's shortfall is not proved (its search ran out of time): the week searched from the days
     left = seconds - (time.perf_counter() - began)
-    counted_all, proved, least, _used = _count(plan, list(days), max(left, 0.5), table, counted or None)
-    return counted_all, proved, least
+    counted_all, proved, least, _used, joint = _count(plan, list(days), max(left, 0.5), table, counted or None)
+    # a cost bound holds at the least shortfall only: none while that is not proved
+    return counted_all, proved, least, (max(bound[0], joint[0], _capacity_bound(plan, table)),
+                                        joint[1] if proved[0] else 0)
+
+
+def _capacity_bound(plan: Plan, table: dict) -> int:
+    """A lower bound on the weighted shortfall from head count alone: in each 7-day block, the minutes
+    every class of agents can spend on the phones (its members × the days it may work × its longest time
+    on the phones in a shift) cannot cover more than that of the requirement, and the rest falls at best on
+    the lightest-weighted minutes."""
+    iv, total = plan.rules.interval, 0
+    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
+    for w in range(0, len(plan.days), 7):
+        block = range(w, min(w + 7, len(plan.days)))
+        capacity = 0
+        for members in agent_classes(plan, table):
+            best = max((sum(_on_phone(_default_pattern(o, iv), iv).values()) for d in block
+                        for o in table[members[0], d]), default=0)
+            capacity += _block_capacity(plan, members, block, table) * best
+        minutes = sorted((round(10 * (1 + plan.rules.peak_weight * v / peak)), round(v * iv))
+                         for d in block for v in plan.days[d].requirement if v > 0)
+        short = sum(m for _w, m in minutes) - capacity
+        for weight, m in minutes:
+            if short <= 0:
+                break
+            total += weight * min(m, short)
+            short -= m
+    return total
 
 
 def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]]:
@@ -239,7 +344,7 @@ def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]
             for c, members in enumerate(classes):
                 days_left = sum(1 for e in block if e >= d and table[members[0], e])
                 limits[c] = -(-left[c] // days_left) if days_left else 0
-            part, _ok, _short, used = _count(plan, [d], seconds, table, limits=limits)
+            part, _ok, _short, used, _bound = _count(plan, [d], seconds, table, limits=limits)
             counted.update(part)
             for c, k in used.items():
                 left[c] -= k
@@ -248,12 +353,18 @@ def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]
 
 def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
     """Agents under the same rules every day (the same options, the same weekly cap): within a class any
-    agent can take any other's shift, so stage 1 counts shifts per class rather than per agent."""
+    agent can take any other's shift, so stage 1 counts shifts per class rather than per agent. Worked out
+    once per options table (kept in it)."""
+    if getattr(table, "classes", None) is not None:
+        return table.classes
     groups: dict[tuple, list[int]] = defaultdict(list)
     for a, agent in enumerate(plan.agents):
         cap = agent.max_days_per_week if agent.max_days_per_week is not None else plan.rules.max_days_per_week
         groups[(cap, *(id(table[a, d]) for d in range(len(plan.days))))].append(a)
-    return list(groups.values())
+    classes = list(groups.values())
+    if isinstance(table, OptionsTable):
+        table.classes = classes
+    return classes
 
 
 def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
@@ -268,6 +379,7 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
             for o in table[members[0], d]:
                 workable[d, o].append(c)
     by_class, day_vars, shares = defaultdict(list), defaultdict(list), []  # c → [(d, count)]; (c, d) → counts
+    share_of = {}  # (d, option) → class → its share, where several classes may work the option
     for (d, o), cs in workable.items():
         cap = sum(len(classes[c]) for c in cs)
         v = n[d, o] = cp.new_int_var(0, cap, f"n{d}_{o.template.name}_{o.start}")
@@ -278,11 +390,12 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
             parts = [cp.new_int_var(0, len(classes[c]), f"m{d}_{o.template.name}_{o.start}_{c}") for c in cs]
             cp.add(v == sum(parts))
             shares.extend(parts)
+            share_of[d, o] = dict(zip(cs, parts, strict=True))
             for c, m in zip(cs, parts, strict=True):
                 by_class[c].append((d, m))
                 day_vars[c, d].append(m)
         for t in o.slots(iv):
-            cover[d, t].append((iv, v))
+            cover[day_slot(plan, d, t)].append((iv, v))
         cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
         for k, rule in enumerate(o.template.breaks):
             placed = []
@@ -290,13 +403,18 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                 b = z[d, o, k, p] = cp.new_int_var(0, cap, f"z{d}_{o.template.name}_{o.start}_{k}_{p}")
                 placed.append(b)
                 for t in range(p, -(-(p * iv + rule.minutes) // iv)):
-                    cover[d, t].append((-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
+                    cover[day_slot(plan, d, t)].append(
+                        (-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
             cp.add(sum(placed) == v)
     for (c, _d), counts in day_vars.items():
         cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
         _weekly_capacity(cp, plan, classes, by_class, table)
     under, weights, shortfall = _shortfall(cp, plan, cover, days)
+    # costs in units of their greatest common divisor: the objective's LP bound rounds up to a cost that
+    # can be paid, and the coefficients stay small
+    unit = math.gcd(*(c for c, _v in cost)) or 1
+    cost = [(c // unit, v) for c, v in cost]
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
     variables = [*n.values(), *z.values(), *shares]
     hint = None if start is None else _hint(plan, start, n, z)
@@ -306,14 +424,50 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
         hint |= _under_hint(plan, start, under)
     # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
     least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
-    # a day with no shift at all is an answer, if a poor one: a loaded machine may find nothing better in time
-    idle = ({v.name: 0 for v in variables} | {u.name: round(plan.days[d].requirement[t] * iv)
-                                              for (d, t), u in under.items()}) if len(days) == 1 else None
+    # a greedy cover is an answer, if a poorer one: a loaded machine may find nothing better in time
+    idle = functools.partial(_greedy_values, plan, days[0], workable, n, z, share_of, under, weights, classes,
+                             limits) if len(days) == 1 else None  # worked out only when needed
+    bounds = {}
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     hint, least, ceiling, idle)
+                                     hint, least, ceiling, idle, bounds)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
     used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
-    return _patterns(plan, n, z, values), tuple(proved), least, used
+    return _patterns(plan, n, z, values), tuple(proved), least, used, (bounds["shortfall"], bounds["cost"] * unit)
+
+
+def _greedy_values(plan: Plan, d: int, workable: dict, n: dict, z: dict, share_of: dict, under: dict,
+                   weights: dict, classes: list[list[int]], limits: dict[int, int] | None) -> dict:
+    """A day's model answered greedily (values by name): shift after shift, each breaks mid-window, the one
+    covering the most weighted shortfall, while its class has agents left."""
+    iv = plan.rules.interval
+    deficit = {t: round(plan.days[d].requirement[t] * iv) for (_d, t) in under}
+    left = {c: len(m) if limits is None else min(len(m), limits[c]) for c, m in enumerate(classes)}
+    values = {v.name: 0 for v in (*n.values(), *z.values())}
+    values |= {m.name: 0 for shares in share_of.values() for m in shares.values()}
+    options = [(o, cs, _default_pattern(o, iv)) for (dd, o), cs in workable.items() if dd == d]
+    while True:
+        best = None
+        for o, cs, pat in options:
+            c = next((c for c in cs if left[c] > 0), None)
+            if c is None:
+                continue
+            gain = sum(weights[d, t] * min(deficit.get(t, 0), m) for t, m in pat.on_phone(iv).items()
+                       if (d, t) in weights)
+            if gain > 0 and (best is None or gain > best[0]):
+                best = (gain, o, c, pat)
+        if best is None:
+            break
+        _gain, o, c, pat = best
+        left[c] -= 1
+        values[n[d, o].name] += 1
+        if (d, o) in share_of:
+            values[share_of[d, o][c].name] += 1
+        for k, p in enumerate(pat.breaks):
+            values[z[d, o, k, p].name] += 1
+        for t, m in pat.on_phone(iv).items():
+            if t in deficit:
+                deficit[t] = max(0, deficit[t] - m)
+    return values | {u.name: deficit[t] for (_d, t), u in under.items()}
 
 
 def _hint(plan: Plan, counted: dict, n: dict, z: dict) -> dict:
@@ -332,7 +486,7 @@ def _under_hint(plan: Plan, counted: dict, under: dict) -> dict:
     for d, pats in counted.items():
         for pat in pats:
             for t, m in pat.on_phone(iv).items():
-                cover[d, t] += m
+                cover[day_slot(plan, d, t)] += m
     return {u.name: max(0, round(plan.days[d].requirement[t] * iv) - cover[d, t]) for (d, t), u in under.items()}
 
 

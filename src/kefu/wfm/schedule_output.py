@@ -11,7 +11,13 @@ from kefu.wfm.schedule_assign import Solved, solve
 
 
 def clock(minutes: int) -> str:
+    """``HH:MM`` from minutes after midnight (1440 is ``24:00``, a closing time)."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _day_end(minutes: int) -> int:
+    """An end time as read on its day: 24:00 stays, 30:00 (a night shift's) is 06:00 the next day."""
+    return minutes - 1440 if minutes > 1440 else minutes
 
 
 def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
@@ -21,10 +27,13 @@ def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
         if pat is None:
             continue
         o = pat.option
-        breaks = [{"name": rule.name, "start": clock(p * iv), "end": clock(p * iv + rule.minutes), "paid": rule.paid}
+        # times past midnight (a night shift's) read as the next day's clock
+        breaks = [{"name": rule.name, "start": clock(p * iv - 1440 if p * iv >= 1440 else p * iv),
+                   "end": clock(_day_end(p * iv + rule.minutes)), "paid": rule.paid}
                   for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
         days.append({"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
-                     "start": clock(o.start), "end": clock(o.start + o.template.minutes),
+                     "start": clock(o.start), "end": clock(_day_end(o.start + o.template.minutes)),
+                     "ends_next_day": o.template.crosses_midnight(o.start),
                      "breaks": breaks, "paid_minutes": o.template.paid_minutes})
     return days
 
@@ -34,16 +43,20 @@ def _on_phone(plan: Plan, roster: list[list[dict]]) -> list[list[float]]:
     iv = plan.rules.interval
     idx = {day.date.isoformat(): d for d, day in enumerate(plan.days)}
     grid = [[0.0] * plan.slots for _ in plan.days]
+    slots = plan.slots
     for days in roster:
         for w in days:
-            row = grid[idx[w["date"]]]
-            s, e = _minutes(w["start"]), _minutes(w["end"])
-            for t in range(s // iv, e // iv):
-                row[t] += iv
+            d = idx[w["date"]]
+            s, e = _minutes(w["start"]), _minutes(w["end"]) + (1440 if w.get("ends_next_day") else 0)
+            on = dict.fromkeys(range(s // iv, e // iv), iv)
             for b in w["breaks"]:
-                b0, b1 = _minutes(b["start"]), _minutes(b["end"])
+                b0 = _minutes(b["start"]) + (1440 if _minutes(b["start"]) < s else 0)  # after midnight
+                b1 = b0 + (_minutes(b["end"]) - _minutes(b["start"])) % 1440
                 for t in range(b0 // iv, -(-b1 // iv)):
-                    row[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
+                    on[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
+            for t, m in on.items():  # a night shift's hours past midnight count on the next day
+                if d + t // slots < len(grid):
+                    grid[d + t // slots][t % slots] += m
     return [[v / iv for v in row] for row in grid]
 
 
@@ -69,7 +82,9 @@ def result(plan: Plan, s: Solved) -> dict:
             intervals.append({"date": day.date.isoformat(), "time": clock(t * plan.rules.interval),
                               "requirement": need, "scheduled": round(have, 4), "shortfall": round(gap, 4)})
     return {
-        "status": s.status, "seconds": round(s.seconds, 3), "cost": s.cost / 100,
+        "status": s.status, "seconds": round(s.seconds, 3), "cost": s.cost / 100, "gap": round(s.gap, 4),
+        "bounds": {"weighted_shortfall_minutes": s.shortfall_bound,
+                   "cost": None if s.cost_bound is None else s.cost_bound / 100},
         "summary": {"under_covered_intervals": short_count, "shortfall": round(shortfall, 4),
                     "over_coverage": round(over, 4), "weighted_shortfall_minutes": s.shortfall_weighted,
                     "shifts": sum(len(r) for r in roster)},
