@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.chat import seats
 from kefu.chat.models import Chat
+from kefu.chat.wakes import Wakes
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import session_scope
 
@@ -51,8 +52,14 @@ class Listener:
     socket_id: str | None = None  # an agent socket's row in the store (``kefu.chat.seats``)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     dirty: set[int] = field(default_factory=set)
+    news: dict[int, list] = field(default_factory=dict)  # per chat: messages committed here, to send as they are
     discover: bool = False
     typing: list[tuple[int, str]] = field(default_factory=list)
+
+    def told(self, message) -> None:
+        """A message (``kefu.chat.messages.Stored``) this process committed in a chat this socket follows."""
+        self.news.setdefault(message.chat_id, []).append(message)
+        self.wake.set()
 
     def touch(self, chat_id: int | None = None, *, discover: bool = False) -> None:
         if chat_id is not None:
@@ -74,6 +81,13 @@ class Hub(Protocol):
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         """Something about ``chat_id`` was committed (a message, its status or agent): wake its listeners."""
+
+    def committed(self, found: Wakes) -> None:
+        """What a unit of work committed (``kefu.chat.wakes``): its messages to the chats' listeners, then the
+        wake-ups. Called on the hub's event loop (``threadsafe`` from another thread)."""
+
+    def threadsafe(self, found: Wakes) -> None:
+        """``committed`` from another thread (the timer worker in ``kefu serve``)."""
 
     async def typing(self, chat_id: int, sender: str) -> None: ...
 
@@ -145,7 +159,36 @@ class LocalHub:
             self._wake(chat_id, *((snapshot[0], before[0] if before else None) if moved else ()))
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
-        self._wake(chat_id, agent_id)
+        self.committed(Wakes(chats={(chat_id, agent_id)}))
+
+    def committed(self, found: Wakes) -> None:
+        for message in found.news:
+            self._told(message)
+        for chat_id, agent_id in found.chats:
+            self._wake(chat_id, agent_id)
+
+    def _told(self, message) -> None:
+        """A message committed here that changed nothing else about its chat: its listeners get it to send
+        as it is (one whose cursor is not just before it reads the store instead). The poll takes the chat's state
+        as seen when the chat's agent and status are those the listeners already know; otherwise the chat is news
+        to them (``saw``)."""
+        chat_id = message.chat_id
+        if chat_id not in self.chats:
+            return
+        for listener in self.chats[chat_id]:
+            listener.told(message)
+        before, snapshot = self.seen.get(chat_id), (message.agent_id, message.seq, message.status)
+        if before is not None and before[1] >= message.seq:
+            return
+        if before is not None and (before[0], before[2]) == (snapshot[0], snapshot[2]):
+            self.seen[chat_id] = snapshot
+        else:
+            self.saw(chat_id, snapshot)
+
+    def threadsafe(self, found: Wakes) -> None:
+        loops = [loop for loop in self._tasks if loop.is_running()]
+        if loops:  # the loop serving the sockets (the newest, when a test ran the app's lifespan in two)
+            loops[-1].call_soon_threadsafe(self.committed, found)
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)

@@ -1,6 +1,7 @@
 """The Redis hub: ``LocalHub`` plus wake-ups and typing notices shared between server processes (``KEFU_REDIS_URL``).
 
-A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat,
+A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat (a
+message, or its state; the timer worker's too: ``kefu.chat.wakes``),
 ``"<node> w <chat id>"`` to ``<prefix>:agent:<id>`` when an agent got or lost that chat, and
 ``"<node> t <sender>"`` to the chat's channel for a typing notice. Each process pattern-subscribes to its
 prefix's chat and agent channels and wakes the listeners it has for them (its own publications it already woke
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.chat.hub import LocalHub
+from kefu.chat.wakes import Wakes
 
 log = logging.getLogger(__name__)
 OUTBOX = 10_000  # publications waiting for Redis; past that they are dropped (the poll delivers)
@@ -55,11 +57,13 @@ class RedisHub(LocalHub):
         return f"{self.prefix}:{kind}:{ident}"
 
     # -- out ----------------------------------------------------------------------------------------------------
-    async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
-        self._wake(chat_id, agent_id)
-        self._out(self.channel("chat", chat_id), "w")
-        if agent_id is not None:
-            self._out(self.channel("agent", agent_id), f"w {chat_id}")
+    def committed(self, found: Wakes) -> None:
+        super().committed(found)
+        for chat_id in {m.chat_id for m in found.news} | {chat_id for chat_id, _ in found.chats}:
+            self._out(self.channel("chat", chat_id), "w")  # the other processes read the store
+        for chat_id, agent_id in found.chats:
+            if agent_id is not None:
+                self._out(self.channel("agent", agent_id), f"w {chat_id}")
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)
