@@ -4,9 +4,11 @@ A hub carries no message text: it only *wakes* listeners. A woken socket reads w
 store (``seq > cursor``, in order), so the store stays the single source of messages and delivery is exactly once
 and in order whatever the hub does — a lost or doubled wake-up costs a query, never a message.
 
-``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket here
-commits (``publish``) and, as a baseline that also covers other processes and the timer worker's system messages
-(idle prompt, idle closing, queue timeout), polls the store every ``interval`` seconds with one query over the
+``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket or the
+in-serve timer worker here commits (``committed``: what the unit noted in ``kefu.chat.wakes``; a customer's or
+agent's message goes with its wake-up, so a listener up to date sends it without a read) and, as a baseline for
+what no hub was told of (another process without Redis, the API), polls the store every ``interval`` seconds
+with one query over the
 chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. The
 same loop keeps this process's agent sockets fresh in the store and sweeps those of dead processes
 (``kefu.chat.seats``). With ``KEFU_REDIS_URL`` set, ``make_hub`` gives the Redis hub
@@ -186,6 +188,8 @@ class LocalHub:
             self.saw(chat_id, snapshot)
 
     def threadsafe(self, found: Wakes) -> None:
+        if not found:
+            return
         loops = [loop for loop in self._tasks if loop.is_running()]
         if loops:  # the loop serving the sockets (the newest, when a test ran the app's lifespan in two)
             loops[-1].call_soon_threadsafe(self.committed, found)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -59,11 +60,8 @@ class RedisHub(LocalHub):
     # -- out ----------------------------------------------------------------------------------------------------
     def committed(self, found: Wakes) -> None:
         super().committed(found)
-        for chat_id in {m.chat_id for m in found.news} | {chat_id for chat_id, _ in found.chats}:
-            self._out(self.channel("chat", chat_id), "w")  # the other processes read the store
-        for chat_id, agent_id in found.chats:
-            if agent_id is not None:
-                self._out(self.channel("agent", agent_id), f"w {chat_id}")
+        for suffix, body in messages(found):  # the other processes read the store
+            self._out(f"{self.prefix}:{suffix}", body)
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)
@@ -168,3 +166,38 @@ class RedisHub(LocalHub):
                 await task
         with contextlib.suppress(Exception):
             await link.client.aclose()
+
+
+def messages(found: Wakes) -> list[tuple[str, str]]:
+    """The (channel suffix, body) pairs that tell the hubs of every process about ``found``."""
+    out = [(f"chat:{chat_id}", "w") for chat_id in sorted({m.chat_id for m in found.news}
+                                                          | {chat_id for chat_id, _ in found.chats})]
+    out += [(f"agent:{agent_id}", f"w {chat_id}") for chat_id, agent_id in sorted(found.chats, key=str)
+            if agent_id is not None]
+    return out
+
+
+class Publisher:
+    """Wake-ups from a process without sockets (``kefu worker``: the idle flow's messages, closings, requeues)
+    to the hubs of the server processes, through Redis. Best effort, never waited for long: while Redis is away
+    the store poll of each hub delivers (up to its interval late)."""
+
+    def __init__(self, url: str, prefix: str = "kefu") -> None:
+        import redis
+
+        self.prefix, self.node = prefix, f"worker-{uuid4().hex[:12]}"
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.dropped = 0
+
+    def __call__(self, found: Wakes) -> None:
+        pairs = messages(found)
+        if not pairs:
+            return
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for suffix, body in pairs:
+                    pipe.publish(f"{self.prefix}:{suffix}", f"{self.node} {body}")
+                pipe.execute()
+        except (RedisError, OSError) as exc:
+            self.dropped += len(pairs)
+            log.warning("timer worker: Redis does not take wake-ups (%s); the store poll delivers", exc)

@@ -228,6 +228,7 @@ def end_chat(session: Session, *, chat: Chat, now: datetime, reason: str = "agen
         post_script(session, chat=chat, code=code, kind="closing", now=now)
     chat.status = "ended" if was_active else "abandoned"
     chat.ended_at, chat.end_reason = now, reason
+    note(session, chat.id)  # its sockets hear of the end once this commits (an idle closing: the timer worker)
     contact = session.get(Contact, chat.contact_id)
     contact.ended_at = now
     if chat.assigned_at is not None:

@@ -93,20 +93,28 @@ def cancel_kinds(session: Session, *, kinds: tuple[str, ...], ref_id: int) -> No
     session.execute(_CANCEL_KINDS, {"t_kinds": list(kinds), "t_ref": ref_id})
 
 
-def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200) -> int:
-    """Fire the timers due now; returns how many fired."""
+def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200,
+            after_commit: Callable[[Session], None] | None = None) -> int:
+    """Fire the timers due now; returns how many fired. ``after_commit(session)`` runs once the batch is
+    committed, e.g. to tell live sockets what the handlers noted on the session (``kefu.chat.wakes``)."""
     fired = 0
-    with factory() as session, session.begin():
-        now = clock.now()
-        due = session.scalars(
-            select(Timer)
-            .where(Timer.status == "pending", Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for timer in due:
-            fired += _fire_one(session, timer, now)
+    with factory() as session:
+        with session.begin():
+            now = clock.now()
+            due = session.scalars(
+                select(Timer)
+                .where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for timer in due:
+                fired += _fire_one(session, timer, now)
+        if after_commit is not None and due:
+            try:
+                after_commit(session)
+            except Exception:  # telling others is best effort: what fired is committed
+                log.exception("after firing timers")
     return fired
 
 
