@@ -117,8 +117,17 @@ def worker_server(live_engine, factory, clock):
     yield from _serve(app)
 
 
-def _serve(app):
-    app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=HELLO)
+@pytest.fixture
+def hasty_server(live_engine, factory, clock):
+    """A server that gives a new socket only ``HELLO`` seconds to say hello (the others: ``WAIT``, so a socket of a
+    busy test's server is not closed while its hello waits to be read)."""
+    app = create_app(engine=live_engine, clock=clock, sessionmaker=factory, run_worker=False)
+    app.state.chat_hub.interval = 0.05
+    yield from _serve(app, hello=HELLO)
+
+
+def _serve(app, hello: float = WAIT):
+    app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=hello)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -388,7 +397,8 @@ def test_a_customer_socket_refuses_oversized_and_malformed_frames(server, center
 
     _run(scenario())
 
-def test_a_socket_that_never_says_hello_is_closed(server, center):
+def test_a_socket_that_never_says_hello_is_closed(hasty_server, center):
+    server = hasty_server
     async def scenario():
         silent = await connect(f"{server}/customer")
         chatty = await connect(f"{server}/agent",

@@ -30,7 +30,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from kefu.chat import seats
+from kefu.chat import seats, wakes
 from kefu.chat.models import Chat
 from kefu.chat.wakes import Wakes
 from kefu.core.clock import Clock, SystemClock
@@ -110,8 +110,8 @@ class LocalHub:
         self.seen: dict[int, Snapshot] = {}
         self._queue_checked = 0.0
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-        # SQLite: one writer at a time from this process's sockets (see ``kefu.chat.ws.Feed.db``)
-        self.write_lock = asyncio.Lock() if serial_writes else None
+        # SQLite: one writer at a time; this process's sockets' writes are grouped (``GroupWriter``)
+        self.writer = GroupWriter(factory, self.clock) if serial_writes else None
 
     # -- listeners ----------------------------------------------------------------------------------------------
     def join(self, listener: Listener) -> None:
@@ -229,14 +229,12 @@ class LocalHub:
                 self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
         self.seen = {c: s for c, s in now.items() if c in self.chats}
 
-    def _seats(self) -> None:
+    def _seats(self, session: Session, now) -> None:
         """Refresh this process's agent sockets in the store, then sweep other processes' stale ones (every
         process that serves sockets sweeps, so a dead process's agents are disconnected while anyone chats)."""
         ids = [ls.socket_id for group in self.agents.values() for ls in group if ls.socket_id]
-        with session_scope(self.factory) as session:
-            now = self.clock.now()
-            seats.refresh(session, socket_ids=ids, now=now)
-            seats.sweep(session, now=now)
+        seats.refresh(session, socket_ids=ids, now=now)
+        seats.sweep(session, now=now)
 
     async def _run(self) -> None:
         while True:
@@ -247,8 +245,10 @@ class LocalHub:
                 serving = bool(self.agents or self.chats)
                 if serving and time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
                     self._heartbeat = time.monotonic()
-                    async with self.write_lock or contextlib.nullcontext():  # SQLite: queue with the sockets
-                        await run_in_threadpool(self._seats)
+                    if self.writer is not None:  # SQLite: in a group with the sockets' writes
+                        await self.writer.run(self._seats)
+                    else:
+                        await run_in_threadpool(lambda: session_scope_run(self.factory, self.clock, self._seats))
             except Exception:  # the store is briefly unreachable: try again next time
                 log.exception("chat hub poll failed")
             await asyncio.sleep(self.interval)
@@ -266,6 +266,71 @@ class LocalHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+
+
+def session_scope_run(factory: sessionmaker[Session], clock: Clock, fn):
+    """``fn(session, now)`` in its own committed unit of work; ``(result, wakes it noted)``."""
+    with session_scope(factory) as session:
+        result = fn(session, clock.now())
+        return result, wakes.taken(session)
+
+
+class GroupWriter:
+    """SQLite takes one writer at a time and makes the others back off in sleeps of up to 100 ms, so this
+    process's socket writes queue here instead; and rather than one transaction (and one hop to a worker thread)
+    each, the writes that queued while the previous group was committing go together: each in a SAVEPOINT (one
+    that fails is rolled back alone and its caller gets its error), one commit for all, then each caller gets
+    its result and the hub hears what each noted (``kefu.chat.wakes``). The group's transaction starts with
+    ``BEGIN IMMEDIATE`` (the write lock at once, not a read snapshot to upgrade)."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
+        self.factory, self.clock = factory, clock
+        self.pending: list[tuple] = []
+        self.draining = False
+        self.groups = self.units = 0  # how many commits, and writes in them
+
+    async def run(self, fn):
+        """``fn(session, now)`` in the next group; ``(result, wakes)`` once that group committed."""
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((fn, future))
+        if not self.draining:
+            self.draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                group, self.pending = self.pending, []
+                try:
+                    outcomes = await run_in_threadpool(self._write, [fn for fn, _ in group])
+                except Exception as exc:  # the group's commit failed: nothing of it is stored
+                    outcomes = [(False, exc)] * len(group)
+                for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self.draining = False
+
+    def _write(self, fns: list) -> list[tuple[bool, object]]:
+        outcomes: list[tuple[bool, object]] = []
+        with session_scope(self.factory) as session:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            now = self.clock.now()
+            for fn in fns:
+                try:
+                    with session.begin_nested():
+                        result = fn(session, now)
+                    outcomes.append((True, (result, wakes.taken(session))))
+                except Exception as exc:  # rolled back to its savepoint: the others go on
+                    wakes.forget(session)
+                    outcomes.append((False, exc))
+        self.groups, self.units = self.groups + 1, self.units + len(fns)
+        return outcomes
 
 
 def make_hub(factory: sessionmaker[Session], *, redis_url: str | None, redis_prefix: str = "kefu",

@@ -28,8 +28,8 @@ from sqlalchemy import bindparam, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
-from kefu.chat import seats, service, wakes
-from kefu.chat.hub import Listener
+from kefu.chat import seats, service
+from kefu.chat.hub import Listener, session_scope_run
 from kefu.chat.models import OPEN_STATUSES, Chat, ChatMessage
 from kefu.core.context import Actor
 from kefu.core.db import session_scope
@@ -137,20 +137,13 @@ class Feed:
     # -- plumbing -----------------------------------------------------------------------------------------------
     async def db(self, fn: Callable[..., Any], *, write: bool = True) -> Any:
         """``fn(session, now)`` in a worker thread, committed; then the hub hears of the chats and agents the
-        service noted as changed (``kefu.chat.wakes``). SQLite takes one writer at a time and makes the others
-        back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
-        def work():
-            with session_scope(self.factory) as session:
-                result = fn(session, self.clock.now())
-                changed = wakes.taken(session)
-            return result, changed
-
-        lock = self.hub.write_lock if write else None
-        if lock is None:
-            result, changed = await run_in_threadpool(work)
+        service noted as changed and the messages it stored (``kefu.chat.wakes``). On SQLite the writes of this
+        process's sockets go in groups, one writer at a time (``kefu.chat.hub.GroupWriter``)."""
+        writer = self.hub.writer if write else None
+        if writer is not None:
+            result, changed = await writer.run(fn)
         else:
-            async with lock:
-                result, changed = await run_in_threadpool(work)
+            result, changed = await run_in_threadpool(session_scope_run, self.factory, self.clock, fn)
         if changed:
             self.hub.committed(changed)
         return result
