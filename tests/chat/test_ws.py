@@ -152,7 +152,7 @@ class Client:
     @classmethod
     async def open(cls, url: str, token: str | None = None, on_frame=None) -> Client:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        return cls(await connect(url, additional_headers=headers), on_frame)
+        return cls(await connect(url, additional_headers=headers, open_timeout=WAIT), on_frame)
 
     async def _read(self) -> None:
         try:
