@@ -152,7 +152,9 @@ class Client:
     @classmethod
     async def open(cls, url: str, token: str | None = None, on_frame=None) -> Client:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        return cls(await connect(url, additional_headers=headers, open_timeout=WAIT), on_frame)
+        # no keepalive pings: a reconnect-test client sends thousands of frames without waiting, and a ping queued
+        # behind them may wait longer than the ping timeout (20 s) on a busy machine, which closed the socket
+        return cls(await connect(url, additional_headers=headers, open_timeout=WAIT, ping_interval=None), on_frame)
 
     async def _read(self) -> None:
         try:

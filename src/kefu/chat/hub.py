@@ -286,7 +286,7 @@ class GroupWriter:
     def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
         self.factory, self.clock = factory, clock
         self.pending: list[tuple] = []
-        self.draining = False
+        self.draining, self._task = False, None
         self.groups = self.units = 0  # how many commits, and writes in them
 
     async def run(self, fn):
@@ -295,7 +295,7 @@ class GroupWriter:
         self.pending.append((fn, future))
         if not self.draining:
             self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self._task = asyncio.get_running_loop().create_task(self._drain())  # held: the loop keeps weak refs
         return await future
 
     async def _drain(self) -> None:
