@@ -129,7 +129,10 @@ def hasty_server(live_engine, factory, clock):
 def _serve(app, hello: float = WAIT):
     app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=hello)
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    # no keepalive pings from the server either: a reconnect-test client's pong waits behind the thousands of
+    # frames it sent before it, longer than the ping timeout on a busy machine, and the server closed the socket
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                        ws_ping_interval=None))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + WAIT
