@@ -70,3 +70,34 @@ def test_the_timer_workers_wake_ups_reach_another_process_hub_through_redis():
     assert customer.wake.is_set() and 42 in customer.dirty
     assert agent.discover and 42 in agent.dirty, "the agent looks for the chat it got"
     assert not other.wake.is_set()
+
+
+def test_a_message_committed_here_goes_to_the_chats_sockets_with_its_wake_up():
+    from datetime import UTC, datetime
+
+    from kefu.chat.messages import Stored
+    from kefu.chat.wakes import Wakes
+
+    hub = _hub()
+    customer, agent, newcomer = Listener(), Listener(agent_id=7), Listener(agent_id=9)
+    hub.follow(customer, 42)
+    hub.follow(agent, 42)
+    hub.join(agent)
+    hub.join(newcomer)
+    hub.saw(42, (7, 3, "active"))
+    customer.dirty, agent.dirty, agent.discover = set(), set(), False
+    customer.wake.clear()
+    agent.wake.clear()
+
+    def said(seq: int, agent_id: int) -> Stored:
+        return Stored(id=seq, chat_id=42, seq=seq, sender="customer", author_id=None, client_msg_id=f"c-{seq}",
+                      kind="text", body="我的外卖还没到", violations=None, created_at=datetime.now(UTC),
+                      agent_id=agent_id, status="active")
+
+    hub.committed(Wakes(news=[said(4, 7)]))
+    assert [m.seq for m in customer.news[42]] == [4] and customer.wake.is_set()
+    assert not customer.dirty and not agent.dirty, "nothing to read: the message is in hand"
+    assert hub.seen[42] == (7, 4, "active"), "the poll will not wake anyone for it"
+    hub.committed(Wakes(news=[said(5, 9)]))  # numbered after a transfer this process did not see
+    assert newcomer.discover and 42 in newcomer.dirty, "the new agent looks for the chat"
+    assert 42 in customer.dirty, "the chat's sockets read its state"
