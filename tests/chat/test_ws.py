@@ -486,7 +486,8 @@ class Resuming:
             while self.pending or len(self.own) < self.count:
                 await self.client.until(lambda f: True, start=len(self.client.frames))
         try:
-            await asyncio.wait_for(done(), WAIT * 4)
+            # each frame waits WAIT at most (the hang guard); the whole run may take longer at the size
+            await asyncio.wait_for(done(), WAIT * max(4, self.count // 100))
         except TimeoutError:
             raise AssertionError(f"client {self.n}: {len(self.pending)} unacknowledged, {len(self.own)} of "
                                  f"{self.count} back, last frames {self.client.frames[-3:]}") from None
