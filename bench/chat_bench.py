@@ -7,7 +7,8 @@ asyncio process) and the same socket count and message rate:
 
 - **echo**: a bare ASGI WebSocket echo on uvicorn (the server library kefu runs on, no framework, no store);
   2 × chats sockets each send a frame every ``--think`` seconds (random phase) and time the echo.
-- **kefu**: one ``kefu serve``-like process (uvicorn, one worker, SQLite file in bench/.work or ``--database``);
+- **kefu**: one ``kefu serve``-like process (uvicorn, one worker, SQLite file in bench/.work or ``--database``;
+  ``--processes 2 --redis URL``: two processes sharing chats through Redis, sockets spread over them);
   ``--agents`` agents connect and say ready, then ``--chats`` customers start chats and are assigned; each
   customer writes every ``--think`` seconds and a scripted agent answers each message on receipt. Latency is
   from a client's send to the other side's socket receiving the message frame, both directions.
@@ -246,16 +247,16 @@ async def drained(stats: Stats, timeout: float = 60) -> None:
         await asyncio.sleep(0.2)
 
 
-async def kefu_phase(base: str, tokens: list[str], chats: int, think: float, seconds: float, rate: float,
+async def kefu_phase(bases: list[str], tokens: list[str], chats: int, think: float, seconds: float, rate: float,
                      spy: list[str] | None = None) -> dict:
     stats, stop = Stats(), asyncio.Event()
     per_agent = -(-chats // len(tokens))
     assigned = 0
     all_assigned = asyncio.Event()
 
-    async def agent(token: str) -> None:
+    async def agent(i: int, token: str) -> None:
         nonlocal assigned
-        ws = await open_socket(f"{base}/agent", {"Authorization": f"Bearer {token}"})
+        ws = await open_socket(f"{bases[i % len(bases)]}/agent", {"Authorization": f"Bearer {token}"})
         await ws.send(json.dumps({"type": "hello"}))
         await ws.send(json.dumps({"type": "ready", "concurrency": per_agent}))
         replies = 0
@@ -277,7 +278,7 @@ async def kefu_phase(base: str, tokens: list[str], chats: int, think: float, sec
                 print("agent got", frame, flush=True)
 
     async def customer(n: int) -> None:
-        ws = await open_socket(f"{base}/customer")
+        ws = await open_socket(f"{bases[n % len(bases)]}/customer")
         await ws.send(json.dumps({"type": "hello", "start": {"queue": QUEUE, "name": f"顾客{n}",
                                                              "phone": f"1{n + 3000000000:010d}"}},
                                  ensure_ascii=False))
@@ -306,7 +307,7 @@ async def kefu_phase(base: str, tokens: list[str], chats: int, think: float, sec
         reader.cancel()
 
     t0 = time.monotonic()
-    agents = [asyncio.create_task(agent(t)) for t in tokens]
+    agents = [asyncio.create_task(agent(i, t)) for i, t in enumerate(tokens)]
     await asyncio.sleep(2)
     customers = []
     for n in range(chats):
@@ -336,6 +337,8 @@ def main() -> None:
     ap.add_argument("--connect-rate", type=float, default=100.0, help="new chats (echo: sockets) a second")
     ap.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (dropped, re-created)")
     ap.add_argument("--redis", default=None, help="KEFU_REDIS_URL for the kefu server (the Redis hub)")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="kefu server processes (needs --redis); agents and customers spread over them round-robin")
     ap.add_argument("--skip-echo", action="store_true")
     ap.add_argument("--profile", help="record the kefu server with py-spy into this file (.svg, or .json)")
     args = ap.parse_args()
@@ -363,17 +366,21 @@ def main() -> None:
     env.update(KEFU_DATABASE_URL=url, KEFU_WORKER_IN_SERVE="false", KEFU_LOG_LEVEL="warning")
     if args.redis:
         env.update(KEFU_REDIS_URL=args.redis, KEFU_REDIS_PREFIX=f"chatbench-{os.getpid()}")
-    port = free_port()
-    proc = start_server(SERVE_KEFU, port, env)
+    if args.processes > 1 and not args.redis:
+        raise SystemExit("several kefu processes share chats through Redis: give --redis")
+    ports = [free_port() for _ in range(args.processes)]
+    procs = [start_server(SERVE_KEFU, port, env) for port in ports]
+    proc = procs[0]
     spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(proc.pid), "-r", "20", "-d",
            str(int(args.seconds)), "-f", "speedscope" if args.profile.endswith(".json") else "flamegraph", "-o",
            args.profile] if args.profile else None
     try:
-        kefu = asyncio.run(kefu_phase(f"ws://127.0.0.1:{port}/ws/chat", tokens, args.chats, args.think,
-                                      args.seconds, args.connect_rate, spy))
+        kefu = asyncio.run(kefu_phase([f"ws://127.0.0.1:{port}/ws/chat" for port in ports], tokens, args.chats,
+                                      args.think, args.seconds, args.connect_rate, spy))
     finally:
-        proc.terminate()
-        proc.wait()
+        for proc in procs:
+            proc.terminate()
+            proc.wait()
     if echo:
         print(f"kefu p99 / echo p99 = {kefu['p99_ms'] / echo['p99_ms']:.2f} (goal ≤ 3); kefu p99 "
               f"{kefu['p99_ms']:.1f} ms (goal < 100 ms)")

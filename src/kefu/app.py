@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, text
 import kefu.worker  # noqa: F401  (timer handlers)
 from kefu import __version__
 from kefu.api import router as api_router
+from kefu.chat import wakes
 from kefu.chat.hub import make_hub
 from kefu.chat.ws import Limits
 from kefu.chat.ws import router as chat_socket_router
@@ -110,8 +111,11 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
             def count(n: int) -> None:
                 metrics.timers_fired += n
 
+            def tell_sockets(session) -> None:  # the idle flow's messages, closings, requeues: through the hub
+                app.state.chat_hub.threadsafe(wakes.taken(session))
+
             _thread, stop = start_thread(factory, clock, interval=settings.worker_interval_seconds,
-                                         batch=settings.worker_batch, on_fired=count)
+                                         batch=settings.worker_batch, on_fired=count, after_commit=tell_sockets)
         app.state.chat_hub.start()
         yield
         await app.state.chat_hub.stop()

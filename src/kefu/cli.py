@@ -102,14 +102,23 @@ def worker(once: bool = typer.Option(False, help="Fire what is due now and exit.
     settings = _settings()
     setup(settings.log_level)
     factory = make_sessionmaker(make_engine(settings.database_url))
+    after_commit = None
+    if settings.redis_url:  # the server processes' chat sockets hear of the idle flow at once, through Redis
+        from kefu.chat import wakes
+        from kefu.chat.redis_hub import Publisher
+
+        publish = Publisher(settings.redis_url, settings.redis_prefix)
+
+        def after_commit(session) -> None:
+            publish(wakes.taken(session))
     if once:
-        fired = run_due(factory, SystemClock(), batch=settings.worker_batch)
+        fired = run_due(factory, SystemClock(), batch=settings.worker_batch, after_commit=after_commit)
         console.print(f"fired {fired} timer(s)")
         return
     stop = threading.Event()
     try:
         run_forever(factory, SystemClock(), interval=settings.worker_interval_seconds, batch=settings.worker_batch,
-                    stop=stop)
+                    stop=stop, after_commit=after_commit)
     except KeyboardInterrupt:
         stop.set()
 

@@ -26,7 +26,9 @@ STATISTICS_EVERY = 6 * 3600.0  # seconds between planner-statistics refreshes (r
 
 
 def run_forever(factory: sessionmaker[Session], clock: Clock, *, interval: float, batch: int,
-                stop: threading.Event, on_fired=None) -> None:
+                stop: threading.Event, on_fired=None, after_commit=None) -> None:
+    """Fire due timers every ``interval`` seconds until ``stop``; ``after_commit`` as in ``run_due`` (live chat
+    sockets hear of the idle flow's messages, closings and requeues through the hub)."""
     log.info("timer worker started (every %.1fs)", interval)
     statistics_due = time.monotonic()
     while not stop.is_set():
@@ -37,7 +39,7 @@ def run_forever(factory: sessionmaker[Session], clock: Clock, *, interval: float
             except Exception:  # a busy database: try again next time
                 log.warning("refreshing planner statistics failed", exc_info=True)
         try:
-            while (fired := run_due(factory, clock, batch=batch)) > 0:
+            while (fired := run_due(factory, clock, batch=batch, after_commit=after_commit)) > 0:
                 if on_fired:
                     on_fired(fired)
                 if fired < batch or stop.is_set():
@@ -48,11 +50,11 @@ def run_forever(factory: sessionmaker[Session], clock: Clock, *, interval: float
     log.info("timer worker stopped")
 
 
-def start_thread(factory, clock, *, interval: float, batch: int, on_fired=None) -> tuple[threading.Thread,
-                                                                                       threading.Event]:
+def start_thread(factory, clock, *, interval: float, batch: int, on_fired=None,
+                 after_commit=None) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, name="kefu-worker", daemon=True,
                               kwargs={"factory": factory, "clock": clock, "interval": interval, "batch": batch,
-                                      "stop": stop, "on_fired": on_fired})
+                                      "stop": stop, "on_fired": on_fired, "after_commit": after_commit})
     thread.start()
     return thread, stop

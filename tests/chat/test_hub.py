@@ -39,3 +39,65 @@ def test_a_transfer_read_by_a_socket_wakes_both_agents():
     old.discover = False
     hub.saw(42, (9, 11, "active"))
     assert new.discover and old.discover  # the new one finds it, the old one lets it go
+
+
+def test_the_timer_workers_wake_ups_reach_another_process_hub_through_redis():
+    """``kefu worker`` alone (no sockets) publishes what its timers changed; a server process's Redis hub wakes
+    the chat's socket and the agent who got the chat (a requeue assigned it)."""
+    import os
+    from uuid import uuid4
+
+    import redis
+
+    from kefu.chat.redis_hub import Publisher, RedisHub
+    from kefu.chat.wakes import Wakes
+
+    url, prefix = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), f"test-hub-{uuid4().hex[:8]}"
+    hub = RedisHub(factory=None, url=url, prefix=prefix)
+    customer, agent, other = Listener(), Listener(agent_id=7), Listener(agent_id=8)
+    hub.follow(customer, 42)
+    hub.join(agent)
+    hub.join(other)
+    pubsub = redis.Redis.from_url(url).pubsub()
+    pubsub.psubscribe(f"{prefix}:chat:*", f"{prefix}:agent:*")
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"
+    Publisher(url, prefix)(Wakes(chats={(42, 7)}))
+    for _ in range(2):
+        message = pubsub.get_message(timeout=5)
+        hub._received(message["channel"], message["data"])
+    pubsub.close()
+    assert customer.wake.is_set() and 42 in customer.dirty
+    assert agent.discover and 42 in agent.dirty, "the agent looks for the chat it got"
+    assert not other.wake.is_set()
+
+
+def test_a_message_committed_here_goes_to_the_chats_sockets_with_its_wake_up():
+    from datetime import UTC, datetime
+
+    from kefu.chat.messages import Stored
+    from kefu.chat.wakes import Wakes
+
+    hub = _hub()
+    customer, agent, newcomer = Listener(), Listener(agent_id=7), Listener(agent_id=9)
+    hub.follow(customer, 42)
+    hub.follow(agent, 42)
+    hub.join(agent)
+    hub.join(newcomer)
+    hub.saw(42, (7, 3, "active"))
+    customer.dirty, agent.dirty, agent.discover = set(), set(), False
+    customer.wake.clear()
+    agent.wake.clear()
+
+    def said(seq: int, agent_id: int) -> Stored:
+        return Stored(id=seq, chat_id=42, seq=seq, sender="customer", author_id=None, client_msg_id=f"c-{seq}",
+                      kind="text", body="我的外卖还没到", violations=None, created_at=datetime.now(UTC),
+                      agent_id=agent_id, status="active")
+
+    hub.committed(Wakes(news=[said(4, 7)]))
+    assert [m.seq for m in customer.news[42]] == [4] and customer.wake.is_set()
+    assert not customer.dirty and not agent.dirty, "nothing to read: the message is in hand"
+    assert hub.seen[42] == (7, 4, "active"), "the poll will not wake anyone for it"
+    hub.committed(Wakes(news=[said(5, 9)]))  # numbered after a transfer this process did not see
+    assert newcomer.discover and 42 in newcomer.dirty, "the new agent looks for the chat"
+    assert 42 in customer.dirty, "the chat's sockets read its state"

@@ -30,10 +30,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from kefu.accounts.models import Skill
 from kefu.app import create_app
 from kefu.chat import service as chat_service
-from kefu.chat.models import Chat, ChatMessage, ChatQueue
+from kefu.chat.models import AgentPresence, Chat, ChatMessage, ChatQueue
 from kefu.chat.ws import Limits
 from kefu.contacts.models import Contact
 from kefu.core.db import make_engine
+from kefu.core.settings import get_settings
 from kefu.timers.service import run_due
 
 OPENING = "您好,客服中心很高兴为您服务,我是客服代表王小明,请问有什么可以帮您?"
@@ -102,10 +103,36 @@ def _free_port() -> int:
 @pytest.fixture
 def server(live_engine, factory, clock):
     app = create_app(engine=live_engine, clock=clock, sessionmaker=factory, run_worker=False)
-    app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=HELLO)
     app.state.chat_hub.interval = 0.05
+    yield from _serve(app)
+
+
+@pytest.fixture
+def worker_server(live_engine, factory, clock):
+    """The server with its timer worker (``kefu serve``'s) on the test's clock, and a store poll of an hour: what
+    the worker does reaches the sockets through the hub or not at all."""
+    settings = get_settings().model_copy(update={"worker_interval_seconds": 0.05})
+    app = create_app(settings=settings, engine=live_engine, clock=clock, sessionmaker=factory, run_worker=True)
+    app.state.chat_hub.interval = 3600
+    yield from _serve(app)
+
+
+@pytest.fixture
+def hasty_server(live_engine, factory, clock):
+    """A server that gives a new socket only ``HELLO`` seconds to say hello (the others: ``WAIT``, so a socket of a
+    busy test's server is not closed while its hello waits to be read)."""
+    app = create_app(engine=live_engine, clock=clock, sessionmaker=factory, run_worker=False)
+    app.state.chat_hub.interval = 0.05
+    yield from _serve(app, hello=HELLO)
+
+
+def _serve(app, hello: float = WAIT):
+    app.state.chat_limits = Limits(rate=100_000, burst=100_000, hello_seconds=hello)
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    # no keepalive pings from the server either: a reconnect-test client's pong waits behind the thousands of
+    # frames it sent before it, longer than the ping timeout on a busy machine, and the server closed the socket
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                        ws_ping_interval=None))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + WAIT
@@ -128,7 +155,9 @@ class Client:
     @classmethod
     async def open(cls, url: str, token: str | None = None, on_frame=None) -> Client:
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        return cls(await connect(url, additional_headers=headers), on_frame)
+        # no keepalive pings: a reconnect-test client sends thousands of frames without waiting, and a ping queued
+        # behind them may wait longer than the ping timeout (20 s) on a busy machine, which closed the socket
+        return cls(await connect(url, additional_headers=headers, open_timeout=WAIT, ping_interval=None), on_frame)
 
     async def _read(self) -> None:
         try:
@@ -345,6 +374,66 @@ def test_the_timer_workers_messages_reach_open_sockets(server, center, db, facto
 
 
 
+def test_the_idle_flow_and_a_requeue_by_the_timer_worker_reach_sockets_through_the_hub(worker_server, center, db,
+                                                                                       factory, clock):
+    """The worker's idle prompt, idle closing and a requeue after an agent's disconnect grace are told to the
+    sockets by the hub as they commit (the store poll is set to an hour here)."""
+    center.users["agent2"].skills.append(db.get(Skill, db.scalar(select(Skill.id).where(Skill.code == "waimai"))))
+    db.commit()
+    grace = get_settings().chat_disconnect_grace_seconds
+
+    async def scenario():
+        agent = await Client.open(f"{worker_server}/agent", center.tokens["agent"])
+        await agent.send(type="hello")
+        await agent.send(type="ready")
+        await agent.until(is_("presence", status="ready"))
+        customer = await Client.open(f"{worker_server}/customer")
+        await customer.send(type="hello", start={"queue": "waimai_chat", "name": "张伟", "phone": "13812345678"})
+        chat_id = (await customer.until(is_("welcome")))["chat_id"]
+        await agent.until(is_("assigned", chat_id=chat_id))
+        await agent.send(type="message", chat_id=chat_id, client_msg_id="a-1", text=OPENING)
+        await customer.until(is_("message", client_msg_id="a-1"))
+
+        clock.advance(seconds=180)
+        prompt = await customer.until(is_("message", kind="idle_prompt"))
+        assert "请问您还有其他问题吗" in prompt["text"]
+        await agent.until(is_("message", kind="idle_prompt"))
+        clock.advance(seconds=120)
+        closing = await customer.until(is_("message", kind="closing"))
+        assert "本次会话将结束" in closing["text"]
+        assert (await customer.until(is_("ended")))["reason"] == "idle"
+        await agent.until(is_("ended", chat_id=chat_id))
+
+        other = await Client.open(f"{worker_server}/customer")
+        await other.send(type="hello", start={"queue": "waimai_chat", "name": "李娜", "phone": "13900001111"})
+        second = (await other.until(is_("welcome")))["chat_id"]
+        assert (await other.until(is_("assigned")))["agent_name"] == "王小明"
+        agent2 = await Client.open(f"{worker_server}/agent", center.tokens["agent2"])
+        await agent2.send(type="hello")
+        await agent2.send(type="ready")
+        await agent2.until(is_("presence", status="ready"))
+        await agent.close()  # 王小明's network goes; after the grace his chat goes back to the queue, to 刘二
+        await _until_stored(factory, lambda s: s.get(AgentPresence, center.users["agent"].id).disconnected_at)
+        clock.advance(seconds=grace + 1)
+        assert (await agent2.until(is_("assigned", chat_id=second)))["customer_name"] == "李娜"
+        await other.until(is_("assigned", agent_name="刘二"))
+        for client in (customer, other, agent2):
+            await client.close()
+
+    _run(scenario())
+
+
+async def _until_stored(factory, pred) -> None:
+    """Wait until the server has committed what ``pred(session)`` looks for (a hang guard, not a timing)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        with factory() as session:
+            if pred(session):
+                return
+        assert time.monotonic() < deadline, "the server did not store it"
+        await asyncio.sleep(0.02)
+
+
 def test_a_customer_socket_refuses_oversized_and_malformed_frames(server, center):
     async def scenario():
         customer = await Client.open(f"{server}/customer")
@@ -362,7 +451,8 @@ def test_a_customer_socket_refuses_oversized_and_malformed_frames(server, center
 
     _run(scenario())
 
-def test_a_socket_that_never_says_hello_is_closed(server, center):
+def test_a_socket_that_never_says_hello_is_closed(hasty_server, center):
+    server = hasty_server
     async def scenario():
         silent = await connect(f"{server}/customer")
         chatty = await connect(f"{server}/agent",
@@ -445,7 +535,8 @@ class Resuming:
             while self.pending or len(self.own) < self.count:
                 await self.client.until(lambda f: True, start=len(self.client.frames))
         try:
-            await asyncio.wait_for(done(), WAIT * 4)
+            # each frame waits WAIT at most (the hang guard); the whole run may take longer at the issue's size
+            await asyncio.wait_for(done(), WAIT * max(4, self.count // 100))
         except TimeoutError:
             raise AssertionError(f"client {self.n}: {len(self.pending)} unacknowledged, {len(self.own)} of "
                                  f"{self.count} back, last frames {self.client.frames[-3:]}") from None

@@ -16,7 +16,9 @@ nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import Team, User
@@ -53,21 +55,31 @@ def assigned(session: Session, *, chat: Chat, now: datetime) -> None:
          body=f"客服代表{agent.display_name or agent.username}为您服务")
 
 
-def agent_answered(session: Session, *, chat: Chat, now: datetime) -> None:
-    """The agent wrote: the customer's silence is counted from now."""
+def agent_answered(session: Session, *, chat: Chat, now: datetime) -> dict[str, Any]:
+    """The agent wrote: the customer's silence is counted from now. Returns the chat's columns that change with
+    the message (``kefu.chat.messages.post`` sets them in the statement that numbers it)."""
     first = chat.first_agent_reply_at is None
-    if first:
-        chat.first_agent_reply_at = now
-    chat.idle_prompted_at = None
     timers.cancel_kinds(session, kinds=(FIRST_REPLY, IDLE_CLOSE) if first else (IDLE_CLOSE,), ref_id=chat.id)
-    queue = session.get(ChatQueue, chat.queue_id)
-    timers.schedule(session, kind=IDLE_PROMPT, ref_id=chat.id, due_at=_after(queue, "idle_prompt", now))
+    timers.schedule(session, kind=IDLE_PROMPT, ref_id=chat.id,
+                    due_at=now + timedelta(seconds=_queue_seconds(session, chat.queue_id, "idle_prompt")))
+    return {"idle_prompted_at": None, **({"first_agent_reply_at": now} if first else {})}
 
 
-def customer_spoke(session: Session, *, chat: Chat, now: datetime) -> None:
-    """The customer wrote: the idle flow stops until the agent answers again."""
-    chat.last_customer_at, chat.idle_prompted_at = now, None
+def customer_spoke(session: Session, *, chat: Chat, now: datetime) -> dict[str, Any]:
+    """The customer wrote: the idle flow stops until the agent answers again. Returns the chat's columns that
+    change with the message, as ``agent_answered``."""
     timers.cancel_kinds(session, kinds=(IDLE_PROMPT, IDLE_CLOSE), ref_id=chat.id)
+    return {"last_customer_at": now, "idle_prompted_at": None}
+
+
+_QUEUE_SECONDS = {name: select(getattr(ChatQueue, f"{name}_seconds")).where(ChatQueue.id == bindparam("queue_id"))
+                  for name in ("idle_prompt", "idle_close", "first_reply", "queue_timeout")}
+
+
+def _queue_seconds(session: Session, queue_id: int, name: str) -> int:
+    """``queueing.seconds`` of the chat's queue, read as one column (this runs for every agent message)."""
+    own = session.execute(_QUEUE_SECONDS[name], {"queue_id": queue_id}).scalar()
+    return own if own is not None else getattr(get_settings(), f"chat_{name}_seconds")
 
 
 def cancel_agent_timers(session: Session, *, chat: Chat) -> None:

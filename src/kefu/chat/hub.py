@@ -4,9 +4,11 @@ A hub carries no message text: it only *wakes* listeners. A woken socket reads w
 store (``seq > cursor``, in order), so the store stays the single source of messages and delivery is exactly once
 and in order whatever the hub does — a lost or doubled wake-up costs a query, never a message.
 
-``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket here
-commits (``publish``) and, as a baseline that also covers other processes and the timer worker's system messages
-(idle prompt, idle closing, queue timeout), polls the store every ``interval`` seconds with one query over the
+``Hub`` is the interface the transport uses. ``LocalHub`` wakes listeners in this process when a socket or the
+in-serve timer worker here commits (``committed``: what the unit noted in ``kefu.chat.wakes``; a customer's or
+agent's message goes with its wake-up, so a listener up to date sends it without a read) and, as a baseline for
+what no hub was told of (another process without Redis, the API), polls the store every ``interval`` seconds
+with one query over the
 chats that have listeners (their ``last_seq``, status and agent) and the active chats of listening agents. The
 same loop keeps this process's agent sockets fresh in the store and sweeps those of dead processes
 (``kefu.chat.seats``). With ``KEFU_REDIS_URL`` set, ``make_hub`` gives the Redis hub
@@ -28,8 +30,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from kefu.chat import seats
+from kefu.chat import seats, wakes
 from kefu.chat.models import Chat
+from kefu.chat.wakes import Wakes
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import session_scope
 
@@ -51,8 +54,14 @@ class Listener:
     socket_id: str | None = None  # an agent socket's row in the store (``kefu.chat.seats``)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     dirty: set[int] = field(default_factory=set)
+    news: dict[int, list] = field(default_factory=dict)  # per chat: messages committed here, to send as they are
     discover: bool = False
     typing: list[tuple[int, str]] = field(default_factory=list)
+
+    def told(self, message) -> None:
+        """A message (``kefu.chat.messages.Stored``) this process committed in a chat this socket follows."""
+        self.news.setdefault(message.chat_id, []).append(message)
+        self.wake.set()
 
     def touch(self, chat_id: int | None = None, *, discover: bool = False) -> None:
         if chat_id is not None:
@@ -75,6 +84,13 @@ class Hub(Protocol):
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
         """Something about ``chat_id`` was committed (a message, its status or agent): wake its listeners."""
 
+    def committed(self, found: Wakes) -> None:
+        """What a unit of work committed (``kefu.chat.wakes``): its messages to the chats' listeners, then the
+        wake-ups. Called on the hub's event loop (``threadsafe`` from another thread)."""
+
+    def threadsafe(self, found: Wakes) -> None:
+        """``committed`` from another thread (the timer worker in ``kefu serve``)."""
+
     async def typing(self, chat_id: int, sender: str) -> None: ...
 
     def saw(self, chat_id: int, snapshot: Snapshot) -> None:
@@ -94,8 +110,8 @@ class LocalHub:
         self.seen: dict[int, Snapshot] = {}
         self._queue_checked = 0.0
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-        # SQLite: one writer at a time from this process's sockets (see ``kefu.chat.ws.Feed.db``)
-        self.write_lock = asyncio.Lock() if serial_writes else None
+        # SQLite: one writer at a time; this process's sockets' writes are grouped (``GroupWriter``)
+        self.writer = GroupWriter(factory, self.clock) if serial_writes else None
 
     # -- listeners ----------------------------------------------------------------------------------------------
     def join(self, listener: Listener) -> None:
@@ -145,7 +161,38 @@ class LocalHub:
             self._wake(chat_id, *((snapshot[0], before[0] if before else None) if moved else ()))
 
     async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
-        self._wake(chat_id, agent_id)
+        self.committed(Wakes(chats={(chat_id, agent_id)}))
+
+    def committed(self, found: Wakes) -> None:
+        for message in found.news:
+            self._told(message)
+        for chat_id, agent_id in found.chats:
+            self._wake(chat_id, agent_id)
+
+    def _told(self, message) -> None:
+        """A message committed here that changed nothing else about its chat: its listeners get it to send
+        as it is (one whose cursor is not just before it reads the store instead). The poll takes the chat's state
+        as seen when the chat's agent and status are those the listeners already know; otherwise the chat is news
+        to them (``saw``)."""
+        chat_id = message.chat_id
+        if chat_id not in self.chats:
+            return
+        for listener in self.chats[chat_id]:
+            listener.told(message)
+        before, snapshot = self.seen.get(chat_id), (message.agent_id, message.seq, message.status)
+        if before is not None and before[1] >= message.seq:
+            return
+        if before is not None and (before[0], before[2]) == (snapshot[0], snapshot[2]):
+            self.seen[chat_id] = snapshot
+        else:
+            self.saw(chat_id, snapshot)
+
+    def threadsafe(self, found: Wakes) -> None:
+        if not found:
+            return
+        loops = [loop for loop in self._tasks if loop.is_running()]
+        if loops:  # the loop serving the sockets (the newest, when a test ran the app's lifespan in two)
+            loops[-1].call_soon_threadsafe(self.committed, found)
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)
@@ -182,14 +229,12 @@ class LocalHub:
                 self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
         self.seen = {c: s for c, s in now.items() if c in self.chats}
 
-    def _seats(self) -> None:
+    def _seats(self, session: Session, now) -> None:
         """Refresh this process's agent sockets in the store, then sweep other processes' stale ones (every
         process that serves sockets sweeps, so a dead process's agents are disconnected while anyone chats)."""
         ids = [ls.socket_id for group in self.agents.values() for ls in group if ls.socket_id]
-        with session_scope(self.factory) as session:
-            now = self.clock.now()
-            seats.refresh(session, socket_ids=ids, now=now)
-            seats.sweep(session, now=now)
+        seats.refresh(session, socket_ids=ids, now=now)
+        seats.sweep(session, now=now)
 
     async def _run(self) -> None:
         while True:
@@ -200,8 +245,10 @@ class LocalHub:
                 serving = bool(self.agents or self.chats)
                 if serving and time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
                     self._heartbeat = time.monotonic()
-                    async with self.write_lock or contextlib.nullcontext():  # SQLite: queue with the sockets
-                        await run_in_threadpool(self._seats)
+                    if self.writer is not None:  # SQLite: in a group with the sockets' writes
+                        await self.writer.run(self._seats)
+                    else:
+                        await run_in_threadpool(lambda: session_scope_run(self.factory, self.clock, self._seats))
             except Exception:  # the store is briefly unreachable: try again next time
                 log.exception("chat hub poll failed")
             await asyncio.sleep(self.interval)
@@ -219,6 +266,71 @@ class LocalHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+
+
+def session_scope_run(factory: sessionmaker[Session], clock: Clock, fn):
+    """``fn(session, now)`` in its own committed unit of work; ``(result, wakes it noted)``."""
+    with session_scope(factory) as session:
+        result = fn(session, clock.now())
+        return result, wakes.taken(session)
+
+
+class GroupWriter:
+    """SQLite takes one writer at a time and makes the others back off in sleeps of up to 100 ms, so this
+    process's socket writes queue here instead; and rather than one transaction (and one hop to a worker thread)
+    each, the writes that queued while the previous group was committing go together: each in a SAVEPOINT (one
+    that fails is rolled back alone and its caller gets its error), one commit for all, then each caller gets
+    its result and the hub hears what each noted (``kefu.chat.wakes``). The group's transaction starts with
+    ``BEGIN IMMEDIATE`` (the write lock at once, not a read snapshot to upgrade)."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock) -> None:
+        self.factory, self.clock = factory, clock
+        self.pending: list[tuple] = []
+        self.draining, self._task = False, None
+        self.groups = self.units = 0  # how many commits, and writes in them
+
+    async def run(self, fn):
+        """``fn(session, now)`` in the next group; ``(result, wakes)`` once that group committed."""
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((fn, future))
+        if not self.draining:
+            self.draining = True
+            self._task = asyncio.get_running_loop().create_task(self._drain())  # held: the loop keeps weak refs
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                group, self.pending = self.pending, []
+                try:
+                    outcomes = await run_in_threadpool(self._write, [fn for fn, _ in group])
+                except Exception as exc:  # the group's commit failed: nothing of it is stored
+                    outcomes = [(False, exc)] * len(group)
+                for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self.draining = False
+
+    def _write(self, fns: list) -> list[tuple[bool, object]]:
+        outcomes: list[tuple[bool, object]] = []
+        with session_scope(self.factory) as session:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            now = self.clock.now()
+            for fn in fns:
+                try:
+                    with session.begin_nested():
+                        result = fn(session, now)
+                    outcomes.append((True, (result, wakes.taken(session))))
+                except Exception as exc:  # rolled back to its savepoint: the others go on
+                    wakes.forget(session)
+                    outcomes.append((False, exc))
+        self.groups, self.units = self.groups + 1, self.units + len(fns)
+        return outcomes
 
 
 def make_hub(factory: sessionmaker[Session], *, redis_url: str | None, redis_prefix: str = "kefu",

@@ -1,6 +1,7 @@
 """The Redis hub: ``LocalHub`` plus wake-ups and typing notices shared between server processes (``KEFU_REDIS_URL``).
 
-A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat,
+A process publishes ``"<node> w"`` (wake) to ``<prefix>:chat:<id>`` when it commits a change to a chat (a
+message, or its state; the timer worker's too: ``kefu.chat.wakes``),
 ``"<node> w <chat id>"`` to ``<prefix>:agent:<id>`` when an agent got or lost that chat, and
 ``"<node> t <sender>"`` to the chat's channel for a typing notice. Each process pattern-subscribes to its
 prefix's chat and agent channels and wakes the listeners it has for them (its own publications it already woke
@@ -19,12 +20,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.chat.hub import LocalHub
+from kefu.chat.wakes import Wakes
 
 log = logging.getLogger(__name__)
 OUTBOX = 10_000  # publications waiting for Redis; past that they are dropped (the poll delivers)
@@ -55,11 +58,10 @@ class RedisHub(LocalHub):
         return f"{self.prefix}:{kind}:{ident}"
 
     # -- out ----------------------------------------------------------------------------------------------------
-    async def publish(self, chat_id: int, *, agent_id: int | None = None) -> None:
-        self._wake(chat_id, agent_id)
-        self._out(self.channel("chat", chat_id), "w")
-        if agent_id is not None:
-            self._out(self.channel("agent", agent_id), f"w {chat_id}")
+    def committed(self, found: Wakes) -> None:
+        super().committed(found)
+        for suffix, body in messages(found):  # the other processes read the store
+            self._out(f"{self.prefix}:{suffix}", body)
 
     async def typing(self, chat_id: int, sender: str) -> None:
         self._typing(chat_id, sender)
@@ -164,3 +166,38 @@ class RedisHub(LocalHub):
                 await task
         with contextlib.suppress(Exception):
             await link.client.aclose()
+
+
+def messages(found: Wakes) -> list[tuple[str, str]]:
+    """The (channel suffix, body) pairs that tell the hubs of every process about ``found``."""
+    out = [(f"chat:{chat_id}", "w") for chat_id in sorted({m.chat_id for m in found.news}
+                                                          | {chat_id for chat_id, _ in found.chats})]
+    out += [(f"agent:{agent_id}", f"w {chat_id}") for chat_id, agent_id in sorted(found.chats, key=str)
+            if agent_id is not None]
+    return out
+
+
+class Publisher:
+    """Wake-ups from a process without sockets (``kefu worker``: the idle flow's messages, closings, requeues)
+    to the hubs of the server processes, through Redis. Best effort, never waited for long: while Redis is away
+    the store poll of each hub delivers (up to its interval late)."""
+
+    def __init__(self, url: str, prefix: str = "kefu") -> None:
+        import redis
+
+        self.prefix, self.node = prefix, f"worker-{uuid4().hex[:12]}"
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self.dropped = 0
+
+    def __call__(self, found: Wakes) -> None:
+        pairs = messages(found)
+        if not pairs:
+            return
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for suffix, body in pairs:
+                    pipe.publish(f"{self.prefix}:{suffix}", f"{self.node} {body}")
+                pipe.execute()
+        except (RedisError, OSError) as exc:
+            self.dropped += len(pairs)
+            log.warning("timer worker: Redis does not take wake-ups (%s); the store poll delivers", exc)

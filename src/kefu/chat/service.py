@@ -10,20 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kefu.accounts.models import Team, User, user_skills
 from kefu.callbacks.service import create_callback
 from kefu.chat import flow
-from kefu.chat.messages import MAX_BODY, existing, post, post_script
+from kefu.chat.messages import MAX_BODY, Stored, existing, post, post_script
 from kefu.chat.messages import context as transcript
 from kefu.chat.models import (
     OPEN_STATUSES,
     RATINGS,
     AgentPresence,
     Chat,
-    ChatMessage,
     ChatQueue,
     ContactViolation,
 )
@@ -60,6 +59,19 @@ class MessageBlocked(Invalid):
         super().__init__("the message was not sent: " + "; ".join(v.message for v in violations if v.blocking),
                          field="body")
         self.violations = violations
+
+
+_STATE = select(Chat.id, Chat.status, Chat.agent_id, Chat.queue_id, Chat.contact_id, Chat.customer_id,
+                Chat.first_agent_reply_at).where(Chat.id == bindparam("chat_id"))
+
+
+def chat_state(session: Session, chat_id: int):
+    """The columns of a chat a message needs (``customer_message``, ``agent_message`` take it in place of the
+    chat), as a plain row: the transport writes messages without loading the ORM's chat."""
+    row = session.execute(_STATE, {"chat_id": chat_id}).first()
+    if row is None:
+        raise NotFound(f"no chat {chat_id}")
+    return row
 
 
 def get_chat(session: Session, chat_id: int) -> Chat:
@@ -129,23 +141,22 @@ def start_chat(session: Session, *, now: datetime, queue_code: str, name: str | 
 
 
 def customer_message(session: Session, *, chat: Chat, body: str, now: datetime,
-                     client_msg_id: str | None = None) -> ChatMessage:
+                     client_msg_id: str | None = None) -> Stored:
     """The customer wrote. A resend (same ``client_msg_id``) returns the stored message and changes nothing."""
     found = existing(session, chat=chat, sender="customer", client_msg_id=client_msg_id)
     if found is not None:
         return found
     if chat.status not in OPEN_STATUSES:
         raise Conflict("this chat has ended", field="chat")
-    message, created = post(session, chat=chat, sender="customer", body=_body(body), now=now,
-                            client_msg_id=client_msg_id, looked=True)
-    if created:
-        flow.customer_spoke(session, chat=chat, now=now)
+    body = _body(body)
+    message, _ = post(session, chat=chat, sender="customer", body=body, now=now, client_msg_id=client_msg_id,
+                      looked=True, changes=flow.customer_spoke(session, chat=chat, now=now), news=True)
     return message
 
 
 # -- the agent's side -------------------------------------------------------------------------------------------
 def agent_message(session: Session, *, chat: Chat, agent: User, body: str, now: datetime,
-                  client_msg_id: str | None = None) -> tuple[ChatMessage, list[Violation]]:
+                  client_msg_id: str | None = None) -> tuple[Stored, list[Violation]]:
     """The agent wrote. The etiquette checker reads it in the conversation so far: a blocking violation refuses
     it (``MessageBlocked``, nothing stored); warnings are returned and stored on the message for QA."""
     found = existing(session, chat=chat, sender="agent", client_msg_id=client_msg_id)
@@ -159,14 +170,14 @@ def agent_message(session: Session, *, chat: Chat, agent: User, body: str, now: 
         raise MessageBlocked(violations)
     message, created = post(session, chat=chat, sender="agent", body=body, now=now, author_id=agent.id,
                             client_msg_id=client_msg_id, looked=True,
-                            violations=[v.as_dict() for v in violations] or None)
+                            violations=[v.as_dict() for v in violations] or None,
+                            changes=flow.agent_answered(session, chat=chat, now=now), news=True)
     if created:
-        flow.agent_answered(session, chat=chat, now=now)
         _keep_for_qa(session, chat=chat, message=message, violations=violations, now=now)
     return message, violations
 
 
-def _keep_for_qa(session: Session, *, chat: Chat, message: ChatMessage, violations: list[Violation],
+def _keep_for_qa(session: Session, *, chat: Chat, message: Stored, violations: list[Violation],
                  now: datetime) -> None:
     """Each warning the agent sent anyway, on the chat's contact for QA (质检)."""
     session.add_all(ContactViolation(contact_id=chat.contact_id, message_id=message.id, agent_id=message.author_id,
@@ -217,6 +228,7 @@ def end_chat(session: Session, *, chat: Chat, now: datetime, reason: str = "agen
         post_script(session, chat=chat, code=code, kind="closing", now=now)
     chat.status = "ended" if was_active else "abandoned"
     chat.ended_at, chat.end_reason = now, reason
+    note(session, chat.id)  # its sockets hear of the end once this commits (an idle closing: the timer worker)
     contact = session.get(Contact, chat.contact_id)
     contact.ended_at = now
     if chat.assigned_at is not None:

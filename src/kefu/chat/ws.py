@@ -28,8 +28,8 @@ from sqlalchemy import bindparam, func, or_, select
 from starlette.concurrency import run_in_threadpool
 
 from kefu.accounts.models import User
-from kefu.chat import seats, service, wakes, workspace
-from kefu.chat.hub import Listener
+from kefu.chat import seats, service, workspace
+from kefu.chat.hub import Listener, session_scope_run
 from kefu.chat.models import OPEN_STATUSES, Chat, ChatMessage
 from kefu.core.context import Actor
 from kefu.core.db import session_scope
@@ -137,22 +137,15 @@ class Feed:
     # -- plumbing -----------------------------------------------------------------------------------------------
     async def db(self, fn: Callable[..., Any], *, write: bool = True) -> Any:
         """``fn(session, now)`` in a worker thread, committed; then the hub hears of the chats and agents the
-        service noted as changed (``kefu.chat.wakes``). SQLite takes one writer at a time and makes the others
-        back off in sleeps of up to 100 ms: writes from this process's sockets queue here instead."""
-        def work():
-            with session_scope(self.factory) as session:
-                result = fn(session, self.clock.now())
-                changed = wakes.taken(session)
-            return result, changed
-
-        lock = self.hub.write_lock if write else None
-        if lock is None:
-            result, changed = await run_in_threadpool(work)
+        service noted as changed and the messages it stored (``kefu.chat.wakes``). On SQLite the writes of this
+        process's sockets go in groups, one writer at a time (``kefu.chat.hub.GroupWriter``)."""
+        writer = self.hub.writer if write else None
+        if writer is not None:
+            result, changed = await writer.run(fn)
         else:
-            async with lock:
-                result, changed = await run_in_threadpool(work)
-        for chat_id, agent_id in changed:
-            await self.hub.publish(chat_id, agent_id=agent_id)
+            result, changed = await run_in_threadpool(session_scope_run, self.factory, self.clock, fn)
+        if changed:
+            self.hub.committed(changed)
         return result
 
     async def send(self, frame: dict) -> None:
@@ -218,7 +211,11 @@ class Feed:
                 await self.send({"type": "typing", "chat_id": chat_id, "sender": sender})
         listener = self.listener
         dirty, listener.dirty = listener.dirty, set()
+        news, listener.news = listener.news, {}
         discover, listener.discover = listener.discover and self.agent is not None, False
+        for chat_id, messages in news.items():
+            if chat_id not in dirty and chat_id in self.cursors and not await self.told(chat_id, messages):
+                dirty.add(chat_id)
         cursors = {chat_id: cursor for chat_id, cursor in self.cursors.items() if chat_id in dirty}
         if not cursors and not discover:
             return
@@ -239,6 +236,20 @@ class Feed:
                 await asyncio.sleep(0.01)
             for chat_id in again:
                 listener.touch(chat_id)
+
+    async def told(self, chat_id: int, messages: list) -> bool:
+        """Send messages this process committed (``kefu.chat.hub.Listener.told``) without reading the store, when
+        they follow the cursor and the chat's agent and status are those this socket last showed; False: read."""
+        shown = self.shown.get(chat_id)
+        for m in sorted(messages, key=lambda m: m.seq):
+            cursor = self.cursors.get(chat_id)
+            if cursor is None or m.seq <= cursor:
+                continue
+            if m.seq != cursor + 1 or shown is None or (shown[0], shown[1]) != (m.status, m.agent_id):
+                return False
+            await self.send(message_frame(m, for_agent=self.agent is not None))
+            self.cursors[chat_id] = m.seq
+        return True
 
     def read(self, session, cursors: dict[int, int], discover: bool) -> tuple[dict, set[int], dict[int, bool]]:
         """The state of each chat to read, then its messages after the cursor (state first: a message stored
@@ -311,21 +322,20 @@ class Feed:
             raise Invalid("a message needs a text", field="text")
 
         def write(session, now):
-            chat = service.get_chat(session, chat_id)
+            chat = service.chat_state(session, chat_id)  # a plain row: no ORM on a message's way
             if self.agent is None:
                 return service.customer_message(session, chat=chat, body=text, now=now,
                                                 client_msg_id=client_msg_id).seq, []
-            m, violations = service.agent_message(session, chat=chat, agent=session.get(User, self.agent.id),
-                                                  body=text, now=now, client_msg_id=client_msg_id)
+            m, violations = service.agent_message(session, chat=chat, agent=self.agent, body=text, now=now,
+                                                  client_msg_id=client_msg_id)
             return m.seq, [v.as_dict() for v in violations]
 
         try:
-            seq, warnings = await self.db(write)
+            seq, warnings = await self.db(write)  # the hub hears of the message (``kefu.chat.wakes``)
         except service.MessageBlocked as exc:
             await self.send({"type": "blocked", "chat_id": chat_id, "client_msg_id": client_msg_id,
                              "violations": [v.as_dict() for v in exc.violations]})
             return
-        await self.hub.publish(chat_id)
         await self.send({"type": "ack", "chat_id": chat_id, "client_msg_id": client_msg_id, "seq": seq})
         if warnings:
             await self.send({"type": "warning", "chat_id": chat_id, "client_msg_id": client_msg_id, "seq": seq,

@@ -52,22 +52,25 @@ def on_give_up(kind: str) -> Callable[[Handler], Handler]:
 
 
 def _upsert(dialect: str):
-    """The schedule statement, built once per dialect (building it costs more than running it)."""
+    """The schedule statement, built once per dialect (building it costs more than running it). Core statements
+    on the table, as ``cancel``'s: the ORM's bulk path costs more than the statement (the session still flushes
+    first)."""
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
         insert = sqlite_insert if dialect == "sqlite" else pg_insert
-        base = insert(Timer)  # values come with the parameters
+        base = insert(TIMERS)  # values come with the parameters
         stmt = _UPSERTS[dialect] = base.on_conflict_do_update(
-            index_elements=[Timer.kind, Timer.ref_id],
+            index_elements=[TIMERS.c.kind, TIMERS.c.ref_id],
             set_={"due_at": base.excluded.due_at, "status": "pending", "attempts": 0, "last_error": None},
         )
     return stmt
 
 
 _UPSERTS: dict[str, object] = {}
-_CANCEL = (update(Timer).where(Timer.kind == bindparam("t_kind"), Timer.ref_id == bindparam("t_ref"),
-                               Timer.status == "pending")
-           .values(status="cancelled").execution_options(synchronize_session=False))
+TIMERS = Timer.__table__
+_CANCEL = (update(TIMERS).where(TIMERS.c.kind == bindparam("t_kind"), TIMERS.c.ref_id == bindparam("t_ref"),
+                                TIMERS.c.status == "pending")
+           .values(status="cancelled"))
 
 
 def schedule(session: Session, *, kind: str, ref_id: int, due_at: datetime) -> None:
@@ -80,9 +83,9 @@ def cancel(session: Session, *, kind: str, ref_id: int) -> None:
     session.execute(_CANCEL, {"t_kind": kind, "t_ref": ref_id})
 
 
-_CANCEL_KINDS = (update(Timer).where(Timer.kind.in_(bindparam("t_kinds", expanding=True)),
-                                     Timer.ref_id == bindparam("t_ref"), Timer.status == "pending")
-                 .values(status="cancelled").execution_options(synchronize_session=False))
+_CANCEL_KINDS = (update(TIMERS).where(TIMERS.c.kind.in_(bindparam("t_kinds", expanding=True)),
+                                      TIMERS.c.ref_id == bindparam("t_ref"), TIMERS.c.status == "pending")
+                 .values(status="cancelled"))
 
 
 def cancel_kinds(session: Session, *, kinds: tuple[str, ...], ref_id: int) -> None:
@@ -90,20 +93,28 @@ def cancel_kinds(session: Session, *, kinds: tuple[str, ...], ref_id: int) -> No
     session.execute(_CANCEL_KINDS, {"t_kinds": list(kinds), "t_ref": ref_id})
 
 
-def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200) -> int:
-    """Fire the timers due now; returns how many fired."""
+def run_due(factory: sessionmaker[Session], clock: Clock, *, batch: int = 200,
+            after_commit: Callable[[Session], None] | None = None) -> int:
+    """Fire the timers due now; returns how many fired. ``after_commit(session)`` runs once the batch is
+    committed, e.g. to tell live sockets what the handlers noted on the session (``kefu.chat.wakes``)."""
     fired = 0
-    with factory() as session, session.begin():
-        now = clock.now()
-        due = session.scalars(
-            select(Timer)
-            .where(Timer.status == "pending", Timer.due_at <= now)
-            .order_by(Timer.due_at, Timer.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for timer in due:
-            fired += _fire_one(session, timer, now)
+    with factory() as session:
+        with session.begin():
+            now = clock.now()
+            due = session.scalars(
+                select(Timer)
+                .where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for timer in due:
+                fired += _fire_one(session, timer, now)
+        if after_commit is not None and due:
+            try:
+                after_commit(session)
+            except Exception:  # telling others is best effort: what fired is committed
+                log.exception("after firing timers")
     return fired
 
 
