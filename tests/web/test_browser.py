@@ -119,18 +119,28 @@ def serve_app(app) -> Iterator[int]:
         thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'kefu.db'}"
+@contextmanager
+def live_center(tmp_path_factory, name: str, seed):
+    """A migrated SQLite center seeded by ``seed(session)`` (its ids, or None), served by kefu without a timer
+    worker (tests fire timers themselves)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'kefu.db'}"
     upgrade(url)
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     with session_scope(factory) as session:
-        ids = _seed(session)
+        ids = seed(session) or {}
     app = create_app(engine=engine, sessionmaker=factory, run_worker=False)
-    with serve_app(app) as port:
-        yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
-    engine.dispose()
+    try:
+        with serve_app(app) as port:
+            yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    with live_center(tmp_path_factory, "live", _seed) as center:
+        yield center
 
 
 @pytest.fixture(scope="module")

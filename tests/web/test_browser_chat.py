@@ -31,7 +31,7 @@ from kefu.core.db import make_engine, make_sessionmaker, session_scope
 from kefu.core.settings import get_settings
 from kefu.migrate import upgrade
 from kefu.tickets.models import Ticket
-from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, serve_app
+from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Watch, browser, serve_app  # noqa: F401  (browser: a module fixture)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -107,14 +107,6 @@ def live(tmp_path_factory):
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 def shop_page(live: Live) -> str:
     """A merchant's page on another origin (localhost:another port): its CSP lets in only kefu's script, style and
     socket. (Both on loopback: Chromium refuses a public page's requests to a loopback server.)"""
@@ -125,7 +117,7 @@ def shop_page(live: Live) -> str:
             f'<script src="{live.base}/widget.js" data-queue="waimai_chat"></script></body></html>')
 
 
-def customer_page(browser, live: Live):
+def customer_page(browser, live: Live):  # noqa: F811
     context = browser.new_context(locale="zh-CN", viewport={"width": 1000, "height": 800})
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
@@ -134,7 +126,7 @@ def customer_page(browser, live: Live):
     return page, watch
 
 
-def staff_page(browser, live: Live, username: str):
+def staff_page(browser, live: Live, username: str):  # noqa: F811
     context = browser.new_context(locale="zh-CN", viewport={"width": 1500, "height": 1000})
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
@@ -148,7 +140,7 @@ def staff_page(browser, live: Live, username: str):
     return page, watch
 
 
-def test_a_customer_and_an_agent_chat_in_chinese_until_it_idles_out_and_is_rated(browser, live):
+def test_a_customer_and_an_agent_chat_in_chinese_until_it_idles_out_and_is_rated(browser, live):  # noqa: F811
     agent, agent_watch = staff_page(browser, live, "agent")
     agent.click("#btn-ready")
     expect(agent.locator("#presence")).to_have_text("示闲中")
@@ -254,7 +246,7 @@ def test_a_customer_and_an_agent_chat_in_chinese_until_it_idles_out_and_is_rated
         page.context.close()
 
 
-def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, live):
+def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, live):  # noqa: F811
     """Nobody is ready: the widget offers 留言; the customer switches to English and leaves one with a phone
     number, which becomes a ticket with a callback."""
     customer, watch = customer_page(browser, live)
@@ -286,7 +278,7 @@ def test_with_no_agent_ready_the_customer_leaves_a_message_in_english(browser, l
     customer.context.close()
 
 
-def test_kefus_own_demo_page_embeds_the_widget_under_kefus_strict_csp(browser, live):
+def test_kefus_own_demo_page_embeds_the_widget_under_kefus_strict_csp(browser, live):  # noqa: F811
     context = browser.new_context(locale="zh-CN")
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
@@ -302,7 +294,7 @@ def test_kefus_own_demo_page_embeds_the_widget_under_kefus_strict_csp(browser, l
     context.close()
 
 
-def test_an_agent_transfers_a_chat_to_a_ready_colleague_who_ends_it(browser, live):
+def test_an_agent_transfers_a_chat_to_a_ready_colleague_who_ends_it(browser, live):  # noqa: F811
     from kefu.accounts.models import User
 
     with session_scope(live.factory) as session:

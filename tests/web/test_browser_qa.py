@@ -12,13 +12,10 @@ from datetime import UTC, datetime
 import pytest
 
 from kefu.accounts.service import create_team, create_user
-from kefu.app import create_app
 from kefu.chat import service as chat_service
 from kefu.chat.models import ChatQueue
 from kefu.core.context import Actor
-from kefu.core.db import make_engine, make_sessionmaker, session_scope
-from kefu.migrate import upgrade
-from web.test_browser import ARGS, CHROMIUM, PASSWORD, Live, serve_app, sign_in
+from web.test_browser import PASSWORD, Live, browser, live_center, sign_in  # noqa: F401  (browser: a module fixture)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -55,27 +52,11 @@ def _seed(session) -> dict:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('qa') / 'kefu.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = make_sessionmaker(engine)
-    with session_scope(factory) as session:
-        ids = _seed(session)
-    app = create_app(engine=engine, sessionmaker=factory, run_worker=False)
-    with serve_app(app) as port:
-        yield Live(base=f"http://127.0.0.1:{port}", factory=factory, ids=ids)
-    engine.dispose()
+    with live_center(tmp_path_factory, "qa", _seed) as center:
+        yield center
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def test_qa_filters_forbidden_wording_and_opens_the_transcript_with_the_words_marked(browser, live):
+def test_qa_filters_forbidden_wording_and_opens_the_transcript_with_the_words_marked(browser, live):  # noqa: F811
     page, watch = sign_in(browser, live, "zhou")
     page.click("header nav >> text=质检")
     expect(page.locator("h1")).to_have_text("会话质检")

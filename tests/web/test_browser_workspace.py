@@ -19,16 +19,14 @@ import pytest
 
 from kefu.accounts.models import User
 from kefu.accounts.service import create_team, create_user
-from kefu.app import create_app
 from kefu.chat import service as chat_service
 from kefu.chat.models import AgentPresence, Chat, ChatQueue
 from kefu.core.clock import FrozenClock
 from kefu.core.context import Actor
-from kefu.core.db import make_engine, make_sessionmaker, session_scope
+from kefu.core.db import session_scope
 from kefu.core.settings import get_settings
-from kefu.migrate import upgrade
 from kefu.timers.service import run_due
-from web.test_browser import ARGS, CHROMIUM, PAGE_TIMEOUT_MS, PASSWORD, Live, serve_app, sign_in
+from web.test_browser import PAGE_TIMEOUT_MS, PASSWORD, Live, browser, live_center, sign_in  # noqa: F401  (browser: a module fixture)
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -36,34 +34,22 @@ expect = sync_api.expect
 WAIT = 60  # seconds: a hang guard while the server notices a closed socket, not a timing assertion
 
 
+def _seed(session) -> None:
+    now = datetime.now(UTC)
+    actor = Actor.system(now)
+    team = create_team(session, actor=actor, name="在线客服一组")
+    for username, name in (("agent", "王小明"), ("agent2", "刘洋")):
+        create_user(session, actor=actor, username=username, password=PASSWORD, role="agent",
+                    display_name=name, team_id=team.id)
+    session.add(ChatQueue(code="waimai_chat", name="外卖在线", team_id=team.id, concurrency=3, is_active=True,
+                          created_at=now))
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """王小明 and 刘洋 on 在线客服一组 with the 外卖在线 queue; no timer worker: the test fires timers itself."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('workspace') / 'kefu.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    factory = make_sessionmaker(engine)
-    with session_scope(factory) as session:
-        now = datetime.now(UTC)
-        actor = Actor.system(now)
-        team = create_team(session, actor=actor, name="在线客服一组")
-        for username, name in (("agent", "王小明"), ("agent2", "刘洋")):
-            create_user(session, actor=actor, username=username, password=PASSWORD, role="agent",
-                        display_name=name, team_id=team.id)
-        session.add(ChatQueue(code="waimai_chat", name="外卖在线", team_id=team.id, concurrency=3, is_active=True,
-                              created_at=now))
-    app = create_app(engine=engine, sessionmaker=factory, run_worker=False)
-    with serve_app(app) as port:
-        yield Live(base=f"http://127.0.0.1:{port}", factory=factory)
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with live_center(tmp_path_factory, "workspace", _seed) as center:
+        yield center
 
 
 class Line:
@@ -90,7 +76,7 @@ class Line:
         self.up = True
 
 
-def workspace(browser, live: Live, line: Line | None = None):
+def workspace(browser, live: Live, line: Line | None = None):  # noqa: F811
     page, watch = sign_in(browser, live, "agent")
     if line is not None:
         page.route_web_socket(re.compile(r"/ws/chat/agent$"), line.route)
@@ -101,7 +87,7 @@ def workspace(browser, live: Live, line: Line | None = None):
     return page, watch
 
 
-def customer_chat(browser, live: Live, name: str, phone: str, text: str):
+def customer_chat(browser, live: Live, name: str, phone: str, text: str):  # noqa: F811
     context = browser.new_context(locale="zh-CN")
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = context.new_page()
@@ -127,7 +113,7 @@ def _set_presence(live: Live, username: str, status: str) -> None:
             chat_service.set_away(session, user=user, now=now)
 
 
-def test_the_transfer_list_shows_colleagues_as_they_are_when_it_is_opened(browser, live):
+def test_the_transfer_list_shows_colleagues_as_they_are_when_it_is_opened(browser, live):  # noqa: F811
     agent, watch = workspace(browser, live)
     customer, _widget = customer_chat(browser, live, "张伟", "13812345678", "我想换一个客服")
     panel = agent.locator(".chat-panel").first
@@ -166,7 +152,7 @@ def _until_disconnected(live: Live) -> datetime:
         time.sleep(0.05)
 
 
-def test_a_chat_requeued_past_the_grace_leaves_no_live_panel_behind(browser, live):
+def test_a_chat_requeued_past_the_grace_leaves_no_live_panel_behind(browser, live):  # noqa: F811
     _set_presence(live, "agent2", "away")  # only 王小明 takes customers
     line = Line()
     agent, watch = workspace(browser, live, line)
@@ -206,7 +192,7 @@ def test_a_chat_requeued_past_the_grace_leaves_no_live_panel_behind(browser, liv
     customer.context.close()
 
 
-def test_a_customer_in_english_gets_the_bot_and_the_chat_notices_in_english(browser, live):
+def test_a_customer_in_english_gets_the_bot_and_the_chat_notices_in_english(browser, live):  # noqa: F811
     """The widget switched to English: the bot's own lines, the handover, the agent's notice, a transfer and the
     queue position are English; what the agent writes is shown as written."""
     _set_presence(live, "agent2", "away")
