@@ -39,8 +39,51 @@ QUEUE = "waimai_chat"
 
 SERVE_KEFU = """
 import sys, uvicorn
-from kefu.app import create_app
-app = create_app(run_worker=False)
+from kefu.asgi import app  # what `kefu serve` runs (KEFU_WORKER_IN_SERVE=false: no timer thread)
+if len(sys.argv) > 2:  # --stalls: a watchdog prints the event loop's stack when it is held > N ms
+    import asyncio, gc, threading, time, traceback
+    limit, beat = float(sys.argv[2]) / 1000, [time.monotonic()]
+    main = threading.main_thread().ident
+
+    async def heartbeat():
+        while True:
+            beat[0] = time.monotonic()
+            await asyncio.sleep(0.005)
+
+    def watch():
+        shown = 0.0
+        while True:
+            time.sleep(limit / 4)
+            held = time.monotonic() - beat[0]
+            if held > limit and beat[0] != shown:
+                shown = beat[0]
+                stack = "".join(traceback.format_stack(sys._current_frames()[main])[-14:])
+                print(f"STALL {held * 1000:.0f} ms at {time.time():.3f}\\n{stack}", file=sys.stderr, flush=True)
+
+    def gc_log(phase, info, t=[0.0]):
+        if phase == "start":
+            t[0] = time.perf_counter()
+        elif info["generation"] == 2 or time.perf_counter() - t[0] > limit / 2:
+            print(f"GC gen{info['generation']} {(time.perf_counter() - t[0]) * 1000:.0f} ms "
+                  f"collected {info['collected']} at {time.time():.3f}", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(gc_log)
+    if len(sys.argv) > 3:  # and, every N seconds, the live objects by type
+        def census(every=float(sys.argv[3])):
+            import collections
+            while True:
+                time.sleep(every)
+                counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+                top = ", ".join(f"{k} {v}" for k, v in counts.most_common(25))
+                print(f"OBJECTS {sum(counts.values())} at {time.time():.3f}: {top}", file=sys.stderr, flush=True)
+        threading.Thread(target=census, daemon=True).start()
+    threading.Thread(target=watch, daemon=True).start()
+    inner, started = app, []
+
+    async def app(scope, receive, send):  # the first call (lifespan) starts the heartbeat in uvicorn's loop
+        if not started:
+            started.append(asyncio.get_running_loop().create_task(heartbeat()))
+        await inner(scope, receive, send)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
@@ -83,8 +126,8 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
 
 
-def start_server(code: str, port: int, env: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port)], env=env)
+def start_server(code: str, port: int, env: dict, *extra: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", code, str(port), *extra], env=env)
     deadline = time.monotonic() + 120
     while True:
         if proc.poll() is not None:
@@ -156,6 +199,7 @@ class Stats:
         self.sent: dict[str, float] = {}  # client id -> send time
         self.got: dict[str, int] = {}
         self.latency: list[float] = []
+        self.timeline: list[tuple[float, float, str]] = []  # (sent at, latency, client id) for --dump
         self.measuring = False
 
     def send(self, key: str) -> None:
@@ -165,6 +209,7 @@ class Stats:
         self.got[key] = self.got.get(key, 0) + 1
         if self.got[key] == 1 and self.measuring and key in self.sent:
             self.latency.append(time.perf_counter() - self.sent[key])
+            self.timeline.append((self.sent[key], self.latency[-1], key))
 
     def report(self, name: str) -> dict:
         lost = sum(1 for k in self.sent if k not in self.got)
@@ -176,6 +221,7 @@ class Stats:
         print(f"{name:>5}: {out['messages']:6d} timed   p50 {out['p50_ms']:7.1f} ms   p95 {out['p95_ms']:7.1f} ms   "
               f"p99 {out['p99_ms']:7.1f} ms   max {out['max_ms']:7.1f} ms   lost {lost}   duplicated {doubled}",
               flush=True)
+        out["timeline"] = self.timeline
         return out
 
 
@@ -341,6 +387,10 @@ def main() -> None:
                     help="kefu server processes (needs --redis); agents and customers spread over them round-robin")
     ap.add_argument("--skip-echo", action="store_true")
     ap.add_argument("--profile", help="record the kefu server with py-spy into this file (.svg, or .json)")
+    ap.add_argument("--stalls", type=float, metavar="MS",
+                    help="print the kefu server's stack whenever its event loop is held longer than MS, and GCs")
+    ap.add_argument("--census", type=float, metavar="S", help="with --stalls: count live objects by type every S s")
+    ap.add_argument("--dump", help="write kefu's timed messages (sent at, latency s, client id) to this JSON file")
     args = ap.parse_args()
     try:
         import uvloop
@@ -369,7 +419,8 @@ def main() -> None:
     if args.processes > 1 and not args.redis:
         raise SystemExit("several kefu processes share chats through Redis: give --redis")
     ports = [free_port() for _ in range(args.processes)]
-    procs = [start_server(SERVE_KEFU, port, env) for port in ports]
+    extra = ([str(args.stalls)] if args.stalls else []) + ([str(args.census)] if args.stalls and args.census else [])
+    procs = [start_server(SERVE_KEFU, port, env, *extra) for port in ports]
     proc = procs[0]
     spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(proc.pid), "-r", "20", "-d",
            str(int(args.seconds)), "-f", "speedscope" if args.profile.endswith(".json") else "flamegraph", "-o",
@@ -381,6 +432,8 @@ def main() -> None:
         for proc in procs:
             proc.terminate()
             proc.wait()
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(kefu["timeline"]))
     if echo:
         print(f"kefu p99 / echo p99 = {kefu['p99_ms'] / echo['p99_ms']:.2f} (goal ≤ 3); kefu p99 "
               f"{kefu['p99_ms']:.1f} ms (goal < 100 ms)")

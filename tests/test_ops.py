@@ -116,3 +116,45 @@ def test_security_headers_on_every_page(client):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert r.headers["x-frame-options"] == "DENY"
+
+
+def test_a_bad_gc_threshold_is_refused_naming_it():
+    from kefu.core.gc import parse_threshold
+
+    assert parse_threshold("10000,20,10") == (10000, 20, 10)
+    assert parse_threshold("") is None, "empty: Python's own thresholds"
+    for bad in ("10000,20,10,5", "十,20", "0,10,10", "-1"):
+        with pytest.raises(ValueError, match="KEFU_GC_THRESHOLD"):
+            Settings(gc_threshold=bad)
+
+
+def test_the_server_entry_freezes_start_up_and_sets_the_thresholds(tmp_path):
+    """``kefu.asgi`` (what ``kefu serve`` runs): once started, what start-up made is out of the collector's way
+    and the thresholds are KEFU_GC_THRESHOLD's; an app made by ``create_app`` (tests, tools) leaves both alone.
+    In a child process: freezing is for good."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import gc, json
+from fastapi.testclient import TestClient
+from kefu.app import create_app
+plain = create_app()
+with TestClient(plain):
+    before = (gc.get_freeze_count(), gc.get_threshold())
+from kefu.asgi import app
+with TestClient(app):
+    after = (gc.get_freeze_count(), gc.get_threshold())
+print(json.dumps([before, after]))
+"""
+    env = {**os.environ, "KEFU_DATABASE_URL": f"sqlite:///{tmp_path / 'gc.db'}", "KEFU_GC_THRESHOLD": "12345,15,9",
+           "KEFU_WORKER_IN_SERVE": "false"}
+    env.pop("KEFU_REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    (frozen_before, threshold_before), (frozen_after, threshold_after) = json.loads(out.stdout.splitlines()[-1])
+    assert frozen_before == 0 and threshold_before == [700, 10, 10]
+    assert frozen_after > 10_000, "start-up's objects are in the permanent generation"
+    assert threshold_after == [12345, 15, 9]

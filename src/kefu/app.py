@@ -94,7 +94,7 @@ def max_request_bytes(settings: Settings) -> int:
 
 
 def create_app(*, settings: Settings | None = None, engine: Engine | None = None, clock: Clock | None = None,
-               sessionmaker=None, run_worker: bool | None = None) -> FastAPI:
+               sessionmaker=None, run_worker: bool | None = None, tune_gc: bool = False) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
     clock = clock or SystemClock()
@@ -117,6 +117,10 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
             _thread, stop = start_thread(factory, clock, interval=settings.worker_interval_seconds,
                                          batch=settings.worker_batch, on_fired=count, after_commit=tell_sockets)
         app.state.chat_hub.start()
+        if tune_gc:  # a server process (kefu.asgi): once started, freeze what start-up made (kefu.core.gc)
+            from kefu.core.gc import tune
+
+            tune(settings.gc_threshold)
         yield
         await app.state.chat_hub.stop()
         if stop is not None:

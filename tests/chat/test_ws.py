@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select, text
@@ -419,6 +420,35 @@ def test_the_idle_flow_and_a_requeue_by_the_timer_worker_reach_sockets_through_t
         await other.until(is_("assigned", agent_name="刘二"))
         for client in (customer, other, agent2):
             await client.close()
+
+    _run(scenario())
+
+
+def test_a_chat_handed_over_through_the_http_api_reaches_the_agent_socket_through_the_hub(worker_server, center):
+    """The self-service bot's handover (an HTTP request, not a socket) assigns the chat to the ready agent, and the
+    agent's socket hears of it when the request commits: the store poll is set to an hour here."""
+    http = worker_server.replace("ws://", "http://").removesuffix("/ws/chat")
+
+    async def scenario():
+        agent = await Client.open(f"{worker_server}/agent", center.tokens["agent"])
+        await agent.send(type="hello")
+        await agent.send(type="ready")
+        await agent.until(is_("presence", status="ready"))
+
+        def handover():
+            with httpx.Client(base_url=http, timeout=WAIT) as client:
+                token = client.post("/api/v1/kb/bot", json={"queue": "waimai_chat"}).json()["token"]
+                r = client.post(f"/api/v1/kb/bot/{token}/messages", json={"text": "转人工", "name": "赵敏"})
+                assert r.status_code == 200, r.text
+                return r.json()
+
+        handed = await asyncio.to_thread(handover)
+        assert handed["action"] == "handoff"
+        assigned = await agent.until(is_("assigned", chat_id=handed["chat_id"]))
+        assert assigned["customer_name"] == "赵敏"
+        transcript = await agent.until(is_("message", chat_id=handed["chat_id"], kind="bot_transcript"))
+        assert "转人工" in transcript["text"]
+        await agent.close()
 
     _run(scenario())
 

@@ -222,12 +222,18 @@ class LocalHub:
         requeue = clock - self._queue_checked >= QUEUE_SECONDS  # positions move as others are served
         if requeue:
             self._queue_checked = clock
+        seen = self.seen  # updated in place, keeping the snapshots that did not change: with thousands of chats
+        # a new dict of new tuples every poll would outlive young collections and fill the old generation
         for chat_id, snap in now.items():
-            before = self.seen.get(chat_id)
-            if snap != before or (requeue and snap[2] == "waiting"):
+            before = seen.get(chat_id)
+            changed = snap != before
+            if changed and chat_id in self.chats:
+                seen[chat_id] = snap
+            if changed or (requeue and snap[2] == "waiting"):
                 moved = before is None or before[0] != snap[0]  # agents who got or lost it look at their set
                 self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
-        self.seen = {c: s for c, s in now.items() if c in self.chats}
+        for chat_id in [c for c in seen if c not in now or c not in self.chats]:
+            del seen[chat_id]
 
     def _seats(self, session: Session, now) -> None:
         """Refresh this process's agent sockets in the store, then sweep other processes' stale ones (every

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 KEY = "kefu.chat.wakes"
@@ -54,3 +55,27 @@ def taken(session: Session) -> Wakes:
 def forget(session: Session) -> None:
     """The unit of work rolled back: it owes nothing."""
     session.info.pop(KEY, None)
+
+
+HUB = "kefu.chat.hub"
+
+
+def tell_on_commit(session: Session, hub: Any) -> None:
+    """A request's Session (``kefu.core.deps.get_session``): what its commits owe goes to ``hub`` from the
+    committing thread (``Hub.threadsafe``), so a chat changed through the HTTP API — a bot's handover assigned to
+    an agent, say — reaches the sockets at once and not at the next store poll. The transport's and the timer
+    worker's units take their wake-ups themselves after committing."""
+    session.info[HUB] = hub
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    hub = session.info.get(HUB)
+    if hub is not None and session.info.get(KEY):
+        hub.threadsafe(taken(session))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if session.info.get(HUB) is not None and not session.in_transaction():
+        forget(session)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from kefu.accounts.models import AuthSession, User
 from kefu.accounts.security import same
 from kefu.accounts.service import API_KEY_PREFIX, resolve_api_key, resolve_token
+from kefu.chat.wakes import tell_on_commit
 from kefu.core.clock import Clock
 from kefu.core.context import Actor
 from kefu.core.errors import DomainError, Forbidden
@@ -35,6 +36,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's Session. Made on the event loop (no I/O until first used, in the endpoint's thread);
     a ``Router`` endpoint commits it in its own thread, so only work left over is committed here."""
     session = request.app.state.sessionmaker()
+    hub = getattr(request.app.state, "chat_hub", None)
+    if hub is not None:  # chats it changes reach the sockets when it commits (kefu.chat.wakes)
+        tell_on_commit(session, hub)
     try:
         yield session
         if session.in_transaction() or session.new or session.dirty or session.deleted:

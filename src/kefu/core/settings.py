@@ -230,6 +230,21 @@ class Settings(BaseSettings):
         "http://localhost:8000", description="Address at which customers reach kefu: the start of the survey "
         "links sent in e-mail, WeChat and Weibo.",
     )
+    gc_threshold: str = Field(
+        "10000,20,10", description="The server process's garbage-collector thresholds (gen0,gen1,gen2; empty: "
+        "Python's 700,10,10). With thousands of chat sockets open, Python's default collects the youngest objects "
+        "so often that short-lived ones are promoted and a full collection of every socket's objects (hundreds of "
+        "milliseconds) follows every few seconds; a larger first threshold lets them die young. The objects made "
+        "at start-up are frozen out of collection either way (kefu.core.gc).",
+    )
+
+    @field_validator("gc_threshold")
+    @classmethod
+    def _gc_threshold_parse(cls, value: str) -> str:
+        from kefu.core.gc import parse_threshold
+
+        parse_threshold(value)  # a ValueError names the bad part
+        return value
 
     @field_validator("timezone")
     @classmethod
