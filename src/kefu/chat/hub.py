@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import defaultdict
@@ -26,18 +27,35 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import uuid4
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from kefu.chat import seats, wakes
-from kefu.chat.models import Chat
 from kefu.chat.wakes import Wakes
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import session_scope
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
+_SNAPSHOT = "c.id, c.agent_id, c.last_seq, c.status"
+# the followed chats (id, agent, last seq, status as last seen) that differ now; then listening agents' active
+# chats not followed here (``unseen`` snapshots never match: a followed chat not yet seen always comes back)
+_CHANGED_SQLITE = text(
+    f"SELECT {_SNAPSHOT} FROM json_each(:seen) AS s JOIN chats AS c ON c.id = json_extract(s.value, '$[0]') "
+    "WHERE c.agent_id IS NOT json_extract(s.value, '$[1]') OR c.last_seq IS NOT json_extract(s.value, '$[2]') "
+    "OR c.status IS NOT json_extract(s.value, '$[3]') "
+    f"UNION ALL SELECT {_SNAPSHOT} FROM chats AS c "
+    "WHERE c.agent_id IN (SELECT value FROM json_each(:agents)) AND c.status = 'active' "
+    "AND c.id NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(:seen))")
+_CHANGED_PG = text(
+    f"SELECT {_SNAPSHOT} FROM unnest(CAST(:ids AS integer[]), CAST(:agents_of AS integer[]), "
+    "CAST(:seqs AS integer[]), CAST(:statuses AS varchar[])) AS s(id, agent_id, last_seq, status) "
+    "JOIN chats AS c ON c.id = s.id WHERE c.agent_id IS DISTINCT FROM s.agent_id "
+    "OR c.last_seq IS DISTINCT FROM s.last_seq OR c.status IS DISTINCT FROM s.status "
+    f"UNION ALL SELECT {_SNAPSHOT} FROM chats AS c "
+    "WHERE c.agent_id = ANY(CAST(:agents AS integer[])) AND c.status = 'active' "
+    "AND c.id NOT IN (SELECT unnest(CAST(:ids AS integer[])))")
 QUEUE_SECONDS = 1.0  # how often waiting customers' queue positions are looked at again
 
 
@@ -204,36 +222,44 @@ class LocalHub:
 
     # -- the poll -----------------------------------------------------------------------------------------------
     def _read(self, chat_ids: list[int], agent_ids: list[int]) -> dict[int, Snapshot]:
-        conditions = []
-        if chat_ids:
-            conditions.append(Chat.id.in_(chat_ids))
-        if agent_ids:
-            conditions.append(and_(Chat.agent_id.in_(agent_ids), Chat.status == "active"))
+        """The followed chats whose state differs from what this process last saw, and the active chats of
+        listening agents that nobody here follows yet. The comparison is made by the store: with thousands of
+        chats followed, a poll sends their snapshots as one parameter and gets back the few that moved, instead
+        of binding thousands of ids and building a row for each (the loop waits for this thread's GIL)."""
+        seen, unseen = self.seen, (None, -1, "")
+        expected = [(c, *seen.get(c, unseen)) for c in chat_ids]
         with self.factory() as session:
-            rows = session.execute(select(Chat.id, Chat.agent_id, Chat.last_seq, Chat.status)
-                                   .where(or_(*conditions))).all()
+            if session.get_bind().dialect.name == "postgresql":
+                ids, agents_of, seqs, statuses = (list(col) for col in zip(*expected, strict=True)) if expected \
+                    else ([], [], [], [])
+                params = {"ids": ids, "agents_of": agents_of, "seqs": seqs, "statuses": statuses,
+                          "agents": agent_ids}
+                rows = session.execute(_CHANGED_PG, params).all()
+            else:
+                rows = session.execute(_CHANGED_SQLITE, {"seen": json.dumps(expected),
+                                                         "agents": json.dumps(agent_ids)}).all()
         return {r.id: (r.agent_id, r.last_seq, r.status) for r in rows}
 
     async def poll_once(self) -> None:
         if not self.chats and not self.agents:
             return
-        now = await run_in_threadpool(self._read, list(self.chats), list(self.agents))
+        moved_now = await run_in_threadpool(self._read, list(self.chats), list(self.agents))
         clock = time.monotonic()
         requeue = clock - self._queue_checked >= QUEUE_SECONDS  # positions move as others are served
         if requeue:
             self._queue_checked = clock
-        seen = self.seen  # updated in place, keeping the snapshots that did not change: with thousands of chats
-        # a new dict of new tuples every poll would outlive young collections and fill the old generation
-        for chat_id, snap in now.items():
+        seen = self.seen
+        for chat_id, snap in moved_now.items():
             before = seen.get(chat_id)
-            changed = snap != before
-            if changed and chat_id in self.chats:
+            if snap == before:  # saw it meanwhile (a socket read it, the hub was told)
+                continue
+            if chat_id in self.chats:
                 seen[chat_id] = snap
-            if changed or (requeue and snap[2] == "waiting"):
-                moved = before is None or before[0] != snap[0]  # agents who got or lost it look at their set
-                self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
-        for chat_id in [c for c in seen if c not in now or c not in self.chats]:
-            del seen[chat_id]
+            moved = before is None or before[0] != snap[0]  # agents who got or lost it look at their set
+            self._wake(chat_id, *((snap[0], before[0] if before else None) if moved else ()))
+        if requeue:
+            for chat_id in [c for c, snap in seen.items() if snap[2] == "waiting" and c not in moved_now]:
+                self._wake(chat_id)
 
     def _seats(self, session: Session, now) -> None:
         """Refresh this process's agent sockets in the store, then sweep other processes' stale ones (every
