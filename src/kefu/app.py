@@ -21,6 +21,7 @@ from kefu.api import router as api_router
 from kefu.chat import wakes
 from kefu.chat.hub import make_hub
 from kefu.chat.ws import Limits
+from kefu.chat.ws import Shortcut as ChatSocketShortcut
 from kefu.chat.ws import router as chat_socket_router
 from kefu.core.clock import Clock, SystemClock
 from kefu.core.db import make_engine, make_sessionmaker
@@ -190,6 +191,7 @@ def create_app(*, settings: Settings | None = None, engine: Engine | None = None
 
     app.add_middleware(BotCors)  # the widget on other sites' pages calls the self-service bot (kefu.kb.cors)
     app.add_middleware(HeadersAndMetrics, metrics=metrics)
+    app.add_middleware(ChatSocketShortcut)  # outermost: chat sockets skip the layers above (kefu.chat.ws)
     app.include_router(api_router)
     app.include_router(web_router)
     app.include_router(chat_socket_router)  # /ws/chat/customer and /ws/chat/agent (docs/chat-protocol.md)

@@ -567,3 +567,25 @@ def _end(session, now, user: User, chat_id: int) -> None:
     if chat.agent_id != user.id and user.role not in OBSERVING:
         raise Forbidden("only the chat's agent or a lead ends it", field="chat_id")
     service.end_chat(session, chat=chat, now=now, reason="agent")
+
+
+class Shortcut:
+    """Pure ASGI middleware, outermost: a chat socket goes straight to its endpoint. A WebSocket lives as long as
+    its chat, and every layer between the server and the endpoint (the body-limit, header, CORS and exception
+    middlewares, the router, FastAPI's dependency scope) stays suspended with it, each a coroutine with its
+    closures: about 40 % of a socket's objects, which the garbage collector walks while it holds the event loop
+    (``kefu.core.gc``). None of those layers does anything for these sockets; the endpoints check their own
+    origin, sign-in and frames."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.endpoints = {route.path: route.endpoint for route in router.routes}
+
+    async def __call__(self, scope, receive, send):
+        endpoint = self.endpoints.get(scope.get("path")) if scope["type"] == "websocket" else None
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        with contextlib.suppress(WebSocketDisconnect):
+            await endpoint(WebSocket(scope, receive, send))
+
