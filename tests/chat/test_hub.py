@@ -101,3 +101,39 @@ def test_a_message_committed_here_goes_to_the_chats_sockets_with_its_wake_up():
     hub.committed(Wakes(news=[said(5, 9)]))  # numbered after a transfer this process did not see
     assert newcomer.discover and 42 in newcomer.dirty, "the new agent looks for the chat"
     assert 42 in customer.dirty, "the chat's sockets read its state"
+
+
+def test_sqlite_group_commits_never_checkpoint_and_the_hub_keeps_the_log_short(tmp_path):
+    """A chat message's commit must not carry SQLite's automatic checkpoint (the whole log copied and synced to disk
+    inside that commit, every few seconds under traffic, and every message queued behind it waits): the groups'
+    connections have it off, and the hub's checkpoint copies the log beside the writers."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from kefu.chat.hub import GroupWriter
+    from kefu.core.clock import FrozenClock
+    from kefu.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    writer = GroupWriter(make_sessionmaker(engine), FrozenClock(datetime(2026, 12, 4, 12, tzinfo=UTC)))
+
+    def write(session, now):  # ~40 pages a unit: 30 units pass SQLite's 1,000-page mark more than once
+        session.execute(text("INSERT INTO notes (body) VALUES (:b)"), [{"b": "顾客留言:外卖还没到" * 300}] * 40)
+        return session.execute(text("PRAGMA wal_autocheckpoint")).scalar()
+
+    async def traffic():
+        return [await writer.run(write) for _ in range(30)]
+
+    outcomes = asyncio.run(traffic())
+    assert {autocheckpoint for autocheckpoint, _ in outcomes} == {0}, "a group's commit never checkpoints"
+    busy, log_pages, _ = writer.checkpoint()
+    assert busy == 0 and log_pages > 1000, "the log held every group's pages: nobody checkpointed meanwhile"
+    _, _, checkpointed = writer.checkpoint()
+    assert checkpointed == log_pages, "the hub's checkpoint moved the whole log into the database"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 30 * 40
+    engine.dispose()
