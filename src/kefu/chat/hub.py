@@ -124,6 +124,7 @@ class LocalHub:
         self.factory, self.interval, self.clock = factory, interval, clock or SystemClock()
         self.node = uuid4().hex[:16]
         self._heartbeat = self._checkpointed = 0.0
+        self._checkpointed_groups = 0
         self.chats: dict[int, set[Listener]] = defaultdict(set)
         self.agents: dict[int, set[Listener]] = defaultdict(set)
         self.seen: dict[int, Snapshot] = {}
@@ -276,9 +277,11 @@ class LocalHub:
                 # only a process serving chat sockets keeps the seats: one without any (an API-only worker, a
                 # test's in-process app on a shared connection) writes nothing in the background
                 serving = bool(self.agents or self.chats)
-                if self.writer is not None and time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
-                    self._checkpointed = time.monotonic()
-                    await run_in_threadpool(self.writer.checkpoint)
+                writer = self.writer  # SQLite: groups were committed since the last checkpoint
+                if writer is not None and writer.groups != self._checkpointed_groups \
+                        and time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
+                    self._checkpointed, self._checkpointed_groups = time.monotonic(), writer.groups
+                    await run_in_threadpool(writer.checkpoint)
                 if serving and time.monotonic() - self._heartbeat >= seats.HEARTBEAT:
                     self._heartbeat = time.monotonic()
                     if self.writer is not None:  # SQLite: in a group with the sockets' writes
