@@ -28,7 +28,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import contacts_bench  # noqa: E402
 
-
 BACKEND: list[int] = []  # PostgreSQL: the pid of the backend serving the batch, for the phases' database CPU
 
 
