@@ -220,16 +220,22 @@ def _new_sql(dialect: str, where: str, th: Thresholds, days: str) -> str:
     talk = ("COALESCE(talk_seconds, CASE WHEN span_s IS NULL THEN 0 WHEN span_s - COALESCE(hold_seconds, 0) > 0 "
             "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
     handle = f"{talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0)"
-    n = "count(*) FILTER (WHERE {})".format
-    # PostgreSQL's sum of a bigint is a numeric, slow to add up again at each coarser grain: kept a bigint
+    # PostgreSQL: every sum and count kept an integer, as the rollups store it. A count is a bigint there and the
+    # sum of bigints a numeric, slow to add up again at each coarser grain, and wide: the rows to sort outgrew
+    # work_mem and were sorted on disk
+    def as_int(sql: str) -> str:
+        return sql if dialect == "sqlite" else f"CAST({sql} AS integer)"
+
+    def n(where: str) -> str:
+        return as_int(f"count(*) FILTER (WHERE {where})")
+
     def total(expr: str, where: str | None = None) -> str:
         got = f"sum({expr})" + (f" FILTER (WHERE {where})" if where else "")
-        got = f"COALESCE({got}, 0)" if where else got
-        return got if dialect == "sqlite" else f"CAST({got} AS bigint)"
+        return as_int(f"COALESCE({got}, 0)" if where else got)
 
     sl = int(th.service_level_seconds)
     measures = {
-        "contacts": "count(*)",
+        "contacts": as_int("count(*)"),
         "offered": n("ok"),
         "answered": n("ok AND ans"),
         "abandoned": n("ok AND NOT ans AND outcome = 'abandoned'"),
