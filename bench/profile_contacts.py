@@ -28,21 +28,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import contacts_bench  # noqa: E402
 
+BACKEND: list[int] = []  # PostgreSQL: the pid of the backend serving the batch, for the phases' database CPU
 
-def _time_phases(service) -> dict:
+
+def _time_phases(service) -> tuple[dict, dict]:
     """Wrap the service's steps (whichever of these names it has) to add up this process's CPU time in them (on
-    SQLite that includes the database's work; the wall clock of a shared machine says little)."""
+    SQLite that includes the database's work; the wall clock of a shared machine says little), and on PostgreSQL
+    the backend's CPU time in them (``BACKEND``; read from /proc, at the kernel's tick: 10 ms, summed over batches)."""
     spent: dict[str, float] = {}
+    backend: dict[str, float] = {}
 
     def wrap(owner, name):
         fn = getattr(owner, name)
 
         def timed(*a, **kw):
-            t = time.process_time()
+            t, b = time.process_time(), _cpu_of(BACKEND[0] if BACKEND else None)
             try:
                 return fn(*a, **kw)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.process_time() - t
+                backend[name] = backend.get(name, 0.0) + _cpu_of(BACKEND[0] if BACKEND else None) - b
         setattr(owner, name, timed)
 
     for name in ("read_bulk", "_lookups", "_rows", "store"):
@@ -55,13 +60,14 @@ def _time_phases(service) -> dict:
 
     for i, fn in enumerate(events.NEW):  # the listeners, by name
         def timed(session, facts, fn=fn, name=f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"):
-            t = time.process_time()
+            t, b = time.process_time(), _cpu_of(BACKEND[0] if BACKEND else None)
             try:
                 return fn(session, facts)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.process_time() - t
+                backend[name] = backend.get(name, 0.0) + _cpu_of(BACKEND[0] if BACKEND else None) - b
         events.NEW[i] = timed
-    return spent
+    return spent, backend
 
 
 def _backend_pid(engine) -> int | None:
@@ -107,13 +113,14 @@ def main() -> None:
         events.on_new(lambda session, facts: heard.append(len(facts)))
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
-    phases = _time_phases(service) if args.phases else None
+    phases, backend_phases = _time_phases(service) if args.phases else (None, None)
     prof = cProfile.Profile() if args.profile else None
     times = []
     cpu = time.process_time()
     server_cpu = 0.0
     for body in bodies:
         pid = _backend_pid(engine)
+        BACKEND[:] = [pid] if pid else []
         before = _cpu_of(pid)
         t = time.perf_counter()
         if prof:
@@ -138,6 +145,9 @@ def main() -> None:
     if phases is not None:
         print("  CPU ms per batch, this process: "
               + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in phases.items()))
+        if pid:
+            print("  CPU ms per batch, the PostgreSQL backend: "
+                  + ", ".join(f"{k} {v * 1000 / len(bodies):.0f}" for k, v in backend_phases.items()))
     if prof:
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats(args.sort).print_stats(args.top)

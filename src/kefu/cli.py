@@ -189,6 +189,7 @@ def import_contacts(file: Path = typer.Argument(..., help="CSV with a header of 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from sqlalchemy.exc import SQLAlchemyError
 
+    import kefu.listeners  # noqa: F401  (the contacts' listeners: alert counts, KPI rollups)
     from kefu.contacts.importer import ImportFileError, count_rows, import_csv
     from kefu.core.clock import SystemClock
     from kefu.core.db import make_engine, make_sessionmaker

@@ -8,12 +8,13 @@ import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
-import kefu.alerts.live  # noqa: F401  (alert counts on new contacts; growth sweep, deliveries, unacknowledged)
+import kefu.alerts.live  # noqa: F401  (growth sweep, deliveries, unacknowledged)
 import kefu.callbacks.service  # noqa: F401  (registers timer handlers)
 import kefu.channels.complaints  # noqa: F401
 import kefu.channels.email.outbound  # noqa: F401  (mails replies; registers its reply hook)
 import kefu.channels.outbox  # noqa: F401  (WeChat / Weibo replies; registers its reply hook)
 import kefu.chat.flow  # noqa: F401  (chat idle flow, first-reply alerts, grace, queue timeout)
+import kefu.listeners  # noqa: F401  (every contact listener: alert counts, KPI rollups, ratings)
 import kefu.reports.mailing  # noqa: F401  (the weekly VOC report mailed to its subscribers)
 import kefu.satisfaction.invitations  # noqa: F401  (survey invitations when a conversation ends)
 import kefu.sla.service  # noqa: F401

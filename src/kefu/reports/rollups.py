@@ -37,6 +37,7 @@ from kefu.reports.models import (
     GRAIN_DAY_AGENT,
     GRAIN_DAY_CATEGORY,
     GRAIN_DAY_CHANNEL,
+    GRAINS,
     INTERVAL_GRAINS,
     KEY_COLUMNS,
     KpiRollup,
@@ -195,57 +196,84 @@ def _new_sql(dialect: str, where: str, th: Thresholds, days: str) -> str:
     """One statement adding the contacts ``where`` selects to the rollups of every grain: ``measures_of`` per
     row, summed per key, upserted (``tests/reports/test_rollups.py`` holds it equal to the Python
     definition over the raw rows). ``days`` is the SQL ``VALUES`` list of (interval start, its local day) for the
-    batch's intervals (``_days_sql``): a day of the center's time zone is computed in Python, not in SQL."""
-    r = "satisfaction"
-    offered = "(channel IN ('phone', 'chat') AND outcome <> 'deflected')"
-    short = f"(outcome = 'abandoned' AND ended_us IS NOT NULL AND ended_s < {int(th.short_abandon_seconds)})"
-    answered = "(outcome = 'answered' AND answered_at IS NOT NULL)"
-    talk = ("COALESCE(talk_seconds, CASE WHEN span_us IS NULL THEN 0 WHEN span_s - COALESCE(hold_seconds, 0) > 0 "
-            "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
-    handle = f"({talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0))"
-    flag = "CASE WHEN {} THEN 1 ELSE 0 END".format
-    sl = int(th.service_level_seconds)
-    measures = {
-        "contacts": "1",
-        "offered": flag(f"{offered} AND NOT {short}"),
-        "answered": flag(f"{offered} AND NOT {short} AND {answered}"),
-        "abandoned": flag(f"{offered} AND NOT {short} AND NOT {answered} AND outcome = 'abandoned'"),
-        "short_abandoned": flag(f"{offered} AND {short}"),
-        "answered_in_sl": flag(f"{offered} AND NOT {short} AND {answered} AND wait_s <= {sl}"),
-        "wait_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN wait_s ELSE 0 END",
-        "handle_seconds": f"CASE WHEN {offered} AND NOT {short} AND {answered} THEN {handle} ELSE 0 END",
-        "rated": flag(f"{r} IN (1, 2, 3, 4, 5)"),
-        **{f"r{k}": flag(f"{r} = {k}") for k in range(1, 6)},
-    }
-    assert tuple(measures) == MEASURES
+    batch's intervals (``_days_sql``): a day of the center's time zone is computed in Python, not in SQL.
+
+    Each row's facts are worked out once (``e``: its seconds, and whether it is offered, a short abandon,
+    answered), each measure is then one filtered count or sum per key (``g0``, the finest grain), and every coarser
+    grain is summed from the nearest finer one's few rows (``g1`` from ``g0``, ``g2`` from ``g1``, the days from
+    those), not from the contacts again: measured at less than half the CPU of one ``CASE`` per measure and row
+    and every grain summed from ``g0``."""
     us = {"ended_us": "e_at - o_at", "wait_us": "a_at - o_at", "span_us": "e_at - a_at"}  # NULL if a time is
     rows = (f"SELECT {_interval_sql(dialect)} AS slot, channel, COALESCE(queue, '') AS queue, "
             "COALESCE(category_id, 0) AS category_id, COALESCE(business_line_id, 0) AS business_line_id, "
-            "COALESCE(agent_id, 0) AS agent_id, outcome, answered_at, satisfaction, talk_seconds, hold_seconds, "
-            f"wrap_seconds, {_epoch_us(dialect, 'offered_at')} AS o_at, {_epoch_us(dialect, 'answered_at')} AS a_at, "
-            f"{_epoch_us(dialect, 'ended_at')} AS e_at FROM contacts WHERE {where}")
-    secs = ", ".join(f"{v} AS {k}" for k, v in us.items())
-    secs += ", " + ", ".join(f"{_rounded(f'({v})')} AS {k[:-3]}_s" for k, v in us.items())
+            "COALESCE(agent_id, 0) AS agent_id, outcome, channel IN ('phone', 'chat') AND outcome <> 'deflected' "
+            "AS queued, outcome = 'answered' AND answered_at IS NOT NULL AS took, satisfaction, talk_seconds, "
+            f"hold_seconds, wrap_seconds, {_epoch_us(dialect, 'offered_at')} AS o_at, "
+            f"{_epoch_us(dialect, 'answered_at')} AS a_at, {_epoch_us(dialect, 'ended_at')} AS e_at "
+            f"FROM contacts WHERE {where}")
+    secs = ", ".join(f"{_rounded(f'({v})')} AS {k[:-3]}_s" for k, v in us.items())
+    # per row: offered to a queue and not a short abandon (ok), a short abandon (sh), answered (ans)
+    short = f"(outcome = 'abandoned' AND e_at IS NOT NULL AND ended_s < {int(th.short_abandon_seconds)})"
+    flags = (f"SELECT slot, channel, queue, category_id, business_line_id, agent_id, outcome, satisfaction, "
+             f"wait_s, span_s, talk_seconds, hold_seconds, wrap_seconds, queued AND NOT {short} AS ok, "
+             f"queued AND {short} AS sh, took AS ans FROM (SELECT *, {secs} FROM r) AS s")
+    talk = ("COALESCE(talk_seconds, CASE WHEN span_s IS NULL THEN 0 WHEN span_s - COALESCE(hold_seconds, 0) > 0 "
+            "THEN span_s - COALESCE(hold_seconds, 0) ELSE 0 END)")
+    handle = f"{talk} + COALESCE(hold_seconds, 0) + COALESCE(wrap_seconds, 0)"
+    # PostgreSQL: every sum and count kept an integer, as the rollups store it. A count is a bigint there and the
+    # sum of bigints a numeric, slow to add up again at each coarser grain, and wide: the rows to sort outgrew
+    # work_mem and were sorted on disk
+    def as_int(sql: str) -> str:
+        return sql if dialect == "sqlite" else f"CAST({sql} AS integer)"
+
+    def n(where: str) -> str:
+        return as_int(f"count(*) FILTER (WHERE {where})")
+
+    def total(expr: str, where: str | None = None) -> str:
+        got = f"sum({expr})" + (f" FILTER (WHERE {where})" if where else "")
+        return as_int(f"COALESCE({got}, 0)" if where else got)
+
+    sl = int(th.service_level_seconds)
+    measures = {
+        "contacts": as_int("count(*)"),
+        "offered": n("ok"),
+        "answered": n("ok AND ans"),
+        "abandoned": n("ok AND NOT ans AND outcome = 'abandoned'"),
+        "short_abandoned": n("sh"),
+        "answered_in_sl": n(f"ok AND ans AND wait_s <= {sl}"),
+        "wait_seconds": total("wait_s", "ok AND ans"),
+        "handle_seconds": total(handle, "ok AND ans"),
+        "rated": n("satisfaction IN (1, 2, 3, 4, 5)"),
+        **{f"r{k}": n(f"satisfaction = {k}") for k in range(1, 6)},
+    }
+    assert tuple(measures) == MEASURES
     dims = "slot, channel, queue, category_id, business_line_id, agent_id"
-    sums = ", ".join(f"sum({k}) AS {k}" for k in MEASURES)
-    # each step materialized: flattened, every use of a microsecond difference would compute it again
-    source = (f"WITH d (slot, day) AS (VALUES {days}), r AS MATERIALIZED ({rows}), "
-              f"e AS MATERIALIZED (SELECT *, {secs} FROM r), "
-              f"g0 AS MATERIALIZED (SELECT {dims}, "
-              + ", ".join(f"sum({v}) AS {k}" for k, v in measures.items()) + f" FROM e GROUP BY {dims}) "
-              f"SELECT * FROM (SELECT {GRAIN_AGENT} AS grain, {dims}, {', '.join(MEASURES)} FROM g0 UNION ALL "
-              f"SELECT {GRAIN_CATEGORY}, slot, channel, queue, category_id, business_line_id, 0, {sums} FROM g0 "
-              "GROUP BY slot, channel, queue, category_id, business_line_id UNION ALL "
-              f"SELECT {GRAIN_CHANNEL}, slot, channel, '', 0, 0, 0, {sums} FROM g0 GROUP BY slot, channel UNION ALL "
-              f"SELECT {GRAIN_AGENT_CHANNEL}, slot, channel, '', 0, 0, agent_id, {sums} FROM g0 "
-              "GROUP BY slot, channel, agent_id UNION ALL "
-              f"SELECT {GRAIN_DAY_CHANNEL}, d.day, channel, '', 0, 0, 0, {sums} FROM g0 JOIN d ON d.slot = g0.slot "
+    sums = ", ".join(f"{total(k)} AS {k}" for k in MEASURES)
+    m = ", ".join(MEASURES)
+
+    def coarser(name: str, keys: str, source: str) -> str:
+        return f"{name} AS MATERIALIZED (SELECT {keys}, {sums} FROM {source} GROUP BY {keys})"
+
+    # each step materialized: flattened, every use of a row's seconds or flags would compute them again
+    source = (f"WITH d (slot, day) AS (VALUES {days}), r AS MATERIALIZED ({rows}), f AS MATERIALIZED ({flags}), "
+              f"g0 AS MATERIALIZED (SELECT {dims}, " + ", ".join(f"{v} AS {k}" for k, v in measures.items())
+              + f" FROM f GROUP BY {dims}), "
+              + coarser("g1", "slot, channel, queue, category_id, business_line_id", "g0") + ", "
+              + coarser("g6", "slot, channel, agent_id", "g0") + ", "
+              + coarser("g2", "slot, channel", "g1") + " "
+              f"SELECT * FROM (SELECT {GRAIN_AGENT} AS grain, {dims}, {m} FROM g0 UNION ALL "
+              f"SELECT {GRAIN_CATEGORY}, slot, channel, queue, category_id, business_line_id, 0, {m} FROM g1 UNION ALL "
+              f"SELECT {GRAIN_CHANNEL}, slot, channel, '', 0, 0, 0, {m} FROM g2 UNION ALL "
+              f"SELECT {GRAIN_AGENT_CHANNEL}, slot, channel, '', 0, 0, agent_id, {m} FROM g6 UNION ALL "
+              f"SELECT {GRAIN_DAY_CHANNEL}, d.day, channel, '', 0, 0, 0, {sums} FROM g2 JOIN d ON d.slot = g2.slot "
               "GROUP BY d.day, channel UNION ALL "
-              f"SELECT {GRAIN_DAY_CATEGORY}, d.day, channel, queue, category_id, business_line_id, 0, {sums} FROM g0 "
-              "JOIN d ON d.slot = g0.slot GROUP BY d.day, channel, queue, category_id, business_line_id UNION ALL "
-              f"SELECT {GRAIN_DAY_AGENT}, d.day, '', '', 0, 0, agent_id, {sums} FROM g0 JOIN d ON d.slot = g0.slot "
+              f"SELECT {GRAIN_DAY_CATEGORY}, d.day, channel, queue, category_id, business_line_id, 0, {sums} FROM g1 "
+              "JOIN d ON d.slot = g1.slot GROUP BY d.day, channel, queue, category_id, business_line_id UNION ALL "
+              f"SELECT {GRAIN_DAY_AGENT}, d.day, '', '', 0, 0, agent_id, {sums} FROM g6 JOIN d ON d.slot = g6.slot "
               "GROUP BY d.day, agent_id) AS u "
-              "WHERE true ORDER BY 1, 2, 3, 4, 5, 6, 7")
+              # PostgreSQL: rows in key order, so two writers take their row locks in one order and never deadlock
+              # (SQLite has one writer at a time: sorting 20,000 rows would be CPU for nothing)
+              + ("WHERE true" if dialect == "sqlite" else "WHERE true ORDER BY 1, 2, 3, 4, 5, 6, 7"))
     sql = _UPSERT.format(source=source)
     return sql if dialect == "sqlite" else sql.replace("%", "%%").replace("%%s", "%s")
 
@@ -329,7 +357,8 @@ def rebuild(session: Session, start: datetime | None = None, end: datetime | Non
     end = end or (last + INTERVAL if last else start)
     if day_of(end) < end:
         end = _next_day(end)
-    session.execute(delete(ROLLUPS).where(ROLLUPS.c.interval_start >= start, ROLLUPS.c.interval_start < end))
+    session.execute(delete(ROLLUPS).where(ROLLUPS.c.grain.in_(GRAINS), ROLLUPS.c.interval_start >= start,
+                                          ROLLUPS.c.interval_start < end))  # every grain: the key serves it
     th, read, day, days = thresholds(), 0, start, []
     while day < end:
         days.append(day)
