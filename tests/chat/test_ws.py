@@ -257,6 +257,9 @@ def test_a_customer_and_an_agent_chat_in_chinese(server, center, factory):
     assert seqs == list(range(1, len(seqs) + 1)), "every message once, in order, no gaps"
     assert [f["seq"] for f in agent.of("message")] == seqs, "the agent saw the same conversation"
     assert not any("13998765432" in f["text"] for f in customer.of("message")), "the blocked message never left"
+    (notice,) = [f for f in customer.of("message") if f["kind"] == "assigned"]
+    assert notice["text"] == "客服代表王小明为您服务" and notice["args"] == {"name": "王小明"}, \
+        "the notice's particulars come beside its text, for a client in another language"
     assert customer.of("message")[-1]["kind"] == "closing"
     with factory() as session:
         chat = session.get(Chat, chat_id)

@@ -51,8 +51,9 @@ def assigned(session: Session, *, chat: Chat, now: datetime) -> None:
     if chat.first_agent_reply_at is None:
         timers.schedule(session, kind=FIRST_REPLY, ref_id=chat.id, due_at=_after(queue, "first_reply", now))
     agent = session.get(User, chat.agent_id)
-    post(session, chat=chat, sender="system", kind="assigned", now=now,
-         body=f"客服代表{agent.display_name or agent.username}为您服务")
+    name = agent.display_name or agent.username
+    post(session, chat=chat, sender="system", kind="assigned", now=now, body=f"客服代表{name}为您服务",
+         args={"name": name})
 
 
 def agent_answered(session: Session, *, chat: Chat, now: datetime) -> dict[str, Any]:

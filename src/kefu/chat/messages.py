@@ -31,7 +31,7 @@ FALLBACK = {  # used only when a center has deactivated the script
 }
 CHATS, MESSAGES = Chat.__table__, ChatMessage.__table__
 COLUMNS = ("id", "chat_id", "seq", "sender", "author_id", "client_msg_id", "kind", "body", "violations",
-           "created_at")
+           "created_at", "args")
 _FIND = (select(*(MESSAGES.c[name] for name in COLUMNS))
          .where(MESSAGES.c.chat_id == bindparam("chat_id"), MESSAGES.c.sender == bindparam("sender"),
                 MESSAGES.c.client_msg_id == bindparam("client_msg_id")))
@@ -56,6 +56,7 @@ class Stored:
     body: str
     violations: list | None
     created_at: datetime
+    args: dict | None = None  # a system notice's particulars (``ChatMessage.args``)
     agent_id: int | None = None  # the chat's, when it was numbered
     status: str | None = None
 
@@ -90,7 +91,8 @@ def existing(session: Session, *, chat: Chat, sender: str, client_msg_id: str | 
 def post(session: Session, *, chat: Chat, sender: str, body: str, now: datetime, kind: str = "text",
          author_id: int | None = None, client_msg_id: str | None = None,
          violations: list[dict] | None = None, looked: bool = False,
-         changes: dict[str, Any] | None = None, news: bool = False) -> tuple[Stored, bool]:
+         changes: dict[str, Any] | None = None, news: bool = False,
+         args: dict[str, str] | None = None) -> tuple[Stored, bool]:
     """Store a message with the chat's next sequence number; ``(message, created)``. ``changes``: columns of the
     chat set in the same statement that takes the number (only when the message is stored).
 
@@ -111,7 +113,7 @@ def post(session: Session, *, chat: Chat, sender: str, body: str, now: datetime,
     taken = session.execute(_take(names), {"chat_id": chat.id, **{f"c_{n}": changes[n] for n in names}}).one()
     values = {"chat_id": chat.id, "seq": taken.last_seq, "sender": sender, "author_id": author_id,
               "client_msg_id": client_msg_id or None, "kind": kind, "body": body, "violations": violations,
-              "created_at": now}
+              "created_at": now, "args": args}
     new_id = session.execute(_insert(session.get_bind().dialect.name), values).scalar()
     if new_id is None:  # the same client id was stored meanwhile: give the number back, return that one
         session.execute(_GIVE_BACK, {"chat_id": chat.id})

@@ -90,6 +90,9 @@ class ChatMessage(Base):
     kind: Mapped[str] = mapped_column(String(20), default="text")  # text | idle_prompt | closing | notice…
     body: Mapped[str] = mapped_column(Text)
     violations: Mapped[list | None] = mapped_column(JSONType)  # the etiquette checker's warnings, kept for QA
+    # a system notice's particulars ({"name": agent} for ``assigned``, {"team": …} for ``transfer``): a client says
+    # the notice in its own language with them (the widget in English); ``body`` is the Chinese text as stored
+    args: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (

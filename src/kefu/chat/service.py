@@ -200,7 +200,7 @@ def transfer(session: Session, *, chat: Chat, actor: Actor, now: datetime, to_ag
         if team is None:
             raise Invalid(f"no team {to_team_id}", field="to_team_id")
         post(session, chat=chat, sender="system", kind="transfer", now=now,
-             body=f"正在为您转接至{team.name},请您稍等。")
+             body=f"正在为您转接至{team.name},请您稍等。", args={"team": team.name})
         put_back(session, chat=chat, front=True, team_id=team.id)
         run_assignment(session, now=now)
         return chat

@@ -90,6 +90,8 @@ def read_visitor_token(secret: str, token: str) -> tuple[int, int] | None:
 def message_frame(m: ChatMessage, *, for_agent: bool) -> dict:
     frame = {"type": "message", "chat_id": m.chat_id, "seq": m.seq, "sender": m.sender, "kind": m.kind,
              "text": m.body, "at": m.created_at.isoformat(), "client_msg_id": m.client_msg_id}
+    if m.args:
+        frame["args"] = m.args
     if for_agent and m.violations:
         frame["violations"] = m.violations
     return frame
@@ -98,7 +100,7 @@ def message_frame(m: ChatMessage, *, for_agent: bool) -> dict:
 CHAT_STATE = select(Chat.id, Chat.status, Chat.agent_id, Chat.end_reason, Chat.customer_id, Chat.last_seq,
                     Chat.queue_id, Chat.front, Chat.waiting_since).where(Chat.id == bindparam("chat_id"))
 NEWS = (select(ChatMessage.chat_id, ChatMessage.seq, ChatMessage.sender, ChatMessage.kind, ChatMessage.body,
-               ChatMessage.created_at, ChatMessage.client_msg_id, ChatMessage.violations)
+               ChatMessage.created_at, ChatMessage.client_msg_id, ChatMessage.violations, ChatMessage.args)
         .where(ChatMessage.chat_id == bindparam("chat_id"), ChatMessage.seq > bindparam("cursor"))
         .order_by(ChatMessage.seq).limit(BATCH))
 

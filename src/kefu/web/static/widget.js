@@ -54,13 +54,14 @@
     }
   };
   // What kefu's chat flow says by itself, shown in the widget's language: a line of one of these kinds is the
-  // widget's own string, its particulars (agent, team) read from kefu's Chinese text (kefu.chat.flow,
-  // kefu.chat.service). The bot's own phrases come in the widget's language from the server (?lang=). Scripts (the
-  // idle prompt, the closing: the center's own wording), agents' words and the articles' titles are shown as written.
+  // widget's own string, with the particulars the server sends beside the text (the frame's `args`: the agent's
+  // name, the team's; docs/chat-protocol.md). A line stored before kefu sent them (no `args`) is shown as written.
+  // The bot's own phrases come in the widget's language from the server (?lang=). Scripts (the idle prompt, the
+  // closing: the center's own wording), agents' words and the articles' titles are shown as written.
   var NOTICES = {
-    assigned: {match: /^客服代表(.+)为您服务$/, key: "assigned", args: ["name"]},
-    transfer: {match: /^正在为您转接至(.+),请您稍等。$/, key: "transferTo", args: ["team"]},
-    offer_message: {match: /当前咨询人数较多或不在服务时间,您可以留言/, key: "offerMessage", args: []},
+    assigned: {key: "assigned", args: ["name"]},
+    transfer: {key: "transferTo", args: ["team"]},
+    offer_message: {key: "offerMessage", args: []},
     "bot-feedback": {texts: {"有用": "helpful", "没用": "unhelpful"}}
   };
 
@@ -78,10 +79,9 @@
     var n = NOTICES[f.kind], text = f.text || "";
     if (!n || lang === "zh-CN") { return text; }
     if (n.texts) { return n.texts[text] ? t(n.texts[text]) : text; }
-    if (!n.match) { return t(n.key); }
-    var m = n.match.exec(text), args = {};
-    if (!m) { return text; }
-    n.args.forEach(function (name, i) { args[name] = m[i + 1]; });
+    if (!n.args) { return t(n.key); }
+    var args = f.args || {};
+    if (n.args.some(function (name) { return typeof args[name] !== "string"; })) { return text; }
     return t(n.key, args);
   }
   function t(key, args) {
