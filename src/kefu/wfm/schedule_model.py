@@ -26,7 +26,8 @@ import functools
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
@@ -34,12 +35,20 @@ from kefu.wfm.schedule import Plan, ShiftTemplate
 
 MILLI = 1000
 QUICK_WORK = 0.03  # deterministic seconds of CP-SAT work for a day's quick try
+_INT_MAX = 2**63 - 1  # a linear constraint's open upper end
 
 
 @dataclass(frozen=True)
 class Option:
     template: ShiftTemplate
     start: int  # minutes after midnight
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # options key every model's dicts: their hash worked out once
+        object.__setattr__(self, "_hash", hash((id(self.template), self.start)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def slots(self, interval: int) -> range:
         return range(self.start // interval, (self.start + self.template.minutes) // interval)
@@ -52,6 +61,13 @@ class Option:
 class Pattern:
     option: Option
     breaks: tuple[int, ...]  # the interval each break starts in, in the template's order
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.option._hash, self.breaks)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def on_phone(self, interval: int) -> dict[int, int]:
         """Agent-minutes on the phones per interval."""
@@ -73,6 +89,18 @@ def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
         for t in range(p, -(-b1 // interval)):
             minutes[t] -= _overlap(b0, b1, t * interval, (t + 1) * interval)
     return minutes
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _terms(o: Option, interval: int) -> tuple[tuple[int, ...], tuple[tuple[tuple[int, tuple], ...], ...]]:
+    """An option's intervals on the phones (from its day's midnight), and for each break, each interval it
+    may start in with the (interval, minutes) it takes off the phones."""
+    windows = tuple(tuple((p, tuple((t, _overlap(p * interval, p * interval + rule.minutes, t * interval,
+                                                 (t + 1) * interval))
+                                    for t in range(p, -(-(p * interval + rule.minutes) // interval))))
+                          for p in o.break_slots(k, interval))
+                    for k, rule in enumerate(o.template.breaks))
+    return tuple(o.slots(interval)), windows
 
 
 def day_slot(plan: Plan, d: int, t: int) -> tuple[int, int]:
@@ -168,7 +196,8 @@ def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.L
                 continue
             u = cp.new_int_var(0, need, f"u{d}_{t}")
             terms = cover.get((d, t), [])
-            cp.add(u + cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) >= need)
+            cp.add_linear_constraint(cp_model.LinearExpr.weighted_sum([u, *(v for _c, v in terms)],
+                                                                      [1, *(c for c, _v in terms)]), need, _INT_MAX)
             under[d, t] = u
             weights[d, t] = round(10 * (1 + plan.rules.peak_weight * day.requirement[t] / peak))
     keys = list(under)
@@ -187,7 +216,8 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
                    least: int | None = None, ceiling: int | None = None,
-                   fallback: dict | None = None, bounds: dict | None = None) -> tuple[dict, bool, bool]:
+                   fallback: dict | None = None, bounds: dict | None = None,
+                   under: list | None = None, floor: tuple[list, int] | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
@@ -196,7 +226,9 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     the same order, in one search; ``fallback`` (a function giving values by name) is the answer when the
     search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what
     the search proved: ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs
-    less)."""
+    less). ``under`` (the shortfall variables), given with ``ceiling``, lets the search first try for no
+    shortfall at all (``_covering``); ``floor`` is then the cost's terms (coefficient, variable) and a cost
+    no answer without shortfall can go below."""
     began = time.perf_counter()
     bounds = {} if bounds is None else bounds
     bounds.update(shortfall=least or 0, cost=0)  # a ``least`` given is known to be the least
@@ -208,14 +240,18 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     values = start
     if least is None and ceiling is not None:  # one solve: a short minute outweighs any cost
         cp.minimize(shortfall * (ceiling + 1) + cost)
+        if under:
+            covered, found_full = _covering(cp, under, floor, plan, seconds / 10, ceiling, variables, bounds)
+            if covered is not None:
+                return covered, True, True
+            if found_full is not None:  # no shortfall, its cost not proved: where the full search starts
+                cp.clear_hints()
+                for v in variables:
+                    cp.add_hint(v, found_full[v.name])
         # first a quick try that settles most days 2–4× sooner (bench/RESULTS.md): branching on the LP's
         # answer, without presolve (which finds nothing to remove in a day's model) or cuts, for a fixed amount
         # of deterministic work (a day of real requirements takes ≤ 0.012; the load does not change it)
-        quick = _solver(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
-        quick.parameters.search_branching = cp_model.LP_SEARCH
-        quick.parameters.cp_model_presolve = False
-        quick.parameters.cut_level = 0
-        quick.parameters.max_deterministic_time = QUICK_WORK
+        quick = _quick(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
         status = quick.solve(cp)
         if status == cp_model.OPTIMAL:
             _split_bound(bounds, quick, ceiling, variables)
@@ -257,6 +293,58 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
 
 
+def _covering(cp, under: list, floor: tuple[list, int] | None, plan: Plan, seconds: float, ceiling: int,
+              variables, bounds: dict):
+    """The least cost with no shortfall at all, if the agents can cover every interval: the model with each
+    shortfall variable held at 0, searched like the quick try below. No shortfall is the least there is, so
+    an answer proved the cheapest here is the lexicographic optimum. First an answer that costs exactly the
+    ``floor`` (``_cover_floor``), which is then the least cost: on the bench's days there is one, and
+    looking for it alone is about twice as quick as minimizing (bench/RESULTS.md); failing that, the least
+    cost from the floor (or above it, when none costs the floor). Returns (that
+    answer, None) when proved; (None, an answer with no shortfall) when its cost is not proved in the time;
+    (None, None) when the agents cannot cover everything (or nothing was found in time): then the full model
+    is searched."""
+    # the same model, changed in place and then put back (a copy costs more than the changes): each
+    # shortfall held at 0, and the cost first held at the floor (which holds only without shortfall)
+    domains = [cp.proto.variables[u.index].domain for u in under]
+    tops = [d[len(d) - 1] for d in domains]
+    for d in domains:
+        d[len(d) - 1] = 0
+    at = None
+    if floor is not None and floor[1] > 0:
+        terms, least = floor
+        at = cp.add(cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) == least)
+        at = cp.proto.constraints[at.index].linear.domain
+    try:
+        quick = _quick(plan, seconds)
+        status = quick.solve(cp)
+        if at is not None and status != cp_model.OPTIMAL:
+            # no answer at the floor (or none found in time): the least cost above it, if proved none at it
+            at[0], at[1] = at[0] + (status == cp_model.INFEASIBLE), _INT_MAX
+            quick = _quick(plan, seconds)
+            status = quick.solve(cp)
+    finally:
+        for d, top in zip(domains, tops, strict=True):
+            d[len(d) - 1] = top
+        if at is not None:  # costs are never negative: the floor becomes "at least 0", no constraint
+            at[0], at[1] = 0, _INT_MAX
+    if status == cp_model.OPTIMAL:
+        _split_bound(bounds, quick, ceiling, variables)
+        return _values(quick, variables), None
+    return None, _values(quick, variables) if status == cp_model.FEASIBLE else None
+
+
+def _quick(plan: Plan, seconds: float) -> cp_model.CpSolver:
+    """Branching on the LP's answer, without presolve (which finds nothing to remove in a day's model) or
+    cuts, for a fixed amount of deterministic work."""
+    quick = _solver(plan, seconds)
+    quick.parameters.search_branching = cp_model.LP_SEARCH
+    quick.parameters.cp_model_presolve = False
+    quick.parameters.cut_level = 0
+    quick.parameters.max_deterministic_time = QUICK_WORK
+    return quick
+
+
 def _split_bound(bounds: dict, solver: cp_model.CpSolver, ceiling: int, variables) -> None:
     """The bounds proved by one search on ``shortfall × (ceiling + 1) + cost``: the shortfall's, and the
     cost's at the shortfall of the answer when that shortfall is the least possible."""
@@ -287,7 +375,7 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     began, days = time.perf_counter(), range(len(plan.days))
     counted, proved, least, bound = {}, (True, True), 0, (0, 0)
     # night shifts tie each day to the next (they cover its first hours): then the days are solved together
-    night = any(o.template.crosses_midnight(o.start) for opts in table.values() for o in opts)
+    night = any(o.template.crosses_midnight(o.start) for opts in _distinct(table) for o in opts)
     if len(days) > 1 and not night:
         for d in days:  # the days alone: a relaxation (no weekly caps), so the sum of their bounds is a bound
             part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table)
@@ -307,6 +395,11 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
                                         joint[1] if proved[0] else 0)
 
 
+def _distinct(table: dict) -> list[list[Option]]:
+    """The table's option lists, each once (agents under the same rules share one)."""
+    return list({id(opts): opts for opts in table.values()}.values())
+
+
 def _capacity_bound(plan: Plan, table: dict) -> int:
     """A lower bound on the weighted shortfall from head count alone: in each 7-day block, the minutes
     every class of agents can spend on the phones (its members × the days it may work × its longest time
@@ -318,8 +411,8 @@ def _capacity_bound(plan: Plan, table: dict) -> int:
         block = range(w, min(w + 7, len(plan.days)))
         capacity = 0
         for members in agent_classes(plan, table):
-            best = max((sum(_on_phone(_default_pattern(o, iv), iv).values()) for d in block
-                        for o in table[members[0], d]), default=0)
+            best = max((_phone_minutes(o, iv) for opts in {id(table[members[0], d]): table[members[0], d]
+                                                             for d in block}.values() for o in opts), default=0)
             capacity += _block_capacity(plan, members, block, table) * best
         minutes = sorted((round(10 * (1 + plan.rules.peak_weight * v / peak)), round(v * iv))
                          for d in block for v in plan.days[d].requirement if v > 0)
@@ -330,6 +423,12 @@ def _capacity_bound(plan: Plan, table: dict) -> int:
             total += weight * min(m, short)
             short -= m
     return total
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _phone_minutes(o: Option, interval: int) -> int:
+    """Minutes on the phones in one of the option's shifts (its breaks mid-window)."""
+    return sum(_on_phone(_default_pattern(o, interval), interval).values())
 
 
 def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]]:
@@ -369,7 +468,7 @@ def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
 
 def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
            limits: dict[int, int] | None = None):
-    cp, iv = cp_model.CpModel(), plan.rules.interval
+    cp, iv, per_day = cp_model.CpModel(), plan.rules.interval, plan.slots
     classes = agent_classes(plan, table)
     cover, n, z, cost = defaultdict(list), {}, {}, []
     rate = sum(a.hourly_cost for a in plan.agents) / max(1, len(plan.agents))
@@ -394,18 +493,18 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
             for c, m in zip(cs, parts, strict=True):
                 by_class[c].append((d, m))
                 day_vars[c, d].append(m)
-        for t in o.slots(iv):
-            cover[day_slot(plan, d, t)].append((iv, v))
+        on, windows = _terms(o, iv)
+        for t in on:
+            cover[d + t // per_day, t % per_day].append((iv, v))  # day_slot, inline: the model's hot loop
         cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
-        for k, rule in enumerate(o.template.breaks):
+        for k, window in enumerate(windows):
             placed = []
-            for p in o.break_slots(k, iv):
+            for p, takes in window:
                 b = z[d, o, k, p] = cp.new_int_var(0, cap, f"z{d}_{o.template.name}_{o.start}_{k}_{p}")
                 placed.append(b)
-                for t in range(p, -(-(p * iv + rule.minutes) // iv)):
-                    cover[day_slot(plan, d, t)].append(
-                        (-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
-            cp.add(sum(placed) == v)
+                for t, minutes in takes:
+                    cover[d + t // per_day, t % per_day].append((-minutes, b))
+            cp.add(cp_model.LinearExpr.sum(placed) == v)
     for (c, _d), counts in day_vars.items():
         cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
@@ -428,11 +527,34 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     idle = functools.partial(_greedy_values, plan, days[0], workable, n, z, share_of, under, weights, classes,
                              limits) if len(days) == 1 else None  # worked out only when needed
     bounds = {}
+    floor = None
+    if ceiling is not None:  # a day alone: it may first be searched for no shortfall at all
+        floor = (cost, _cover_floor(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under))
     values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     hint, least, ceiling, idle, bounds)
+                                     hint, least, ceiling, idle, bounds, list(under.values()), floor)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
     used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
     return _patterns(plan, n, z, values), tuple(proved), least, used, (bounds["shortfall"], bounds["cost"] * unit)
+
+
+def _cover_floor(plan: Plan, prices: dict, under: dict) -> int:
+    """A cost (in the objective's units) no answer without shortfall can go below: every minute required
+    must be covered, and no shift covers more required minutes per unit of cost than the best option does
+    (its intervals that have a requirement, less its breaks where they take the fewest of those)."""
+    iv, per_day, best = plan.rules.interval, plan.slots, Fraction(0)
+    for (d, o), price in prices.items():
+        on, windows = _terms(o, iv)
+        reach = iv * sum(1 for t in on if (d + t // per_day, t % per_day) in under)
+        for window in windows:
+            reach -= min(sum(m for t, m in takes if (d + t // per_day, t % per_day) in under) for _p, takes in window)
+        if reach > 0 and price <= 0:
+            return 0  # a shift that costs nothing: no floor
+        if reach > 0:
+            best = max(best, Fraction(reach, price))
+    if not best:
+        return 0
+    need = sum(round(plan.days[d].requirement[t] * iv) for d, t in under)
+    return math.ceil(need / best)
 
 
 def _greedy_values(plan: Plan, d: int, workable: dict, n: dict, z: dict, share_of: dict, under: dict,
