@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from kefu.wfm.schedule import Agent, Plan
 from kefu.wfm.schedule_model import (
     MILLI,
+    Model,
     Option,
     Pattern,
     _default_pattern,
@@ -163,7 +164,7 @@ def _key(o: Option) -> tuple:
 def _assign(plan: Plan, counted, table, start: dict, least: int | None,
             seconds: float) -> tuple[dict, bool, bool]:
     """The CP-SAT assignment, from the greedy ``start``; ``least`` is the shortfall known to be the least."""
-    iv, cp = plan.rules.interval, cp_model.CpModel()
+    iv, cp = plan.rules.interval, Model()
     cover, y, cost = defaultdict(list), {}, []
     for a, agent in enumerate(plan.agents):
         works, before = [], []

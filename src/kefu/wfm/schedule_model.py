@@ -183,11 +183,11 @@ def _pay(plan: Plan, d: int) -> float:
     return plan.rules.holiday_pay if plan.days[d].holiday else 1.0
 
 
-def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.LinearExpr]:
-    """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum."""
+def _shortfall(cp, plan: Plan, cover, days=None, rows: dict | None = None) -> tuple[dict, dict, cp_model.LinearExpr]:
+    """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum;
+    ``rows``, if given, receives each interval's coverage row (its proto)."""
     iv = plan.rules.interval
-    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
-    under, weights = {}, {}
+    under = {}
     for d in range(len(plan.days)) if days is None else days:
         day = plan.days[d]
         for t in range(plan.slots):
@@ -196,13 +196,39 @@ def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.L
                 continue
             u = cp.new_int_var(0, need, f"u{d}_{t}")
             terms = cover.get((d, t), [])
-            cp.add_linear_constraint(cp_model.LinearExpr.weighted_sum([u, *(v for _c, v in terms)],
-                                                                      [1, *(c for c, _v in terms)]), need, _INT_MAX)
+            row = _linear(cp, [u, *(v for _c, v in terms)], [1, *(c for c, _v in terms)], need)
+            if rows is not None:
+                rows[d, t] = row
             under[d, t] = u
-            weights[d, t] = round(10 * (1 + plan.rules.peak_weight * day.requirement[t] / peak))
+    weights = _weights(plan, under)
     keys = list(under)
     total = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
     return under, weights, total
+
+
+def _weights(plan: Plan, under: dict) -> dict:
+    """Each interval's weight in the objective: a short minute at the busiest interval weighs
+    ``1 + peak_weight`` times one where nobody is needed."""
+    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
+    return {(d, t): round(10 * (1 + plan.rules.peak_weight * plan.days[d].requirement[t] / peak)) for d, t in under}
+
+
+def _linear(cp, variables: list, coeffs: list[int], lo: int, hi: int = _INT_MAX):
+    """``lo ≤ Σ coeffs × variables ≤ hi``, written into the model's proto directly: a few times quicker than
+    through linear expressions, for the rows the models have most of."""
+    row = cp.proto.constraints.add().linear
+    row.vars.extend([v.index for v in variables])
+    row.coeffs.extend(coeffs)
+    row.domain.extend([lo, hi])
+    return row
+
+
+class Model(cp_model.CpModel):
+    """A CP-SAT model without the pre-PEP 8 method aliases ``CpModel`` sets up on each instance (a tenth of
+    a millisecond a model; kefu calls the PEP 8 names)."""
+
+    def _add_pre_pep8_methods(self) -> None:
+        pass
 
 
 def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
@@ -373,12 +399,13 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     agents held to a fair share of what its week has left (an answer that fits by construction), and then
     jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
-    counted, proved, least, bound = {}, (True, True), 0, (0, 0)
+    counted, proved, least, bound, models = {}, (True, True), 0, (0, 0), {}
     # night shifts tie each day to the next (they cover its first hours): then the days are solved together
     night = any(o.template.crosses_midnight(o.start) for opts in _distinct(table) for o in opts)
     if len(days) > 1 and not night:
         for d in days:  # the days alone: a relaxation (no weekly caps), so the sum of their bounds is a bound
-            part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table)
+            part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table,
+                                                               models=models)
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
             bound = (bound[0] + b_short, bound[1] + b_cost if ok[0] and bound[1] >= 0 else -1)
@@ -466,9 +493,48 @@ def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
     return classes
 
 
-def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
-           limits: dict[int, int] | None = None):
-    cp, iv, per_day = cp_model.CpModel(), plan.rules.interval, plan.slots
+class _Built:
+    """A counting model and its variables by (day, …) key, as ``_build`` makes it."""
+
+    def __init__(self, **parts) -> None:
+        self.__dict__.update(parts)
+
+    def moved(self, plan: Plan, d: int) -> _Built:
+        """The same model for day ``d`` alone, when its options and the intervals that need agents are this
+        one's (``_signature``): the requirements put into the coverage rows and shortfall bounds, the keys
+        moved to ``d`` (the variables keep their names)."""
+        iv = plan.rules.interval
+        self.cp.clear_hints()  # a start given to the last day's search
+        under = {(d, t): u for (_e, t), u in self.under.items()}
+        for (e, t), u in self.under.items():
+            need = round(plan.days[d].requirement[t] * iv)
+            self.rows[e, t].domain[0] = need
+            self.cp.proto.variables[u.index].domain[1] = need
+        rows = {(d, t): row for (_e, t), row in self.rows.items()}
+        weights = _weights(plan, under)
+        keys = list(under)
+        shortfall = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
+        return _Built(**(self.__dict__ | {
+            "n": {(d, o): v for (_e, o), v in self.n.items()},
+            "z": {(d, o, k, p): v for (_e, o, k, p), v in self.z.items()},
+            "workable": {(d, o): cs for (_e, o), cs in self.workable.items()},
+            "share_of": {(d, o): parts for (_e, o), parts in self.share_of.items()},
+            "by_class": {c: [(d, v) for _e, v in terms] for c, terms in self.by_class.items()},
+            "under": under, "rows": rows, "weights": weights, "shortfall": shortfall, "day": d}
+))
+
+
+def _signature(plan: Plan, d: int, table: dict) -> tuple:
+    """What a day's counting model is built from, but for the requirement's values: each class's options,
+    the intervals that need agents, the day's pay."""
+    iv = plan.rules.interval
+    return (tuple(tuple((id(o.template), o.start) for o in table[members[0], d])
+                  for members in agent_classes(plan, table)),
+            tuple(t for t, v in enumerate(plan.days[d].requirement) if round(v * iv) > 0), _pay(plan, d))
+
+
+def _build(plan: Plan, days: list[int], table: dict, limits: dict[int, int] | None) -> _Built:
+    cp, iv, per_day = Model(), plan.rules.interval, plan.slots
     classes = agent_classes(plan, table)
     cover, n, z, cost = defaultdict(list), {}, {}, []
     rate = sum(a.hourly_cost for a in plan.agents) / max(1, len(plan.agents))
@@ -504,18 +570,36 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
                 placed.append(b)
                 for t, minutes in takes:
                     cover[d + t // per_day, t % per_day].append((-minutes, b))
-            cp.add(cp_model.LinearExpr.sum(placed) == v)
+            _linear(cp, [*placed, v], [1] * len(placed) + [-1], 0, 0)
     for (c, _d), counts in day_vars.items():
         cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
         _weekly_capacity(cp, plan, classes, by_class, table)
-    under, weights, shortfall = _shortfall(cp, plan, cover, days)
+    rows = {}
+    under, weights, shortfall = _shortfall(cp, plan, cover, days, rows)
     # costs in units of their greatest common divisor: the objective's LP bound rounds up to a cost that
     # can be paid, and the coefficients stay small
     unit = math.gcd(*(c for c, _v in cost)) or 1
     cost = [(c // unit, v) for c, v in cost]
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    variables = [*n.values(), *z.values(), *shares]
+    return _Built(cp=cp, n=n, z=z, shares=shares, share_of=share_of, by_class=dict(by_class), workable=workable,
+                  classes=classes, under=under, rows=rows, weights=weights, shortfall=shortfall, cost=cost, unit=unit,
+                  total_cost=total_cost, day=days[0])
+
+
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
+           limits: dict[int, int] | None = None, models: dict | None = None):
+    """Stage 1's model on ``days``, solved. ``models``, if given, keeps the single days' models by
+    ``_signature``: a day like one solved before reuses its model (a week's days mostly are alike)."""
+    if models is not None and len(days) == 1 and limits is None and start is None:
+        key = _signature(plan, days[0], table)
+        built = models[key] = (models[key].moved(plan, days[0]) if key in models
+                               else _build(plan, days, table, limits))
+    else:
+        built = _build(plan, days, table, limits)
+    cp, n, z, under, weights, cost, unit = (built.cp, built.n, built.z, built.under, built.weights, built.cost,
+                                            built.unit)
+    variables = [*n.values(), *z.values(), *built.shares]
     hint = None if start is None else _hint(plan, start, n, z)
     # one agent works one shift a day: a day's cost is at most its agents times the dearest shift
     ceiling = max((c for c, _v in cost), default=0) * len(plan.agents) if len(days) == 1 else None
@@ -524,16 +608,16 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
     least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
     # a greedy cover is an answer, if a poorer one: a loaded machine may find nothing better in time
-    idle = functools.partial(_greedy_values, plan, days[0], workable, n, z, share_of, under, weights, classes,
-                             limits) if len(days) == 1 else None  # worked out only when needed
+    idle = functools.partial(_greedy_values, plan, days[0], built.workable, n, z, built.share_of, under, weights,
+                             built.classes, limits) if len(days) == 1 else None  # worked out only when needed
     bounds = {}
     floor = None
     if ceiling is not None:  # a day alone: it may first be searched for no shortfall at all
         floor = (cost, _cover_floor(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under))
-    values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     hint, least, ceiling, idle, bounds, list(under.values()), floor)
+    values, *proved = _lexicographic(cp, built.shortfall, built.total_cost, variables + list(under.values()), plan,
+                                     seconds, hint, least, ceiling, idle, bounds, list(under.values()), floor)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
-    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
+    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in built.by_class.items()}
     return _patterns(plan, n, z, values), tuple(proved), least, used, (bounds["shortfall"], bounds["cost"] * unit)
 
 
