@@ -382,7 +382,7 @@ def _split_bound(bounds: dict, solver: cp_model.CpSolver, ceiling: int, variable
 
 def _values(solver: cp_model.CpSolver, variables) -> dict:
     """The answer's values by variable name (read from the response at once, not one call per variable)."""
-    solution = solver.response_proto.solution
+    solution = list(solver.response_proto.solution)
     return {v.name: solution[v.index] for v in variables}
 
 
@@ -613,7 +613,9 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     bounds = {}
     floor = None
     if ceiling is not None:  # a day alone: it may first be searched for no shortfall at all
-        floor = (cost, _cover_floor(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under))
+        if "reach" not in built.__dict__:  # the same for every day the model serves
+            built.reach = _best_reach(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under)
+        floor = (cost, _cover_floor(plan, built.reach, under))
     values, *proved = _lexicographic(cp, built.shortfall, built.total_cost, variables + list(under.values()), plan,
                                      seconds, hint, least, ceiling, idle, bounds, list(under.values()), floor)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
@@ -621,10 +623,10 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     return _patterns(plan, n, z, values), tuple(proved), least, used, (bounds["shortfall"], bounds["cost"] * unit)
 
 
-def _cover_floor(plan: Plan, prices: dict, under: dict) -> int:
-    """A cost (in the objective's units) no answer without shortfall can go below: every minute required
-    must be covered, and no shift covers more required minutes per unit of cost than the best option does
-    (its intervals that have a requirement, less its breaks where they take the fewest of those)."""
+def _best_reach(plan: Plan, prices: dict, under: dict) -> Fraction | None:
+    """The most required minutes a unit of cost can cover, over the options (each one's intervals that have
+    a requirement, less its breaks where they take the fewest of those); None when a shift that covers
+    some costs nothing (no floor then)."""
     iv, per_day, best = plan.rules.interval, plan.slots, Fraction(0)
     for (d, o), price in prices.items():
         on, windows = _terms(o, iv)
@@ -632,13 +634,19 @@ def _cover_floor(plan: Plan, prices: dict, under: dict) -> int:
         for window in windows:
             reach -= min(sum(m for t, m in takes if (d + t // per_day, t % per_day) in under) for _p, takes in window)
         if reach > 0 and price <= 0:
-            return 0  # a shift that costs nothing: no floor
+            return None
         if reach > 0:
             best = max(best, Fraction(reach, price))
-    if not best:
+    return best or None
+
+
+def _cover_floor(plan: Plan, reach: Fraction | None, under: dict) -> int:
+    """A cost (in the objective's units) no answer without shortfall can go below: every minute required
+    must be covered, and no shift covers more of them per unit of cost than the best option (``reach``)."""
+    if not reach:
         return 0
-    need = sum(round(plan.days[d].requirement[t] * iv) for d, t in under)
-    return math.ceil(need / best)
+    need = sum(round(plan.days[d].requirement[t] * plan.rules.interval) for d, t in under)
+    return math.ceil(need / reach)
 
 
 def _greedy_values(plan: Plan, d: int, workable: dict, n: dict, z: dict, share_of: dict, under: dict,

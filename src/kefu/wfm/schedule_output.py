@@ -42,7 +42,9 @@ def _rosters(plan: Plan, s: Solved) -> list[list[dict]]:
         base = shown.get((d, pat))
         if base is None:
             base = shown[d, pat] = _shift(plan, d, pat)
-        days[a].append(base | {"breaks": [dict(b) for b in base["breaks"]]})
+        shift = base.copy()
+        shift["breaks"] = [b.copy() for b in base["breaks"]]
+        days[a].append(shift)
     return days
 
 
