@@ -243,7 +243,7 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
                    least: int | None = None, ceiling: int | None = None,
                    fallback: dict | None = None, bounds: dict | None = None,
-                   under: list | None = None, floor: tuple[list, int] | None = None) -> tuple[dict, bool, bool]:
+                   under: list | None = None, floor: tuple | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
@@ -253,8 +253,9 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what
     the search proved: ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs
     less). ``under`` (the shortfall variables), given with ``ceiling``, lets the search first try for no
-    shortfall at all (``_covering``); ``floor`` is then the cost's terms (coefficient, variable) and a cost
-    no answer without shortfall can go below."""
+    shortfall at all (``_covering``); ``floor`` is then the cost's terms (coefficient, variable), a cost
+    no answer without shortfall can go below, the coverage rows (protos) and the most any interval can be
+    covered beyond its requirement at that cost."""
     began = time.perf_counter()
     bounds = {} if bounds is None else bounds
     bounds.update(shortfall=least or 0, cost=0)  # a ``least`` given is known to be the least
@@ -319,7 +320,7 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
 
 
-def _covering(cp, under: list, floor: tuple[list, int] | None, plan: Plan, seconds: float, ceiling: int,
+def _covering(cp, under: list, floor: tuple | None, plan: Plan, seconds: float, ceiling: int,
               variables, bounds: dict):
     """The least cost with no shortfall at all, if the agents can cover every interval: the model with each
     shortfall variable held at 0, searched like the quick try below. No shortfall is the least there is, so
@@ -336,22 +337,30 @@ def _covering(cp, under: list, floor: tuple[list, int] | None, plan: Plan, secon
     tops = [d[len(d) - 1] for d in domains]
     for d in domains:
         d[len(d) - 1] = 0
-    at = None
+    at, rows = None, []
     if floor is not None and floor[1] > 0:
-        terms, least = floor
+        terms, least, rows, slack = floor
         at = cp.add(cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) == least)
         at = cp.proto.constraints[at.index].linear.domain
+        # at the floor, the required minutes covered are at most the floor × the best reach: no interval is
+        # covered more than its requirement plus that slack (a redundant bound that steers the search)
+        for row in rows:
+            row.domain[1] = row.domain[0] + slack
     try:
         quick = _quick(plan, seconds)
         status = quick.solve(cp)
         if at is not None and status != cp_model.OPTIMAL:
             # no answer at the floor (or none found in time): the least cost above it, if proved none at it
             at[0], at[1] = at[0] + (status == cp_model.INFEASIBLE), _INT_MAX
+            for row in rows:
+                row.domain[1] = _INT_MAX
             quick = _quick(plan, seconds)
             status = quick.solve(cp)
     finally:
         for d, top in zip(domains, tops, strict=True):
             d[len(d) - 1] = top
+        for row in rows:
+            row.domain[1] = _INT_MAX
         if at is not None:  # costs are never negative: the floor becomes "at least 0", no constraint
             at[0], at[1] = 0, _INT_MAX
     if status == cp_model.OPTIMAL:
@@ -615,7 +624,10 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     if ceiling is not None:  # a day alone: it may first be searched for no shortfall at all
         if "reach" not in built.__dict__:  # the same for every day the model serves
             built.reach = _best_reach(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under)
-        floor = (cost, _cover_floor(plan, built.reach, under))
+        least_cost = _cover_floor(plan, built.reach, under)
+        slack = math.floor(least_cost * built.reach) - sum(row.domain[0] for row in built.rows.values()) \
+            if least_cost else 0
+        floor = (cost, least_cost, list(built.rows.values()), slack)
     values, *proved = _lexicographic(cp, built.shortfall, built.total_cost, variables + list(under.values()), plan,
                                      seconds, hint, least, ceiling, idle, bounds, list(under.values()), floor)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
