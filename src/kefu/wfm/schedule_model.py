@@ -523,14 +523,13 @@ class _Built:
         weights = _weights(plan, under)
         keys = list(under)
         shortfall = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
-        return _Built(**(self.__dict__ | {
-            "n": {(d, o): v for (_e, o), v in self.n.items()},
-            "z": {(d, o, k, p): v for (_e, o, k, p), v in self.z.items()},
-            "workable": {(d, o): cs for (_e, o), cs in self.workable.items()},
-            "share_of": {(d, o): parts for (_e, o), parts in self.share_of.items()},
-            "by_class": {c: [(d, v) for _e, v in terms] for c, terms in self.by_class.items()},
-            "under": under, "rows": rows, "weights": weights, "shortfall": shortfall, "day": d}
-))
+        moved = {"n": {(d, o): v for (_e, o), v in self.n.items()},
+                 "z": {(d, o, k, p): v for (_e, o, k, p), v in self.z.items()},
+                 "workable": {(d, o): cs for (_e, o), cs in self.workable.items()},
+                 "share_of": {(d, o): parts for (_e, o), parts in self.share_of.items()},
+                 "by_class": {c: [(d, v) for _e, v in terms] for c, terms in self.by_class.items()},
+                 "under": under, "rows": rows, "weights": weights, "shortfall": shortfall}
+        return _Built(**(self.__dict__ | moved))
 
 
 def _signature(plan: Plan, d: int, table: dict) -> tuple:
@@ -593,7 +592,7 @@ def _build(plan: Plan, days: list[int], table: dict, limits: dict[int, int] | No
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
     return _Built(cp=cp, n=n, z=z, shares=shares, share_of=share_of, by_class=dict(by_class), workable=workable,
                   classes=classes, under=under, rows=rows, weights=weights, shortfall=shortfall, cost=cost, unit=unit,
-                  total_cost=total_cost, day=days[0])
+                  total_cost=total_cost)
 
 
 def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
