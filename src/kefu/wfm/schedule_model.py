@@ -35,6 +35,7 @@ from kefu.wfm.schedule import Plan, ShiftTemplate
 
 MILLI = 1000
 QUICK_WORK = 0.03  # deterministic seconds of CP-SAT work for a day's quick try
+COVER_WORK = 0.01  # and for its try at the cost floor (a bank day at the floor takes ≤ 0.003)
 _INT_MAX = 2**63 - 1  # a linear constraint's open upper end
 
 
@@ -326,11 +327,11 @@ def _covering(cp, under: list, floor: tuple | None, plan: Plan, seconds: float, 
     shortfall variable held at 0, searched like the quick try below. No shortfall is the least there is, so
     an answer proved the cheapest here is the lexicographic optimum. First an answer that costs exactly the
     ``floor`` (``_cover_floor``), which is then the least cost: on the bench's days there is one, and
-    looking for it alone is about twice as quick as minimizing (bench/RESULTS.md); failing that, the least
-    cost from the floor (or above it, when none costs the floor). Returns (that
-    answer, None) when proved; (None, an answer with no shortfall) when its cost is not proved in the time;
-    (None, None) when the agents cannot cover everything (or nothing was found in time): then the full model
-    is searched."""
+    looking for it alone is about twice as quick as minimizing (bench/RESULTS.md). When that is proved
+    impossible, the least cost above the floor; when it is only not found in ``COVER_WORK``, nothing more
+    here. Returns (that answer, None) when proved; (None, an answer with no shortfall) when its cost is not
+    proved in the time; (None, None) when the agents cannot cover everything (or nothing was found in time):
+    then the full model is searched."""
     # the same model, changed in place and then put back (a copy costs more than the changes): each
     # shortfall held at 0, and the cost first held at the floor (which holds only without shortfall)
     domains = [cp.proto.variables[u.index].domain for u in under]
@@ -347,11 +348,12 @@ def _covering(cp, under: list, floor: tuple | None, plan: Plan, seconds: float, 
         for row in rows:
             row.domain[1] = row.domain[0] + slack
     try:
-        quick = _quick(plan, seconds)
+        quick = _quick(plan, seconds, COVER_WORK if at is not None else QUICK_WORK)
         status = quick.solve(cp)
-        if at is not None and status != cp_model.OPTIMAL:
-            # no answer at the floor (or none found in time): the least cost above it, if proved none at it
-            at[0], at[1] = at[0] + (status == cp_model.INFEASIBLE), _INT_MAX
+        if at is not None and status == cp_model.INFEASIBLE:
+            # proved that nothing costs the floor: the least cost above it (a day that is merely hard at the
+            # floor goes to the full search, which does not spend this try's work again)
+            at[0], at[1] = at[0] + 1, _INT_MAX
             for row in rows:
                 row.domain[1] = _INT_MAX
             quick = _quick(plan, seconds)
@@ -369,14 +371,14 @@ def _covering(cp, under: list, floor: tuple | None, plan: Plan, seconds: float, 
     return None, _values(quick, variables) if status == cp_model.FEASIBLE else None
 
 
-def _quick(plan: Plan, seconds: float) -> cp_model.CpSolver:
+def _quick(plan: Plan, seconds: float, work: float = QUICK_WORK) -> cp_model.CpSolver:
     """Branching on the LP's answer, without presolve (which finds nothing to remove in a day's model) or
     cuts, for a fixed amount of deterministic work."""
     quick = _solver(plan, seconds)
     quick.parameters.search_branching = cp_model.LP_SEARCH
     quick.parameters.cp_model_presolve = False
     quick.parameters.cut_level = 0
-    quick.parameters.max_deterministic_time = QUICK_WORK
+    quick.parameters.max_deterministic_time = work
     return quick
 
 
