@@ -194,7 +194,8 @@ def schedule_part(python: str, days: int, share: float, aht: float, time_limit: 
 
 
 def _spread(parts: list[dict]) -> dict:
-    """Best, median and worst wall and CPU time of each solver over the runs, with the worst coverage seen."""
+    """Best, median and worst wall and CPU time of each solver over the runs, with the worst coverage seen,
+    and kefu's median time as a ratio of pyworkforce's (below 1: kefu takes less)."""
     out = {"days": parts[0]["days"], "runs": len(parts), "load_average": os.getloadavg()[0]}
     for who in ("kefu", "kefu_without_breaks", "pyworkforce"):
         row = {}
@@ -206,6 +207,10 @@ def _spread(parts: list[dict]) -> dict:
                 row[key] = max(p[who][key] for p in parts)
         row["status"] = sorted({p[who]["status"] for p in parts})
         out[who] = row
+    for who in ("kefu", "kefu_without_breaks"):  # medians over the runs, each against the peer in the same run
+        out[f"{who}_vs_pyworkforce_median"] = {
+            key: round(out[who][key][1] / out["pyworkforce"][key][1], 3) if out["pyworkforce"][key][1] else None
+            for key in ("cpu_seconds", "seconds")}
     return out
 
 

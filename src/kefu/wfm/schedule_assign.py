@@ -10,7 +10,7 @@ option with its breaks mid-window) starts from the greedy answer under every per
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from kefu.wfm.schedule import Agent, Plan
 from kefu.wfm.schedule_model import (
     MILLI,
+    Model,
     Option,
     Pattern,
     _default_pattern,
@@ -105,9 +106,9 @@ def _weighted_shortfall(plan: Plan, roster: dict) -> int:
     iv = plan.rules.interval
     peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
     cover = defaultdict(int)
-    for (_a, d), pat in roster.items():
+    for (d, pat), k in Counter((d, pat) for (_a, d), pat in roster.items()).items():  # shared shifts once
         for t, m in pat.on_phone(iv).items():
-            cover[day_slot(plan, d, t)] += m
+            cover[day_slot(plan, d, t)] += m * k
     total = 0
     for d, day in enumerate(plan.days):
         for t, need in enumerate(day.requirement):
@@ -126,7 +127,8 @@ def greedy(plan: Plan, counted: dict[int, list[Pattern]], table: dict) -> dict:
         free = [a for a in range(len(plan.agents))
                 if table[a, d] and _calendar_allows(plan, plan.agents[a], worked[a], d)]
         free.sort(key=lambda i: (len(worked[i]), plan.agents[i].hourly_cost, i))
-        allowed = {a: set(table[a, d]) for a in free}
+        sets = {}  # agents under the same rules share an option list: one set per list
+        allowed = {a: sets.get(id(table[a, d])) or sets.setdefault(id(table[a, d]), set(table[a, d])) for a in free}
         for pat in sorted(counted.get(d, []), key=lambda p: (p.option.start, p.option.template.name, p.breaks)):
             if cap is not None and _contacts(plan, d, pat) > cap * MILLI:
                 continue
@@ -162,7 +164,7 @@ def _key(o: Option) -> tuple:
 def _assign(plan: Plan, counted, table, start: dict, least: int | None,
             seconds: float) -> tuple[dict, bool, bool]:
     """The CP-SAT assignment, from the greedy ``start``; ``least`` is the shortfall known to be the least."""
-    iv, cp = plan.rules.interval, cp_model.CpModel()
+    iv, cp = plan.rules.interval, Model()
     cover, y, cost = defaultdict(list), {}, []
     for a, agent in enumerate(plan.agents):
         works, before = [], []

@@ -26,7 +26,8 @@ import functools
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
@@ -34,12 +35,21 @@ from kefu.wfm.schedule import Plan, ShiftTemplate
 
 MILLI = 1000
 QUICK_WORK = 0.03  # deterministic seconds of CP-SAT work for a day's quick try
+COVER_WORK = 0.01  # and for its try at the cost floor (a bank day at the floor takes ≤ 0.003)
+_INT_MAX = 2**63 - 1  # a linear constraint's open upper end
 
 
 @dataclass(frozen=True)
 class Option:
     template: ShiftTemplate
     start: int  # minutes after midnight
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # options key every model's dicts: their hash worked out once
+        object.__setattr__(self, "_hash", hash((id(self.template), self.start)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def slots(self, interval: int) -> range:
         return range(self.start // interval, (self.start + self.template.minutes) // interval)
@@ -52,6 +62,13 @@ class Option:
 class Pattern:
     option: Option
     breaks: tuple[int, ...]  # the interval each break starts in, in the template's order
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.option._hash, self.breaks)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def on_phone(self, interval: int) -> dict[int, int]:
         """Agent-minutes on the phones per interval."""
@@ -73,6 +90,18 @@ def _on_phone(pattern: Pattern, interval: int) -> dict[int, int]:
         for t in range(p, -(-b1 // interval)):
             minutes[t] -= _overlap(b0, b1, t * interval, (t + 1) * interval)
     return minutes
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _terms(o: Option, interval: int) -> tuple[tuple[int, ...], tuple[tuple[tuple[int, tuple], ...], ...]]:
+    """An option's intervals on the phones (from its day's midnight), and for each break, each interval it
+    may start in with the (interval, minutes) it takes off the phones."""
+    windows = tuple(tuple((p, tuple((t, _overlap(p * interval, p * interval + rule.minutes, t * interval,
+                                                 (t + 1) * interval))
+                                    for t in range(p, -(-(p * interval + rule.minutes) // interval))))
+                          for p in o.break_slots(k, interval))
+                    for k, rule in enumerate(o.template.breaks))
+    return tuple(o.slots(interval)), windows
 
 
 def day_slot(plan: Plan, d: int, t: int) -> tuple[int, int]:
@@ -155,11 +184,11 @@ def _pay(plan: Plan, d: int) -> float:
     return plan.rules.holiday_pay if plan.days[d].holiday else 1.0
 
 
-def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.LinearExpr]:
-    """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum."""
+def _shortfall(cp, plan: Plan, cover, days=None, rows: dict | None = None) -> tuple[dict, dict, cp_model.LinearExpr]:
+    """Shortfall variables (agent-minutes) per interval with a requirement, and their weighted sum;
+    ``rows``, if given, receives each interval's coverage row (its proto)."""
     iv = plan.rules.interval
-    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
-    under, weights = {}, {}
+    under = {}
     for d in range(len(plan.days)) if days is None else days:
         day = plan.days[d]
         for t in range(plan.slots):
@@ -168,12 +197,39 @@ def _shortfall(cp, plan: Plan, cover, days=None) -> tuple[dict, dict, cp_model.L
                 continue
             u = cp.new_int_var(0, need, f"u{d}_{t}")
             terms = cover.get((d, t), [])
-            cp.add(u + cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) >= need)
+            row = _linear(cp, [u, *(v for _c, v in terms)], [1, *(c for c, _v in terms)], need)
+            if rows is not None:
+                rows[d, t] = row
             under[d, t] = u
-            weights[d, t] = round(10 * (1 + plan.rules.peak_weight * day.requirement[t] / peak))
+    weights = _weights(plan, under)
     keys = list(under)
     total = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
     return under, weights, total
+
+
+def _weights(plan: Plan, under: dict) -> dict:
+    """Each interval's weight in the objective: a short minute at the busiest interval weighs
+    ``1 + peak_weight`` times one where nobody is needed."""
+    peak = max((v for day in plan.days for v in day.requirement), default=0.0) or 1.0
+    return {(d, t): round(10 * (1 + plan.rules.peak_weight * plan.days[d].requirement[t] / peak)) for d, t in under}
+
+
+def _linear(cp, variables: list, coeffs: list[int], lo: int, hi: int = _INT_MAX):
+    """``lo ≤ Σ coeffs × variables ≤ hi``, written into the model's proto directly: a few times quicker than
+    through linear expressions, for the rows the models have most of."""
+    row = cp.proto.constraints.add().linear
+    row.vars.extend([v.index for v in variables])
+    row.coeffs.extend(coeffs)
+    row.domain.extend([lo, hi])
+    return row
+
+
+class Model(cp_model.CpModel):
+    """A CP-SAT model without the pre-PEP 8 method aliases ``CpModel`` sets up on each instance (a tenth of
+    a millisecond a model; kefu calls the PEP 8 names)."""
+
+    def _add_pre_pep8_methods(self) -> None:
+        pass
 
 
 def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
@@ -187,7 +243,8 @@ def _solver(plan: Plan, seconds: float) -> cp_model.CpSolver:
 
 def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, start: dict | None = None,
                    least: int | None = None, ceiling: int | None = None,
-                   fallback: dict | None = None, bounds: dict | None = None) -> tuple[dict, bool, bool]:
+                   fallback: dict | None = None, bounds: dict | None = None,
+                   under: list | None = None, floor: tuple | None = None) -> tuple[dict, bool, bool]:
     """Least shortfall, then least cost at it: (values by name, shortfall proved least, cost proved least
     at it). ``start`` (values by name)
     is a feasible answer given as a hint, and kept if the solver finds nothing better in time; ``least`` is
@@ -196,7 +253,10 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     the same order, in one search; ``fallback`` (a function giving values by name) is the answer when the
     search finds none in time and there is no start (else it raises). ``bounds``, if given, receives what
     the search proved: ``shortfall`` (no answer has less) and ``cost`` (no answer with that shortfall costs
-    less)."""
+    less). ``under`` (the shortfall variables), given with ``ceiling``, lets the search first try for no
+    shortfall at all (``_covering``); ``floor`` is then the cost's terms (coefficient, variable), a cost
+    no answer without shortfall can go below, the coverage rows (protos) and the most any interval can be
+    covered beyond its requirement at that cost."""
     began = time.perf_counter()
     bounds = {} if bounds is None else bounds
     bounds.update(shortfall=least or 0, cost=0)  # a ``least`` given is known to be the least
@@ -208,14 +268,18 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     values = start
     if least is None and ceiling is not None:  # one solve: a short minute outweighs any cost
         cp.minimize(shortfall * (ceiling + 1) + cost)
+        if under:
+            covered, found_full = _covering(cp, under, floor, plan, seconds / 10, ceiling, variables, bounds)
+            if covered is not None:
+                return covered, True, True
+            if found_full is not None:  # no shortfall, its cost not proved: where the full search starts
+                cp.clear_hints()
+                for v in variables:
+                    cp.add_hint(v, found_full[v.name])
         # first a quick try that settles most days 2–4× sooner (bench/RESULTS.md): branching on the LP's
         # answer, without presolve (which finds nothing to remove in a day's model) or cuts, for a fixed amount
         # of deterministic work (a day of real requirements takes ≤ 0.012; the load does not change it)
-        quick = _solver(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
-        quick.parameters.search_branching = cp_model.LP_SEARCH
-        quick.parameters.cp_model_presolve = False
-        quick.parameters.cut_level = 0
-        quick.parameters.max_deterministic_time = QUICK_WORK
+        quick = _quick(plan, seconds / 10)  # and a tenth of the time: where it fails, it costs little
         status = quick.solve(cp)
         if status == cp_model.OPTIMAL:
             _split_bound(bounds, quick, ceiling, variables)
@@ -257,6 +321,67 @@ def _lexicographic(cp, shortfall, cost, variables, plan: Plan, seconds: float, s
     return values, status == cp_model.OPTIMAL, status2 == cp_model.OPTIMAL
 
 
+def _covering(cp, under: list, floor: tuple | None, plan: Plan, seconds: float, ceiling: int,
+              variables, bounds: dict):
+    """The least cost with no shortfall at all, if the agents can cover every interval: the model with each
+    shortfall variable held at 0, searched like the quick try below. No shortfall is the least there is, so
+    an answer proved the cheapest here is the lexicographic optimum. First an answer that costs exactly the
+    ``floor`` (``_cover_floor``), which is then the least cost: on the bench's days there is one, and
+    looking for it alone is about twice as quick as minimizing (bench/RESULTS.md). When that is proved
+    impossible, the least cost above the floor; when it is only not found in ``COVER_WORK``, nothing more
+    here. Returns (that answer, None) when proved; (None, an answer with no shortfall) when its cost is not
+    proved in the time; (None, None) when the agents cannot cover everything (or nothing was found in time):
+    then the full model is searched."""
+    # the same model, changed in place and then put back (a copy costs more than the changes): each
+    # shortfall held at 0, and the cost first held at the floor (which holds only without shortfall)
+    domains = [cp.proto.variables[u.index].domain for u in under]
+    tops = [d[len(d) - 1] for d in domains]
+    for d in domains:
+        d[len(d) - 1] = 0
+    at, rows = None, []
+    if floor is not None and floor[1] > 0:
+        terms, least, rows, slack = floor
+        at = cp.add(cp_model.LinearExpr.weighted_sum([v for _c, v in terms], [c for c, _v in terms]) == least)
+        at = cp.proto.constraints[at.index].linear.domain
+        # at the floor, the required minutes covered are at most the floor × the best reach: no interval is
+        # covered more than its requirement plus that slack (a redundant bound that steers the search)
+        for row in rows:
+            row.domain[1] = row.domain[0] + slack
+    try:
+        quick = _quick(plan, seconds, COVER_WORK if at is not None else QUICK_WORK)
+        status = quick.solve(cp)
+        if at is not None and status == cp_model.INFEASIBLE:
+            # proved that nothing costs the floor: the least cost above it (a day that is merely hard at the
+            # floor goes to the full search, which does not spend this try's work again)
+            at[0], at[1] = at[0] + 1, _INT_MAX
+            for row in rows:
+                row.domain[1] = _INT_MAX
+            quick = _quick(plan, seconds)
+            status = quick.solve(cp)
+    finally:
+        for d, top in zip(domains, tops, strict=True):
+            d[len(d) - 1] = top
+        for row in rows:
+            row.domain[1] = _INT_MAX
+        if at is not None:  # costs are never negative: the floor becomes "at least 0", no constraint
+            at[0], at[1] = 0, _INT_MAX
+    if status == cp_model.OPTIMAL:
+        _split_bound(bounds, quick, ceiling, variables)
+        return _values(quick, variables), None
+    return None, _values(quick, variables) if status == cp_model.FEASIBLE else None
+
+
+def _quick(plan: Plan, seconds: float, work: float = QUICK_WORK) -> cp_model.CpSolver:
+    """Branching on the LP's answer, without presolve (which finds nothing to remove in a day's model) or
+    cuts, for a fixed amount of deterministic work."""
+    quick = _solver(plan, seconds)
+    quick.parameters.search_branching = cp_model.LP_SEARCH
+    quick.parameters.cp_model_presolve = False
+    quick.parameters.cut_level = 0
+    quick.parameters.max_deterministic_time = work
+    return quick
+
+
 def _split_bound(bounds: dict, solver: cp_model.CpSolver, ceiling: int, variables) -> None:
     """The bounds proved by one search on ``shortfall × (ceiling + 1) + cost``: the shortfall's, and the
     cost's at the shortfall of the answer when that shortfall is the least possible."""
@@ -268,7 +393,7 @@ def _split_bound(bounds: dict, solver: cp_model.CpSolver, ceiling: int, variable
 
 def _values(solver: cp_model.CpSolver, variables) -> dict:
     """The answer's values by variable name (read from the response at once, not one call per variable)."""
-    solution = solver.response_proto.solution
+    solution = list(solver.response_proto.solution)
     return {v.name: solution[v.index] for v in variables}
 
 
@@ -285,12 +410,13 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
     agents held to a fair share of what its week has left (an answer that fits by construction), and then
     jointly from that start."""
     began, days = time.perf_counter(), range(len(plan.days))
-    counted, proved, least, bound = {}, (True, True), 0, (0, 0)
+    counted, proved, least, bound, models = {}, (True, True), 0, (0, 0), {}
     # night shifts tie each day to the next (they cover its first hours): then the days are solved together
-    night = any(o.template.crosses_midnight(o.start) for opts in table.values() for o in opts)
+    night = any(o.template.crosses_midnight(o.start) for opts in _distinct(table) for o in opts)
     if len(days) > 1 and not night:
         for d in days:  # the days alone: a relaxation (no weekly caps), so the sum of their bounds is a bound
-            part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table)
+            part, ok, short, _used, (b_short, b_cost) = _count(plan, [d], seconds * 0.3 / len(days), table,
+                                                               models=models)
             counted.update(part)
             proved, least = (proved[0] and ok[0], proved[1] and ok[1]), least + short
             bound = (bound[0] + b_short, bound[1] + b_cost if ok[0] and bound[1] >= 0 else -1)
@@ -307,6 +433,11 @@ def count_shifts(plan: Plan, seconds: float, table: dict) -> tuple[dict[int, lis
                                         joint[1] if proved[0] else 0)
 
 
+def _distinct(table: dict) -> list[list[Option]]:
+    """The table's option lists, each once (agents under the same rules share one)."""
+    return list({id(opts): opts for opts in table.values()}.values())
+
+
 def _capacity_bound(plan: Plan, table: dict) -> int:
     """A lower bound on the weighted shortfall from head count alone: in each 7-day block, the minutes
     every class of agents can spend on the phones (its members × the days it may work × its longest time
@@ -318,8 +449,8 @@ def _capacity_bound(plan: Plan, table: dict) -> int:
         block = range(w, min(w + 7, len(plan.days)))
         capacity = 0
         for members in agent_classes(plan, table):
-            best = max((sum(_on_phone(_default_pattern(o, iv), iv).values()) for d in block
-                        for o in table[members[0], d]), default=0)
+            best = max((_phone_minutes(o, iv) for opts in {id(table[members[0], d]): table[members[0], d]
+                                                             for d in block}.values() for o in opts), default=0)
             capacity += _block_capacity(plan, members, block, table) * best
         minutes = sorted((round(10 * (1 + plan.rules.peak_weight * v / peak)), round(v * iv))
                          for d in block for v in plan.days[d].requirement if v > 0)
@@ -330,6 +461,12 @@ def _capacity_bound(plan: Plan, table: dict) -> int:
             total += weight * min(m, short)
             short -= m
     return total
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _phone_minutes(o: Option, interval: int) -> int:
+    """Minutes on the phones in one of the option's shifts (its breaks mid-window)."""
+    return sum(_on_phone(_default_pattern(o, interval), interval).values())
 
 
 def _rolling(plan: Plan, table: dict, seconds: float) -> dict[int, list[Pattern]]:
@@ -367,9 +504,47 @@ def agent_classes(plan: Plan, table: dict) -> list[list[int]]:
     return classes
 
 
-def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
-           limits: dict[int, int] | None = None):
-    cp, iv = cp_model.CpModel(), plan.rules.interval
+class _Built:
+    """A counting model and its variables by (day, …) key, as ``_build`` makes it."""
+
+    def __init__(self, **parts) -> None:
+        self.__dict__.update(parts)
+
+    def moved(self, plan: Plan, d: int) -> _Built:
+        """The same model for day ``d`` alone, when its options and the intervals that need agents are this
+        one's (``_signature``): the requirements put into the coverage rows and shortfall bounds, the keys
+        moved to ``d`` (the variables keep their names)."""
+        iv = plan.rules.interval
+        self.cp.clear_hints()  # a start given to the last day's search
+        under = {(d, t): u for (_e, t), u in self.under.items()}
+        for (e, t), u in self.under.items():
+            need = round(plan.days[d].requirement[t] * iv)
+            self.rows[e, t].domain[0] = need
+            self.cp.proto.variables[u.index].domain[1] = need
+        rows = {(d, t): row for (_e, t), row in self.rows.items()}
+        weights = _weights(plan, under)
+        keys = list(under)
+        shortfall = cp_model.LinearExpr.weighted_sum([under[k] for k in keys], [weights[k] for k in keys])
+        moved = {"n": {(d, o): v for (_e, o), v in self.n.items()},
+                 "z": {(d, o, k, p): v for (_e, o, k, p), v in self.z.items()},
+                 "workable": {(d, o): cs for (_e, o), cs in self.workable.items()},
+                 "share_of": {(d, o): parts for (_e, o), parts in self.share_of.items()},
+                 "by_class": {c: [(d, v) for _e, v in terms] for c, terms in self.by_class.items()},
+                 "under": under, "rows": rows, "weights": weights, "shortfall": shortfall}
+        return _Built(**(self.__dict__ | moved))
+
+
+def _signature(plan: Plan, d: int, table: dict) -> tuple:
+    """What a day's counting model is built from, but for the requirement's values: each class's options,
+    the intervals that need agents, the day's pay."""
+    iv = plan.rules.interval
+    return (tuple(tuple((id(o.template), o.start) for o in table[members[0], d])
+                  for members in agent_classes(plan, table)),
+            tuple(t for t, v in enumerate(plan.days[d].requirement) if round(v * iv) > 0), _pay(plan, d))
+
+
+def _build(plan: Plan, days: list[int], table: dict, limits: dict[int, int] | None) -> _Built:
+    cp, iv, per_day = Model(), plan.rules.interval, plan.slots
     classes = agent_classes(plan, table)
     cover, n, z, cost = defaultdict(list), {}, {}, []
     rate = sum(a.hourly_cost for a in plan.agents) / max(1, len(plan.agents))
@@ -394,29 +569,47 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
             for c, m in zip(cs, parts, strict=True):
                 by_class[c].append((d, m))
                 day_vars[c, d].append(m)
-        for t in o.slots(iv):
-            cover[day_slot(plan, d, t)].append((iv, v))
+        on, windows = _terms(o, iv)
+        for t in on:
+            cover[d + t // per_day, t % per_day].append((iv, v))  # day_slot, inline: the model's hot loop
         cost.append((round(o.template.paid_minutes * rate * _pay(plan, d) * 100 / 60), v))
-        for k, rule in enumerate(o.template.breaks):
+        for k, window in enumerate(windows):
             placed = []
-            for p in o.break_slots(k, iv):
+            for p, takes in window:
                 b = z[d, o, k, p] = cp.new_int_var(0, cap, f"z{d}_{o.template.name}_{o.start}_{k}_{p}")
                 placed.append(b)
-                for t in range(p, -(-(p * iv + rule.minutes) // iv)):
-                    cover[day_slot(plan, d, t)].append(
-                        (-_overlap(p * iv, p * iv + rule.minutes, t * iv, (t + 1) * iv), b))
-            cp.add(sum(placed) == v)
+                for t, minutes in takes:
+                    cover[d + t // per_day, t % per_day].append((-minutes, b))
+            _linear(cp, [*placed, v], [1] * len(placed) + [-1], 0, 0)
     for (c, _d), counts in day_vars.items():
         cp.add(sum(counts) <= min(len(classes[c]), len(classes[c]) if limits is None else limits[c]))
     if len(days) > 1:
         _weekly_capacity(cp, plan, classes, by_class, table)
-    under, weights, shortfall = _shortfall(cp, plan, cover, days)
+    rows = {}
+    under, weights, shortfall = _shortfall(cp, plan, cover, days, rows)
     # costs in units of their greatest common divisor: the objective's LP bound rounds up to a cost that
     # can be paid, and the coefficients stay small
     unit = math.gcd(*(c for c, _v in cost)) or 1
     cost = [(c // unit, v) for c, v in cost]
     total_cost = cp_model.LinearExpr.weighted_sum([v for _c, v in cost], [c for c, _v in cost])
-    variables = [*n.values(), *z.values(), *shares]
+    return _Built(cp=cp, n=n, z=z, shares=shares, share_of=share_of, by_class=dict(by_class), workable=workable,
+                  classes=classes, under=under, rows=rows, weights=weights, shortfall=shortfall, cost=cost, unit=unit,
+                  total_cost=total_cost)
+
+
+def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict | None = None,
+           limits: dict[int, int] | None = None, models: dict | None = None):
+    """Stage 1's model on ``days``, solved. ``models``, if given, keeps the single days' models by
+    ``_signature``: a day like one solved before reuses its model (a week's days mostly are alike)."""
+    if models is not None and len(days) == 1 and limits is None and start is None:
+        key = _signature(plan, days[0], table)
+        built = models[key] = (models[key].moved(plan, days[0]) if key in models
+                               else _build(plan, days, table, limits))
+    else:
+        built = _build(plan, days, table, limits)
+    cp, n, z, under, weights, cost, unit = (built.cp, built.n, built.z, built.under, built.weights, built.cost,
+                                            built.unit)
+    variables = [*n.values(), *z.values(), *built.shares]
     hint = None if start is None else _hint(plan, start, n, z)
     # one agent works one shift a day: a day's cost is at most its agents times the dearest shift
     ceiling = max((c for c, _v in cost), default=0) * len(plan.agents) if len(days) == 1 else None
@@ -425,14 +618,48 @@ def _count(plan: Plan, days: list[int], seconds: float, table: dict, start: dict
     # a start (shifts that can all be worked) that leaves no shortfall: only the cost is left to search
     least = 0 if hint is not None and not any(hint[u.name] for u in under.values()) else None
     # a greedy cover is an answer, if a poorer one: a loaded machine may find nothing better in time
-    idle = functools.partial(_greedy_values, plan, days[0], workable, n, z, share_of, under, weights, classes,
-                             limits) if len(days) == 1 else None  # worked out only when needed
+    idle = functools.partial(_greedy_values, plan, days[0], built.workable, n, z, built.share_of, under, weights,
+                             built.classes, limits) if len(days) == 1 else None  # worked out only when needed
     bounds = {}
-    values, *proved = _lexicographic(cp, shortfall, total_cost, variables + list(under.values()), plan, seconds,
-                                     hint, least, ceiling, idle, bounds)
+    floor = None
+    if ceiling is not None:  # a day alone: it may first be searched for no shortfall at all
+        if "reach" not in built.__dict__:  # the same for every day the model serves
+            built.reach = _best_reach(plan, {key: c for key, (c, _v) in zip(n, cost, strict=True)}, under)
+        least_cost = _cover_floor(plan, built.reach, under)
+        slack = math.floor(least_cost * built.reach) - sum(row.domain[0] for row in built.rows.values()) \
+            if least_cost else 0
+        floor = (cost, least_cost, list(built.rows.values()), slack)
+    values, *proved = _lexicographic(cp, built.shortfall, built.total_cost, variables + list(under.values()), plan,
+                                     seconds, hint, least, ceiling, idle, bounds, list(under.values()), floor)
     least = sum(weights[k] * values[u.name] for k, u in under.items())
-    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in by_class.items()}
+    used = {c: sum(values[m.name] for _d, m in terms) for c, terms in built.by_class.items()}
     return _patterns(plan, n, z, values), tuple(proved), least, used, (bounds["shortfall"], bounds["cost"] * unit)
+
+
+def _best_reach(plan: Plan, prices: dict, under: dict) -> Fraction | None:
+    """The most required minutes a unit of cost can cover, over the options (each one's intervals that have
+    a requirement, less its breaks where they take the fewest of those); None when a shift that covers
+    some costs nothing (no floor then)."""
+    iv, per_day, best = plan.rules.interval, plan.slots, Fraction(0)
+    for (d, o), price in prices.items():
+        on, windows = _terms(o, iv)
+        reach = iv * sum(1 for t in on if (d + t // per_day, t % per_day) in under)
+        for window in windows:
+            reach -= min(sum(m for t, m in takes if (d + t // per_day, t % per_day) in under) for _p, takes in window)
+        if reach > 0 and price <= 0:
+            return None
+        if reach > 0:
+            best = max(best, Fraction(reach, price))
+    return best or None
+
+
+def _cover_floor(plan: Plan, reach: Fraction | None, under: dict) -> int:
+    """A cost (in the objective's units) no answer without shortfall can go below: every minute required
+    must be covered, and no shift covers more of them per unit of cost than the best option (``reach``)."""
+    if not reach:
+        return 0
+    need = sum(round(plan.days[d].requirement[t] * plan.rules.interval) for d, t in under)
+    return math.ceil(need / reach)
 
 
 def _greedy_values(plan: Plan, d: int, workable: dict, n: dict, z: dict, share_of: dict, under: dict,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 
 from kefu.wfm.schedule import Plan
 from kefu.wfm.schedule_assign import Solved, solve
@@ -20,54 +21,48 @@ def _day_end(minutes: int) -> int:
     return minutes - 1440 if minutes > 1440 else minutes
 
 
-def _agent_days(plan: Plan, s: Solved, a: int) -> list[dict]:
-    iv, days = plan.rules.interval, []
-    for d, day in enumerate(plan.days):
-        pat = s.roster.get((a, d))
-        if pat is None:
-            continue
-        o = pat.option
-        # times past midnight (a night shift's) read as the next day's clock
-        breaks = [{"name": rule.name, "start": clock(p * iv - 1440 if p * iv >= 1440 else p * iv),
-                   "end": clock(_day_end(p * iv + rule.minutes)), "paid": rule.paid}
-                  for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
-        days.append({"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
-                     "start": clock(o.start), "end": clock(_day_end(o.start + o.template.minutes)),
-                     "ends_next_day": o.template.crosses_midnight(o.start),
-                     "breaks": breaks, "paid_minutes": o.template.paid_minutes})
+def _shift(plan: Plan, d: int, pat) -> dict:
+    """One worked shift as the roster shows it."""
+    iv, o, day = plan.rules.interval, pat.option, plan.days[d]
+    # times past midnight (a night shift's) read as the next day's clock
+    breaks = [{"name": rule.name, "start": clock(p * iv - 1440 if p * iv >= 1440 else p * iv),
+               "end": clock(_day_end(p * iv + rule.minutes)), "paid": rule.paid}
+              for rule, p in zip(o.template.breaks, pat.breaks, strict=True)]
+    return {"date": day.date.isoformat(), "holiday": day.holiday, "shift": o.template.name,
+            "start": clock(o.start), "end": clock(_day_end(o.start + o.template.minutes)),
+            "ends_next_day": o.template.crosses_midnight(o.start),
+            "breaks": breaks, "paid_minutes": o.template.paid_minutes}
+
+
+def _rosters(plan: Plan, s: Solved) -> list[list[dict]]:
+    """Each agent's worked days. Many agents work the same shift and breaks on a day: each such shift is
+    formatted once and copied (every agent gets dicts of their own)."""
+    shown, days = {}, [[] for _ in plan.agents]
+    for (a, d), pat in sorted(s.roster.items(), key=lambda item: item[0]):
+        base = shown.get((d, pat))
+        if base is None:
+            base = shown[d, pat] = _shift(plan, d, pat)
+        shift = base.copy()
+        shift["breaks"] = [b.copy() for b in base["breaks"]]
+        days[a].append(shift)
     return days
 
 
-def _on_phone(plan: Plan, roster: list[list[dict]]) -> list[list[float]]:
-    """Agent-minutes on the phones per day and interval, from the roster itself."""
-    iv = plan.rules.interval
-    idx = {day.date.isoformat(): d for d, day in enumerate(plan.days)}
-    grid = [[0.0] * plan.slots for _ in plan.days]
-    slots = plan.slots
-    for days in roster:
-        for w in days:
-            d = idx[w["date"]]
-            s, e = _minutes(w["start"]), _minutes(w["end"]) + (1440 if w.get("ends_next_day") else 0)
-            on = dict.fromkeys(range(s // iv, e // iv), iv)
-            for b in w["breaks"]:
-                b0 = _minutes(b["start"]) + (1440 if _minutes(b["start"]) < s else 0)  # after midnight
-                b1 = b0 + (_minutes(b["end"]) - _minutes(b["start"])) % 1440
-                for t in range(b0 // iv, -(-b1 // iv)):
-                    on[t] -= max(0, min(b1, (t + 1) * iv) - max(b0, t * iv))
-            for t, m in on.items():  # a night shift's hours past midnight count on the next day
-                if d + t // slots < len(grid):
-                    grid[d + t // slots][t % slots] += m
+def _on_phone(plan: Plan, s: Solved) -> list[list[float]]:
+    """Agents on the phones per day and interval, from the roster's shifts and break times (the output's
+    roster and this grid are checked against each other by ``kefu.wfm.schedule_check``)."""
+    iv, slots = plan.rules.interval, plan.slots
+    grid = [[0] * slots for _ in plan.days]
+    for (d, pat), k in Counter((d, pat) for (_a, d), pat in s.roster.items()).items():
+        for t, m in pat.on_phone(iv).items():  # a night shift's hours past midnight count on the next day
+            if d + t // slots < len(grid):
+                grid[d + t // slots][t % slots] += m * k
     return [[v / iv for v in row] for row in grid]
 
 
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
 def result(plan: Plan, s: Solved) -> dict:
-    roster = [_agent_days(plan, s, a) for a in range(len(plan.agents))]
-    scheduled = _on_phone(plan, roster)
+    roster = _rosters(plan, s)
+    scheduled = _on_phone(plan, s)
     requirement = [list(day.requirement) for day in plan.days]
     intervals, short_count, shortfall, over = [], 0, 0.0, 0.0
     for d, day in enumerate(plan.days):
