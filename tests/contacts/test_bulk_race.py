@@ -213,3 +213,34 @@ def test_the_same_new_caller_from_two_requests_on_sqlite_is_one_customer(tmp_pat
         (owner,) = s.scalars(select(Customer.id).where(Customer.phone == "13700007777")).all()
         assert s.scalars(select(Contact.customer_id).order_by(Contact.external_id)).all() == [owner, owner]
     engine.dispose()
+
+
+def test_two_open_transactions_storing_contacts_of_the_same_half_hour_do_not_wait_for_each_other(race_factory):
+    """A chat started and one answered in the same half hour, in two transactions still open (two chat sockets'
+    units of work): neither waits for the other's rollup rows before committing — the rollups are applied at
+    commit, under one lock taken in one order (``kefu.reports.rollups.apply_pending``), so there is nothing to
+    deadlock on — and once both commit, the rollups count both contacts."""
+    from kefu.reports.models import GRAIN_CHANNEL, KpiRollup
+
+    def chat(n: int) -> Contact:
+        return Contact(channel="chat", direction="inbound", queue="外卖在线", offered_at=AT + timedelta(minutes=n),
+                       outcome="abandoned", created_at=AT)
+
+    first, second = race_factory(), race_factory()
+    try:
+        first.add(chat(1))
+        first.flush()
+        second.execute(text("SET LOCAL lock_timeout = '3s'"))  # a wait on the first's rows fails, not hangs
+        answered = chat(2)
+        second.add(answered)
+        second.flush()
+        answered.outcome, answered.answered_at = "answered", AT + timedelta(minutes=2, seconds=8)
+        second.flush()
+        second.commit()  # the first is still open
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    with race_factory() as s:
+        row = s.scalar(select(KpiRollup).where(KpiRollup.grain == GRAIN_CHANNEL, KpiRollup.channel == "chat"))
+        assert (row.contacts, row.answered) == (2, 1)

@@ -49,5 +49,5 @@ def month(db, world, clock):
     sim_catalog(db)
     n = simulate_into(db, start=date(2026, 11, 1), days=30, scale=0.01, seed=11, agents=("agent", "agent2"),
                       now=clock.now())
-    db.flush()
+    db.commit()  # the rollups are kept as the writes commit (kefu.reports.rollups.apply_pending)
     return n

@@ -21,6 +21,13 @@ EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def stored(db) -> dict:
+    """The rollups as a report reads them once the writes commit: a unit of work applies what its contacts owe the
+    rollups just before it commits (``kefu.reports.rollups.apply_pending``), done here as the commit would, inside
+    the test's transaction."""
+    from kefu.reports.rollups import apply_pending
+
+    db.flush()
+    apply_pending(db)
     out = {}
     for row in db.execute(select(KpiRollup)).scalars():
         key = tuple(getattr(row, c) for c in KEY_COLUMNS)

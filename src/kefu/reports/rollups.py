@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, or_, select, tuple_
+from sqlalchemy import and_, delete, event, or_, select, text
 from sqlalchemy.orm import Session
 
 from kefu.contacts import events
@@ -30,6 +30,7 @@ from kefu.contacts.models import Contact
 from kefu.core.settings import get_settings
 from kefu.reports.kpis import MEASURES, Tally, Thresholds, measures_of
 from kefu.reports.models import (
+    DAY_GRAINS,
     GRAIN_AGENT,
     GRAIN_AGENT_CHANNEL,
     GRAIN_CATEGORY,
@@ -300,36 +301,110 @@ def _days_sql(dialect: str, slots: list) -> str:
 
 
 # -- listeners -----------------------------------------------------------------
+# What a unit of work's contacts owe the rollups is noted as they are stored or change, and applied once, just
+# before the unit commits (``apply_pending``). Every chat start, assignment, end and rating changes a contact, and
+# a busy interval's chat contacts all fall in the same rollup rows: written at once, each chat's transaction held
+# those rows' locks for the rest of its work, chats queued behind one another, and two that had written in
+# different orders deadlocked (PostgreSQL). Applied last, under one transaction-scoped advisory lock taken before
+# any rollup row, the rows are held only for the few milliseconds to the commit, and every writer takes them in
+# the same order. On SQLite a group of chat writes (``kefu.chat.hub.GroupWriter``) applies its units' changes in
+# one go.
+PENDING = "kefu.reports.rollups.pending"
+LOCK_SPACE = 0x6B6567  # 'keg': the advisory lock (PostgreSQL) every rollup writer takes before its first row
+
+
+def _pending(session: Session) -> tuple[list[events.NewContacts], set[tuple[datetime, str]]]:
+    found = session.info.get(PENDING)
+    if found is None:
+        found = session.info[PENDING] = ([], set())
+    return found
+
+
 @events.on_new
 def _new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    add_new(session, events.NewContacts.of(facts), thresholds())
+    _pending(session)[0].append(events.NewContacts.of(facts))
 
 
 @events.on_changed
 def _changed_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    slices = {(interval_of(f.offered_at), f.channel) for f in facts}
+    _pending(session)[1].update((interval_of(f.offered_at), f.channel) for f in facts)
+
+
+def apply_pending(session: Session) -> None:
+    """Add the unit's new contacts (``add_new``), then recompute the slices its changed contacts lie in
+    (``reaggregate``: from the raw rows, so a contact both new and changed here is counted once)."""
+    pending = session.info.pop(PENDING, None)
+    if not pending or not (pending[0] or pending[1]):
+        return
+    batches, slices = pending
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": LOCK_SPACE})
+    th = thresholds()
+    for batch in batches:
+        add_new(session, batch, th)
     reaggregate(session, slices)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this hook: its contacts' changes are noted first
+    if session.info.get(PENDING):
+        apply_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 def reaggregate(session: Session, slices: set[tuple[datetime, str]]) -> None:
     """Recompute the 30-minute rollups of these (interval start, channel) slices from the raw contacts, and move
-    their days by the difference."""
+    their days by the difference — in three statements, no Python per contact or rollup row: a chat assigned,
+    ended or rated changes its contact in the chat's own transaction (on SQLite the one writer every chat
+    message waits for), and its slice may hold thousands of contacts at a busy hour.
+
+    1. the slices' 30-minute rows are taken out of their days (their sums subtracted from the day rows);
+    2. those rows are deleted;
+    3. the slices' contacts are added to every grain by the statement new contacts go through (``_new_sql``);
+    then day rows left with no contacts are deleted."""
     if not slices:
         return
+    dialect = session.get_bind().dialect.name
+    mark = "?" if dialect == "sqlite" else "%s"
+    ordered = sorted(slices)
+    starts = [_sqlite_time(start) if dialect == "sqlite" else start for start, _ in ordered]
+    days_sql = _days_sql(dialect, sorted(set(starts)))  # one row per interval: a join must not count it twice
+    th = thresholds()
+    conn = session.connection()
+
+    on_rollups = " OR ".join(f"(r.interval_start = {mark} AND r.channel = {mark})" for _ in ordered)
+    rollup_params = tuple(v for start, (_, ch) in zip(starts, ordered, strict=True) for v in (start, ch))
+    neg = ", ".join((f"-sum(r.{m})" if dialect == "sqlite" else f"CAST(-sum(r.{m}) AS integer)") for m in MEASURES)
+    parts = ((GRAIN_DAY_CHANNEL, GRAIN_CHANNEL, "d.day, r.channel, '', 0, 0, 0", "d.day, r.channel"),
+             (GRAIN_DAY_CATEGORY, GRAIN_CATEGORY, "d.day, r.channel, r.queue, r.category_id, r.business_line_id, 0",
+              "d.day, r.channel, r.queue, r.category_id, r.business_line_id"),
+             (GRAIN_DAY_AGENT, GRAIN_AGENT_CHANNEL, "d.day, '', '', 0, 0, r.agent_id", "d.day, r.agent_id"))
+    out_of_days = " UNION ALL ".join(
+        f"SELECT {day_grain}, {keys}, {neg} FROM kpi_rollups AS r JOIN d ON d.slot = r.interval_start "
+        f"WHERE r.grain = {grain} AND ({on_rollups}) GROUP BY {group}" for day_grain, grain, keys, group in parts)
+    order = "" if dialect == "sqlite" else " ORDER BY 1, 2, 3, 4, 5, 6, 7"  # PostgreSQL: row locks in one order
+    conn.exec_driver_sql(_UPSERT.format(
+        source=f"WITH d (slot, day) AS (VALUES {days_sql}) SELECT * FROM ({out_of_days}) AS u WHERE true{order}"),
+        rollup_params * len(parts))
+
     in_slices = and_(ROLLUPS.c.grain.in_(INTERVAL_GRAINS),
                      or_(*(and_(ROLLUPS.c.interval_start == start, ROLLUPS.c.channel == ch) for start, ch in slices)))
-    old = {tuple(row[:len(KEY_COLUMNS)]): list(row[len(KEY_COLUMNS):])
-           for row in session.execute(select(*(ROLLUPS.c[c] for c in _COLUMNS)).where(in_slices))}
     session.execute(delete(ROLLUPS).where(in_slices))
-    cond = or_(*(and_(Contact.offered_at >= start, Contact.offered_at < start + INTERVAL, Contact.channel == ch)
-                 for start, ch in slices))
-    new = _sums(_facts(session, cond), thresholds())
-    delta = daily(old, sign=-1, into=daily(new))
-    _add(session, new | {k: m for k, m in delta.items() if any(m)})
-    emptied = {k[:2] for k, m in delta.items() if m[0] < 0}  # a day key that lost contacts may now hold none
-    if emptied:
-        session.execute(delete(ROLLUPS).where(tuple_(ROLLUPS.c.grain, ROLLUPS.c.interval_start).in_(emptied),
-                                              ROLLUPS.c.contacts == 0))
+
+    on_contacts = " OR ".join(f"(offered_at >= {mark} AND offered_at < {mark} AND channel = {mark})" for _ in ordered)
+    contact_params = tuple(v for (start, ch), at in zip(ordered, starts, strict=True)
+                           for v in (at, _sqlite_time(start + INTERVAL) if dialect == "sqlite" else start + INTERVAL,
+                                     ch))
+    conn.exec_driver_sql(_new_sql(dialect, f"({on_contacts})", th, days_sql), contact_params)
+
+    days = {day_of(start) for start, _ in slices}  # a day that lost contacts may now hold none
+    session.execute(delete(ROLLUPS).where(ROLLUPS.c.grain.in_(DAY_GRAINS), ROLLUPS.c.interval_start.in_(days),
+                                          ROLLUPS.c.contacts == 0))
 
 
 # -- from raw rows ---------------------------------------------------------------
