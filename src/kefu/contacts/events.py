@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from kefu.contacts.models import Contact
 
@@ -55,6 +56,9 @@ class ContactFact:
     ticket_id: int | None
     satisfaction: int | None
     text: str | None = None  # the customer's words, where the channel has them (e-mail subject, WeChat text)
+    # a changed contact: its state before this change, when the unit of work knew it (the ORM's history), so a
+    # listener can move its counts from the old keys to the new ones instead of recounting from the raw rows
+    before: ContactFact | None = None
 
     @classmethod
     def of(cls, contact: Contact, text: str | None = None) -> ContactFact:
@@ -174,12 +178,29 @@ def _utc(values: dict) -> dict:
     return values
 
 
+def _changed(contact: Contact) -> ContactFact:
+    """A changed contact's fact, with its state before the flush when every changed column's old value was
+    loaded (after_flush still sees the ORM's history)."""
+    now = ContactFact.of(contact)
+    committed = inspect(contact).committed_state
+    old = {}
+    for name in FACT_COLUMNS:
+        if name in committed:
+            value = committed[name]
+            if value is NO_VALUE or value is NEVER_SET:
+                return now
+            old[name] = value
+        else:
+            old[name] = getattr(contact, name)
+    return replace(now, before=ContactFact(**_utc(old)))
+
+
 @event.listens_for(Session, "after_flush")
 def _orm_contacts(session: Session, flush_context) -> None:
     if not (NEW or CHANGED):
         return
     new = [ContactFact.of(o, o.__dict__.get("_kefu_text")) for o in session.new if isinstance(o, Contact)]
-    changed = [ContactFact.of(o) for o in session.dirty
+    changed = [_changed(o) for o in session.dirty
                if isinstance(o, Contact) and o not in session.new and inspect(o).modified
                and session.is_modified(o, include_collections=False)]
     new.sort(key=lambda f: f.id)

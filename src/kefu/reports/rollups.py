@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, event, or_, select, text
+from sqlalchemy import and_, delete, event, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from kefu.contacts import events
@@ -313,10 +313,11 @@ PENDING = "kefu.reports.rollups.pending"
 LOCK_SPACE = 0x6B6567  # 'keg': the advisory lock (PostgreSQL) every rollup writer takes before its first row
 
 
-def _pending(session: Session) -> tuple[list[events.NewContacts], set[tuple[datetime, str]]]:
+def _pending(session: Session) -> tuple[list[events.NewContacts], set[tuple[datetime, str]], list[ContactFact]]:
+    """(new batches, slices to recompute, changed contacts whose state before is known)."""
     found = session.info.get(PENDING)
     if found is None:
-        found = session.info[PENDING] = ([], set())
+        found = session.info[PENDING] = ([], set(), [])
     return found
 
 
@@ -327,21 +328,41 @@ def _new_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
 
 @events.on_changed
 def _changed_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
-    _pending(session)[1].update((interval_of(f.offered_at), f.channel) for f in facts)
+    _, slices, moved = _pending(session)
+    for f in facts:
+        if f.before is not None:
+            moved.append(f)  # its counts move from the old keys to the new: no recount
+        else:
+            slices.add((interval_of(f.offered_at), f.channel))
 
 
 def apply_pending(session: Session) -> None:
-    """Add the unit's new contacts (``add_new``), then recompute the slices its changed contacts lie in
-    (``reaggregate``: from the raw rows, so a contact both new and changed here is counted once)."""
+    """Add the unit's new contacts (``add_new``, their state as the unit leaves them), move the counts of the
+    contacts it changed from their old keys to their new ones (a delta per key: the old state's measures out, the
+    new state's in), then recompute from the raw rows the slices of changed contacts whose old state was not known
+    (``reaggregate``). A contact both new and changed here is counted once, by ``add_new``."""
     pending = session.info.pop(PENDING, None)
-    if not pending or not (pending[0] or pending[1]):
+    if not pending or not any(pending):
         return
-    batches, slices = pending
+    batches, slices, moved = pending
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:space, 0)"), {"space": LOCK_SPACE})
     th = thresholds()
     for batch in batches:
         add_new(session, batch, th)
+    if moved and batches:
+        new_ids = {i for batch in batches for i in batch.ids}
+        moved = [f for f in moved if f.id not in new_ids]
+    if moved:
+        delta = _all_sums(moved, th)
+        for key, m in _all_sums([f.before for f in moved], th).items():
+            got = delta.setdefault(key, [0] * len(m))
+            for i, v in enumerate(m):
+                got[i] -= v
+        _add(session, {k: m for k, m in delta.items() if any(m)})
+        touched = {k[:2] for k in delta}  # a key all of whose contacts moved away holds none now
+        session.execute(delete(ROLLUPS).where(tuple_(ROLLUPS.c.grain, ROLLUPS.c.interval_start).in_(touched),
+                                              ROLLUPS.c.contacts == 0))
     reaggregate(session, slices)
 
 
