@@ -313,11 +313,13 @@ PENDING = "kefu.reports.rollups.pending"
 LOCK_SPACE = 0x6B6567  # 'keg': the advisory lock (PostgreSQL) every rollup writer takes before its first row
 
 
-def _pending(session: Session) -> tuple[list[events.NewContacts], set[tuple[datetime, str]], list[ContactFact]]:
-    """(new batches, slices to recompute, changed contacts whose state before is known)."""
+def _pending(session: Session) -> tuple[list[events.NewContacts], dict[tuple[datetime, str], set[int]],
+                                        list[ContactFact]]:
+    """(new batches, slices to recompute with the changed contacts in them, changed contacts whose state before
+    is known)."""
     found = session.info.get(PENDING)
     if found is None:
-        found = session.info[PENDING] = ([], set(), [])
+        found = session.info[PENDING] = ([], {}, [])
     return found
 
 
@@ -333,7 +335,7 @@ def _changed_contacts(session: Session, facts: Sequence[ContactFact]) -> None:
         if f.before is not None:
             moved.append(f)  # its counts move from the old keys to the new: no recount
         else:
-            slices.add((interval_of(f.offered_at), f.channel))
+            slices.setdefault((interval_of(f.offered_at), f.channel), set()).add(f.id)
 
 
 def apply_pending(session: Session) -> None:
@@ -350,9 +352,10 @@ def apply_pending(session: Session) -> None:
     th = thresholds()
     for batch in batches:
         add_new(session, batch, th)
-    if moved and batches:
+    if batches and (moved or slices):  # a contact new in this unit is counted as the unit leaves it, by add_new
         new_ids = {i for batch in batches for i in batch.ids}
         moved = [f for f in moved if f.id not in new_ids]
+        slices = {s: ids for s, ids in slices.items() if not ids <= new_ids}
     if moved:
         delta = _all_sums(moved, th)
         for key, m in _all_sums([f.before for f in moved], th).items():
@@ -363,7 +366,7 @@ def apply_pending(session: Session) -> None:
         touched = {k[:2] for k in delta}  # a key all of whose contacts moved away holds none now
         session.execute(delete(ROLLUPS).where(tuple_(ROLLUPS.c.grain, ROLLUPS.c.interval_start).in_(touched),
                                               ROLLUPS.c.contacts == 0))
-    reaggregate(session, slices)
+    reaggregate(session, set(slices))
 
 
 @event.listens_for(Session, "before_commit")
