@@ -81,10 +81,10 @@ def _all_sums(contacts: Iterable, th: Thresholds) -> dict[Key, list[int]]:
 _DAILY = {GRAIN_AGENT: GRAIN_DAY_AGENT, GRAIN_CATEGORY: GRAIN_DAY_CATEGORY, GRAIN_CHANNEL: GRAIN_DAY_CHANNEL}
 
 
-def daily(sums: dict[Key, list[int]], *, sign: int = 1, into: dict | None = None) -> dict[Key, list[int]]:
-    """The daily-grain sums of 30-minute sums (times ``sign``, added to ``into`` when given): grain 0 to the day
-    × agent, grain 1 to the day × channel × queue × category × line, grain 2 to the day × channel."""
-    out: dict[Key, list[int]] = {} if into is None else into
+def daily(sums: dict[Key, list[int]]) -> dict[Key, list[int]]:
+    """The daily-grain sums of 30-minute sums: grain 0 to the day × agent, grain 1 to the day × channel × queue ×
+    category × line, grain 2 to the day × channel."""
+    out: dict[Key, list[int]] = {}
     days: dict[datetime, datetime] = {}
     for (grain, start, channel, queue, cat, line, agent), m in sums.items():
         g = _DAILY.get(grain)
@@ -96,11 +96,11 @@ def daily(sums: dict[Key, list[int]], *, sign: int = 1, into: dict | None = None
         key = (g, day, "", "", 0, 0, agent) if g == GRAIN_DAY_AGENT else (g, day, channel, queue, cat, line, 0)
         got = out.get(key)
         if got is None:
-            out[key] = [sign * v for v in m]
+            out[key] = list(m)
         else:
             for i, v in enumerate(m):
                 if v:
-                    got[i] += sign * v
+                    got[i] += v
     return out
 
 
