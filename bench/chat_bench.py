@@ -16,6 +16,11 @@ asyncio process) and the same socket count and message rate:
 After the measured window the client waits until every message sent was received once; it reports lost and
 duplicated messages (both must be 0), p50/p95/p99 and the ratio of kefu's p99 to the echo's. Goals (issue 4):
 kefu p99 ≤ 3 × echo p99 and < 100 ms.
+
+The client is itself a Python process on the same cores. Before each measured window it freezes what its set-up
+made out of garbage collection and raises its first threshold (as kefu's server does), so it does not pause for
+tens of milliseconds and then send a burst; each phase reports how often the client's own loop was held over 2 ms
+and its collections over 1 ms, so a run whose client stalled can be told apart from one whose server did.
 """
 
 from __future__ import annotations
@@ -194,6 +199,42 @@ def fresh_database(arg: str) -> str:
 
 
 # -- the client --------------------------------------------------------------------------------------------------
+class Pauses:
+    """The client's own pauses (its event loop held, its garbage collections): a paused client sends a burst at
+    once when it resumes, and the server under test is then timed on the burst."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[float, float]] = []  # (at, ms) the loop was late by more than 2 ms
+        self.gcs: list[tuple[int, float]] = []  # (generation, ms) of collections over 1 ms
+        self._gc_started = 0.0
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif (ms := (time.perf_counter() - self._gc_started) * 1000) > 1:
+            self.gcs.append((info["generation"], ms))
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        import gc
+
+        gc.callbacks.append(self._gc)
+        try:
+            while not stop.is_set():
+                before = time.perf_counter()
+                await asyncio.sleep(0.005)
+                late = (time.perf_counter() - before - 0.005) * 1000
+                if late > 2:
+                    self.held.append((before, late))
+        finally:
+            gc.callbacks.remove(self._gc)
+
+    def report(self, name: str) -> None:
+        worst = max((ms for _, ms in self.held), default=0.0)
+        print(f"{name:>5}: client loop held > 2 ms {len(self.held)} times (worst {worst:.1f} ms); collections > 1 ms: "
+              f"{len(self.gcs)} (gen2 {sum(1 for g, _ in self.gcs if g == 2)}, worst "
+              f"{max((ms for _, ms in self.gcs), default=0.0):.1f} ms)", flush=True)
+
+
 class Stats:
     def __init__(self) -> None:
         self.sent: dict[str, float] = {}  # client id -> send time
@@ -266,8 +307,9 @@ async def echo_phase(url: str, sockets: int, think: float, seconds: float, rate:
     tasks = [asyncio.create_task(one(n)) for n in range(sockets)]
     await asyncio.sleep(sockets / rate)
     started.set()
-    await window(stats, think, seconds, stop)
+    pauses = await window(stats, think, seconds, stop)
     await asyncio.gather(*tasks)
+    pauses.report("echo")
     return stats.report("echo")
 
 
@@ -279,12 +321,27 @@ async def pause(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-async def window(stats: Stats, think: float, seconds: float, stop: asyncio.Event) -> None:
+def quiet_collector() -> None:
+    """The client's garbage collector, tuned as kefu's server is (``kefu.core.gc``): what the set-up made (thousands
+    of sockets) is frozen out of collection and the first threshold raised, so that the load generator does not
+    pause for tens of milliseconds mid-window and then send a burst. Both servers are timed with it."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 10)
+
+
+async def window(stats: Stats, think: float, seconds: float, stop: asyncio.Event) -> Pauses:
     await asyncio.sleep(think)  # every socket has started sending
-    stats.measuring = True
+    quiet_collector()
+    stats.measuring, pauses = True, Pauses()
+    watcher = asyncio.create_task(pauses.watch(stop))
     await asyncio.sleep(seconds)
     stats.measuring = False
     stop.set()
+    await watcher
+    return pauses
 
 
 async def drained(stats: Stats, timeout: float = 60) -> None:
@@ -365,12 +422,13 @@ async def kefu_phase(bases: list[str], tokens: list[str], chats: int, think: flo
     if spy:  # py-spy samples the server through the measured window
         await asyncio.sleep(think)
         profiler = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    await window(stats, think if profiler is None else 0, seconds, stop)
+    pauses = await window(stats, think if profiler is None else 0, seconds, stop)
     if profiler is not None:
         await asyncio.to_thread(profiler.wait)
     await asyncio.gather(*customers)
     for task in agents:
         task.cancel()
+    pauses.report("kefu")
     return stats.report("kefu")
 
 
