@@ -33,7 +33,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(report_app, name="report")
 app.add_typer(kb_app, name="kb")  # the knowledge base (kefu.kb)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never broken (a path in it stays whole)
 
 
 def _settings():

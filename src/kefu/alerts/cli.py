@@ -16,7 +16,7 @@ from kefu.alerts.engine import Catalog, CategoryInfo, demo_catalog
 from kefu.alerts.rules import RulesError, load_rules
 
 alerts_app = typer.Typer(help="上报预警: complaint-spike alert rules, backtests and live counts.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error line is never broken
 
 
 def _rules(path: Path | None):

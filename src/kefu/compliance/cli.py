@@ -20,7 +20,7 @@ from kefu.core.textfiles import TextFileError, read_chinese_text
 compliance_app = typer.Typer(help="话术/礼仪: check agent messages against the etiquette rules.",
                              no_args_is_help=True)
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error line is never broken
 
 _ROLES = {"agent": "agent", "客服": "agent", "坐席": "agent", "customer": "customer", "客户": "customer",
           "顾客": "customer", "用户": "customer", "system": "system", "系统": "system"}

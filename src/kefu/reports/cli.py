@@ -13,7 +13,7 @@ from rich.console import Console
 
 report_app = typer.Typer(help="KPIs, TOP10 reasons and the rollups behind them.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never broken (a path in it stays whole)
 FORMATS = ("json", "csv", "xlsx")
 
 

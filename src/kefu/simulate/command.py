@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never broken (a path in it stays whole)
 
 
 def _fail(message: str) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error line is never broken
 
 
 def _fail(message: str) -> None:

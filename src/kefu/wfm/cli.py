@@ -16,7 +16,7 @@ from rich.table import Table
 
 wfm_app = typer.Typer(help="预测排班: staffing by Erlang C / A, shift scheduling.", no_args_is_help=True)
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # an error line is never broken
 
 
 def _numbers(text: str, option: str) -> list[float]:

@@ -19,7 +19,7 @@ from kefu.core.textfiles import TextFileError, read_chinese_text
 from kefu.wfm.forecast_service import QueueForecast, as_json, forecast_all
 from kefu.wfm.forecasting.history import WEEKDAYS_ZH
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error line is never broken (a path in it stays whole)
 
 
 class Output(StrEnum):
