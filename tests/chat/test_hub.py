@@ -137,3 +137,112 @@ def test_sqlite_group_commits_never_checkpoint_and_the_hub_keeps_the_log_short(t
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 30 * 40
     engine.dispose()
+
+
+def _notes_writer(tmp_path):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from kefu.chat.hub import GroupWriter
+    from kefu.core.clock import FrozenClock
+    from kefu.core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    return engine, GroupWriter(make_sessionmaker(engine), FrozenClock(datetime(2026, 12, 5, 12, tzinfo=UTC)))
+
+
+def test_a_message_is_written_on_the_event_loop_when_the_write_lock_is_free(tmp_path):
+    """A chat message's write is cheaper than the hop to a worker thread and back: with the lock free it is written
+    on the loop's own thread, committed, and its result returned."""
+    import asyncio
+    import threading
+
+    from sqlalchemy import text
+
+    engine, writer = _notes_writer(tmp_path)
+
+    def write(session, now):
+        session.execute(text("INSERT INTO notes (body) VALUES ('顾客:我的外卖还没到')"))
+        return threading.get_ident()
+
+    async def two():
+        await writer.run(write)  # a first (heavy) unit opens the pool's connection in a thread
+        return threading.get_ident(), (await writer.run(write, light=True))[0]
+
+    loop_thread, wrote_in = asyncio.run(two())
+    assert wrote_in == loop_thread
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 2
+    engine.dispose()
+
+
+def test_a_message_waits_for_another_writer_in_a_thread_and_the_loop_goes_on(tmp_path):
+    """Another connection holds SQLite's write lock (an API request, the timer worker): the message does not wait
+    on the event loop — other sockets are served meanwhile — and is stored once the lock is released."""
+    import asyncio
+    import sqlite3
+
+    from sqlalchemy import text
+
+    engine, writer = _notes_writer(tmp_path)
+    other = sqlite3.connect(tmp_path / "chat.db", isolation_level=None, check_same_thread=False)
+
+    def write(session, now):
+        session.execute(text("INSERT INTO notes (body) VALUES ('客服:您好,请问有什么可以帮您')"))
+        return "stored"
+
+    async def scene():
+        await writer.run(lambda s, now: None)  # the pool has a connection
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO notes (body) VALUES ('工单:另一个写入者')")
+        message = asyncio.ensure_future(writer.run(write, light=True))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running while the lock is held
+            await asyncio.sleep(0.01)
+            ticks += 1
+        waiting = not message.done()
+        other.execute("COMMIT")
+        return ticks, waiting, await message
+
+    ticks, waiting, (result, _) = asyncio.run(scene())
+    assert ticks == 20 and waiting, "the message waited in a thread, not on the event loop"
+    assert result == "stored"
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT body FROM notes ORDER BY id"))] == [
+            "工单:另一个写入者", "客服:您好,请问有什么可以帮您"]
+    other.close()
+    engine.dispose()
+
+
+def test_a_message_that_fails_after_writing_leaves_nothing(tmp_path):
+    """Written alone (no savepoint), a unit that fails halfway is rolled back whole, and its error reaches the
+    socket; the next message is stored."""
+    import asyncio
+
+    import pytest
+    from sqlalchemy import text
+
+    engine, writer = _notes_writer(tmp_path)
+
+    def half(session, now):
+        session.execute(text("INSERT INTO notes (body) VALUES ('写了一半')"))
+        raise ValueError("禁止发送:含有内部链接")
+
+    def whole(session, now):
+        session.execute(text("INSERT INTO notes (body) VALUES ('完整的消息')"))
+
+    async def scene():
+        await writer.run(lambda s, now: None)
+        with pytest.raises(ValueError, match="内部链接"):
+            await writer.run(half, light=True)
+        with pytest.raises(ValueError, match="内部链接"):
+            await writer.run(half)  # in a thread: the same
+        await writer.run(whole, light=True)
+
+    asyncio.run(scene())
+    with engine.connect() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT body FROM notes"))] == ["完整的消息"]
+    engine.dispose()

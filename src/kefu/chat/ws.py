@@ -137,13 +137,14 @@ class Feed:
         self.tokens, self.filled = float(self.limits.burst), time.monotonic()
 
     # -- plumbing -----------------------------------------------------------------------------------------------
-    async def db(self, fn: Callable[..., Any], *, write: bool = True) -> Any:
+    async def db(self, fn: Callable[..., Any], *, write: bool = True, light: bool = False) -> Any:
         """``fn(session, now)`` in a worker thread, committed; then the hub hears of the chats and agents the
         service noted as changed and the messages it stored (``kefu.chat.wakes``). On SQLite the writes of this
-        process's sockets go in groups, one writer at a time (``kefu.chat.hub.GroupWriter``)."""
+        process's sockets go in groups, one writer at a time (``kefu.chat.hub.GroupWriter``); a ``light`` one (a
+        message) on the event loop when the write lock is free."""
         writer = self.hub.writer if write else None
         if writer is not None:
-            result, changed = await writer.run(fn)
+            result, changed = await writer.run(fn, light=light)
         else:
             result, changed = await run_in_threadpool(session_scope_run, self.factory, self.clock, fn)
         if changed:
@@ -333,7 +334,7 @@ class Feed:
             return m.seq, [v.as_dict() for v in violations]
 
         try:
-            seq, warnings = await self.db(write)  # the hub hears of the message (``kefu.chat.wakes``)
+            seq, warnings = await self.db(write, light=True)  # the hub hears of the message (``kefu.chat.wakes``)
         except service.MessageBlocked as exc:
             await self.send({"type": "blocked", "chat_id": chat_id, "client_msg_id": client_msg_id,
                              "violations": [v.as_dict() for v in exc.violations]})

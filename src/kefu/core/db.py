@@ -53,6 +53,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+BUSY_TIMEOUT_MS = 10_000  # SQLite: how long a writer waits for another's lock
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # pysqlite keeps its default transaction control on purpose: reads run outside a transaction
     # and a write transaction opens at the first INSERT/UPDATE/DELETE, so a writer waits on
@@ -61,7 +64,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
